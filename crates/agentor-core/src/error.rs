@@ -1,0 +1,74 @@
+//! [`Error`]: the `Err` side of an event stream.
+
+use crate::{ErrorKind, Event, Text};
+
+/// A failure travelling through an event stream as an `Err` item.
+///
+/// Operators pass an `Err` through unchanged and in order. Sinks render it as
+/// an error event ([`Error::to_event`]), so a failure is a value on the wire,
+/// never a silently closed connection.
+///
+/// ```
+/// use agentor_core::{Error, ErrorKind};
+///
+/// let err = Error::provider("429 Too Many Requests");
+/// assert_eq!(err.kind(), ErrorKind::Provider);
+/// assert_eq!(err.to_string(), "provider error: 429 Too Many Requests");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} error: {message}")]
+pub struct Error {
+    kind: ErrorKind,
+    message: Text,
+}
+
+impl Error {
+    /// An error of the given kind.
+    pub fn new(kind: ErrorKind, message: impl Into<Text>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// A [`ErrorKind::Provider`] error.
+    pub fn provider(message: impl Into<Text>) -> Self {
+        Error::new(ErrorKind::Provider, message)
+    }
+
+    /// A [`ErrorKind::Protocol`] error.
+    pub fn protocol(message: impl Into<Text>) -> Self {
+        Error::new(ErrorKind::Protocol, message)
+    }
+
+    /// A [`ErrorKind::Timeout`] error.
+    pub fn timeout(message: impl Into<Text>) -> Self {
+        Error::new(ErrorKind::Timeout, message)
+    }
+
+    /// A [`ErrorKind::Internal`] error.
+    pub fn internal(message: impl Into<Text>) -> Self {
+        Error::new(ErrorKind::Internal, message)
+    }
+
+    /// The class of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The explanation.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The error as an [`EventKind::Error`](crate::EventKind::Error) event, for sinks.
+    pub fn to_event(&self) -> Event {
+        Event::error(self.kind, self.message.clone())
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Error::internal(err.to_string())
+    }
+}

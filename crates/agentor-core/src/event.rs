@@ -1,0 +1,493 @@
+//! The event model: an [`Event`] envelope around an [`EventKind`].
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::Text;
+
+/// One thing that happened in an agent run.
+///
+/// The envelope (`seq`, `source`, `run_id`) is small and the payload is an
+/// [`EventKind`]; text is held in [`Text`], so cloning an event copies no text.
+///
+/// ```
+/// use agentor_core::{Event, EventKind, Kind};
+///
+/// let event = Event::text_delta("Hel").with_seq(3).with_source("A1");
+/// assert_eq!(event.kind(), Kind::TextDelta);
+/// assert_eq!(event.text(), Some("Hel"));
+/// assert_eq!(event.source.as_deref(), Some("A1"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Position in its stream, increasing. Set by the producer; operators that
+    /// re-cut text keep the `seq` of the first event a piece came from.
+    pub seq: u64,
+    /// The agent or stream that produced the event; set by agents and by merge.
+    pub source: Option<Text>,
+    /// The run this event belongs to, when known.
+    pub run_id: Option<Text>,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What happened: the payload of an [`Event`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A run began.
+    RunStart {
+        /// The run's id.
+        run_id: Text,
+        /// The agent running.
+        agent: Text,
+        /// The model answering, when known.
+        model: Option<Text>,
+    },
+    /// A piece of the answer's text, as the model produced it.
+    TextDelta {
+        /// The new text.
+        text: Text,
+        /// The message the text belongs to, when the provider says.
+        message_id: Option<Text>,
+    },
+    /// A complete message: the text of one model turn.
+    Message {
+        /// The whole text.
+        text: Text,
+        /// The message id, when the provider gives one.
+        message_id: Option<Text>,
+    },
+    /// A piece of the model's reasoning.
+    ReasoningDelta {
+        /// The new text.
+        text: Text,
+        /// The reasoning item the text belongs to, when the provider says.
+        message_id: Option<Text>,
+    },
+    /// A summary of the model's reasoning.
+    ReasoningSummary {
+        /// The summary text.
+        text: Text,
+    },
+    /// The model asked for a tool to run.
+    ToolCall {
+        /// Id pairing this call with its result.
+        call_id: Text,
+        /// The tool's name.
+        name: Text,
+        /// The arguments, as JSON.
+        arguments: serde_json::Value,
+    },
+    /// A tool finished.
+    ToolResult {
+        /// Id of the call this answers.
+        call_id: Text,
+        /// The tool's name.
+        name: Text,
+        /// What the tool returned (or its error message).
+        output: Text,
+        /// Whether the tool failed.
+        is_error: bool,
+        /// How long the tool ran, when measured.
+        duration: Option<Duration>,
+    },
+    /// Another agent took over the run.
+    AgentUpdated {
+        /// The agent now running.
+        agent: Text,
+    },
+    /// One agent handed the conversation to another.
+    Handoff {
+        /// The agent handing off.
+        from: Text,
+        /// The agent taking over.
+        to: Text,
+    },
+    /// Token usage reported by the model.
+    Usage {
+        /// Prompt tokens.
+        input_tokens: u64,
+        /// Completion tokens.
+        output_tokens: u64,
+        /// All tokens.
+        total_tokens: u64,
+    },
+    /// Counters of the stream so far, emitted by the progress operator.
+    Progress(ProgressSnapshot),
+    /// Something failed; the stream still ends with a [`EventKind::RunEnd`].
+    Error {
+        /// The class of failure.
+        kind: ErrorKind,
+        /// A human-readable explanation.
+        message: Text,
+    },
+    /// The run ended. The last event of a well-formed stream.
+    RunEnd {
+        /// How it ended.
+        status: RunStatus,
+    },
+}
+
+/// The counters of a stream at one moment. See [`crate::ops::progress`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProgressSnapshot {
+    /// Events seen, `Err` items included.
+    pub events: u64,
+    /// Text deltas seen.
+    pub text_deltas: u64,
+    /// Bytes of text-delta text seen.
+    pub text_bytes: u64,
+    /// Tool calls seen.
+    pub tool_calls: u64,
+    /// Tool results seen.
+    pub tool_results: u64,
+    /// Errors seen: `Err` items and error events.
+    pub errors: u64,
+    /// Time since the stream was first polled (until it ended, if it has).
+    pub elapsed: Duration,
+}
+
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The wire name (`snake_case`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire,)*
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownName;
+            fn from_str(s: &str) -> Result<Self, UnknownName> {
+                match s {
+                    $($wire => Ok($name::$variant),)*
+                    _ => Err(UnknownName { what: stringify!($name), name: s.to_owned() }),
+                }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// The kind of an event, without its payload: what filters select on.
+    Kind {
+        /// [`EventKind::RunStart`]
+        RunStart = "run_start",
+        /// [`EventKind::TextDelta`]
+        TextDelta = "text_delta",
+        /// [`EventKind::Message`]
+        Message = "message",
+        /// [`EventKind::ReasoningDelta`]
+        ReasoningDelta = "reasoning_delta",
+        /// [`EventKind::ReasoningSummary`]
+        ReasoningSummary = "reasoning_summary",
+        /// [`EventKind::ToolCall`]
+        ToolCall = "tool_call",
+        /// [`EventKind::ToolResult`]
+        ToolResult = "tool_result",
+        /// [`EventKind::AgentUpdated`]
+        AgentUpdated = "agent_updated",
+        /// [`EventKind::Handoff`]
+        Handoff = "handoff",
+        /// [`EventKind::Usage`]
+        Usage = "usage",
+        /// [`EventKind::Progress`]
+        Progress = "progress",
+        /// [`EventKind::Error`]
+        Error = "error",
+        /// [`EventKind::RunEnd`]
+        RunEnd = "run_end",
+    }
+}
+
+named_enum! {
+    /// The class of a failure, carried by error events and [`crate::Error`].
+    ErrorKind {
+        /// A deadline passed (idle, first event or total).
+        Timeout = "timeout",
+        /// The model provider failed or answered with an error.
+        Provider = "provider",
+        /// A peer spoke the wire protocol wrongly (malformed JSON, bad frame).
+        Protocol = "protocol",
+        /// The run was cancelled.
+        Cancelled = "cancelled",
+        /// A bug or an unexpected local failure (I/O included).
+        Internal = "internal",
+    }
+}
+
+named_enum! {
+    /// How a run ended.
+    RunStatus {
+        /// The model finished its answer.
+        Completed = "completed",
+        /// The tool loop hit its turn limit before the model finished.
+        MaxTurns = "max_turns",
+        /// A failure ended the run.
+        Failed = "failed",
+        /// Someone cancelled the run.
+        Cancelled = "cancelled",
+        /// A timeout ended the run.
+        TimedOut = "timed_out",
+    }
+}
+
+/// A name that does not denote any value of the enum it was parsed as.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{name}`")]
+pub struct UnknownName {
+    what: &'static str,
+    name: String,
+}
+
+impl Kind {
+    /// The bit of this kind in a [`crate::KindSet`].
+    pub(crate) const fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+
+    /// Whether events of this kind carry streamed text (text or reasoning deltas).
+    pub const fn is_delta(self) -> bool {
+        matches!(self, Kind::TextDelta | Kind::ReasoningDelta)
+    }
+}
+
+impl EventKind {
+    /// The payload's [`Kind`].
+    pub const fn kind(&self) -> Kind {
+        match self {
+            EventKind::RunStart { .. } => Kind::RunStart,
+            EventKind::TextDelta { .. } => Kind::TextDelta,
+            EventKind::Message { .. } => Kind::Message,
+            EventKind::ReasoningDelta { .. } => Kind::ReasoningDelta,
+            EventKind::ReasoningSummary { .. } => Kind::ReasoningSummary,
+            EventKind::ToolCall { .. } => Kind::ToolCall,
+            EventKind::ToolResult { .. } => Kind::ToolResult,
+            EventKind::AgentUpdated { .. } => Kind::AgentUpdated,
+            EventKind::Handoff { .. } => Kind::Handoff,
+            EventKind::Usage { .. } => Kind::Usage,
+            EventKind::Progress(_) => Kind::Progress,
+            EventKind::Error { .. } => Kind::Error,
+            EventKind::RunEnd { .. } => Kind::RunEnd,
+        }
+    }
+}
+
+impl Event {
+    /// An event with `seq` 0, no source and no run id.
+    pub const fn new(kind: EventKind) -> Self {
+        Event {
+            seq: 0,
+            source: None,
+            run_id: None,
+            kind,
+        }
+    }
+
+    /// Sets `seq`.
+    #[must_use]
+    pub fn with_seq(mut self, seq: u64) -> Self {
+        self.seq = seq;
+        self
+    }
+
+    /// Sets `source`.
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<Text>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Sets `run_id`.
+    #[must_use]
+    pub fn with_run_id(mut self, run_id: impl Into<Text>) -> Self {
+        self.run_id = Some(run_id.into());
+        self
+    }
+
+    /// An event with the envelope of `self` (seq, source, run id) and another payload.
+    #[must_use]
+    pub fn derive(&self, kind: EventKind) -> Self {
+        Event {
+            seq: self.seq,
+            source: self.source.clone(),
+            run_id: self.run_id.clone(),
+            kind,
+        }
+    }
+
+    /// The payload's [`Kind`].
+    pub const fn kind(&self) -> Kind {
+        self.kind.kind()
+    }
+
+    /// The text of a text delta, reasoning delta, message or reasoning summary.
+    pub fn text(&self) -> Option<&str> {
+        match &self.kind {
+            EventKind::TextDelta { text, .. }
+            | EventKind::ReasoningDelta { text, .. }
+            | EventKind::Message { text, .. }
+            | EventKind::ReasoningSummary { text } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The tool name of a tool call or tool result.
+    pub fn tool_name(&self) -> Option<&str> {
+        match &self.kind {
+            EventKind::ToolCall { name, .. } | EventKind::ToolResult { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The status of a run end.
+    pub fn run_status(&self) -> Option<RunStatus> {
+        match self.kind {
+            EventKind::RunEnd { status } => Some(status),
+            _ => None,
+        }
+    }
+
+    /// A text delta.
+    pub fn text_delta(text: impl Into<Text>) -> Self {
+        Event::new(EventKind::TextDelta {
+            text: text.into(),
+            message_id: None,
+        })
+    }
+
+    /// A reasoning delta.
+    pub fn reasoning_delta(text: impl Into<Text>) -> Self {
+        Event::new(EventKind::ReasoningDelta {
+            text: text.into(),
+            message_id: None,
+        })
+    }
+
+    /// A complete message.
+    pub fn message(text: impl Into<Text>) -> Self {
+        Event::new(EventKind::Message {
+            text: text.into(),
+            message_id: None,
+        })
+    }
+
+    /// A tool call.
+    pub fn tool_call(
+        call_id: impl Into<Text>,
+        name: impl Into<Text>,
+        arguments: serde_json::Value,
+    ) -> Self {
+        Event::new(EventKind::ToolCall {
+            call_id: call_id.into(),
+            name: name.into(),
+            arguments,
+        })
+    }
+
+    /// A successful tool result, without a duration.
+    pub fn tool_result(
+        call_id: impl Into<Text>,
+        name: impl Into<Text>,
+        output: impl Into<Text>,
+    ) -> Self {
+        Event::new(EventKind::ToolResult {
+            call_id: call_id.into(),
+            name: name.into(),
+            output: output.into(),
+            is_error: false,
+            duration: None,
+        })
+    }
+
+    /// An error event.
+    pub fn error(kind: ErrorKind, message: impl Into<Text>) -> Self {
+        Event::new(EventKind::Error {
+            kind,
+            message: message.into(),
+        })
+    }
+
+    /// A run end.
+    pub const fn run_end(status: RunStatus) -> Self {
+        Event::new(EventKind::RunEnd { status })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for k in Kind::ALL {
+            assert_eq!(k.as_str().parse::<Kind>().unwrap(), *k);
+        }
+        for k in RunStatus::ALL {
+            assert_eq!(k.as_str().parse::<RunStatus>().unwrap(), *k);
+        }
+        for k in ErrorKind::ALL {
+            assert_eq!(k.as_str().parse::<ErrorKind>().unwrap(), *k);
+        }
+        let err = "text".parse::<Kind>().unwrap_err();
+        assert_eq!(err.to_string(), "unknown Kind `text`");
+    }
+
+    #[test]
+    fn kinds_fit_a_bitset() {
+        assert!(Kind::ALL.len() <= 32);
+        let mut seen = 0u32;
+        for k in Kind::ALL {
+            assert_eq!(seen & k.bit(), 0);
+            seen |= k.bit();
+        }
+    }
+
+    #[test]
+    fn derive_keeps_the_envelope() {
+        let e = Event::text_delta("x")
+            .with_seq(9)
+            .with_source("A")
+            .with_run_id("r");
+        let d = e.derive(EventKind::RunEnd {
+            status: RunStatus::Failed,
+        });
+        assert_eq!(
+            (d.seq, d.source.clone(), d.run_id.clone()),
+            (9, e.source, e.run_id)
+        );
+        assert_eq!(d.run_status(), Some(RunStatus::Failed));
+    }
+}

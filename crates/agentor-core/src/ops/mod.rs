@@ -1,0 +1,1 @@
+//! The stream operators, one per module: each holds its layer, its stream and its tests.

@@ -1,0 +1,56 @@
+//! [`Pipeline`]: layers composed in reading order.
+
+use tower_layer::{Identity, Layer, Stack};
+
+/// Stream layers composed in reading order: the first layer named sees the
+/// events first.
+///
+/// `tower::ServiceBuilder` wraps services outside-in, which for streams reads
+/// backwards; `Pipeline` reads like the data flows. A `Pipeline` is itself a
+/// [`Layer`], so pipelines nest and apply to any stream of
+/// `Result<Event, Error>`: a provider, a channel, `async-stream`, tokio-stream.
+///
+#[derive(Clone, Debug, Default)]
+#[must_use = "a pipeline does nothing until applied to a stream"]
+pub struct Pipeline<L = Identity> {
+    layer: L,
+}
+
+impl Pipeline<Identity> {
+    /// A pipeline that passes events through unchanged.
+    pub fn new() -> Self {
+        Pipeline {
+            layer: Identity::new(),
+        }
+    }
+}
+
+impl<L> Pipeline<L> {
+    /// Adds `layer` after the layers already in the pipeline.
+    pub fn layer<M>(self, layer: M) -> Pipeline<Stack<L, M>> {
+        Pipeline {
+            layer: Stack::new(self.layer, layer),
+        }
+    }
+
+    /// Applies the pipeline to `stream`.
+    pub fn apply<S>(&self, stream: S) -> L::Service
+    where
+        L: Layer<S>,
+    {
+        self.layer.layer(stream)
+    }
+
+    /// The composed layer.
+    pub fn into_inner(self) -> L {
+        self.layer
+    }
+}
+
+impl<S, L: Layer<S>> Layer<S> for Pipeline<L> {
+    type Service = L::Service;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        self.layer.layer(inner)
+    }
+}

@@ -1,0 +1,1 @@
+//! Event sources for tests, examples and benchmarks.

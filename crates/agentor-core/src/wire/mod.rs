@@ -1,0 +1,1 @@
+//! Wire encodings: agentor JSON, native JSON lines, SSE frames and NDJSON.
