@@ -3,16 +3,30 @@
 use futures_core::Stream;
 use tower_layer::Layer;
 
-use crate::EventResult;
+use crate::ops::filter::Filter;
+use crate::ops::tap::Tap;
+use crate::{EventFilter, EventResult};
 
 /// Operators as methods on any stream of `Result<Event, Error>`.
 ///
 /// Each method is the same as applying the operator's layer; use
-/// [`Pipeline`](crate::Pipeline) to build a reusable stack.
+/// [`Pipeline`](crate::Pipeline) to build a reusable stack. Names avoid those
+/// of `futures::StreamExt` and `tokio_stream::StreamExt`, so all three traits
+/// can be imported together.
 pub trait EventStreamExt: Stream<Item = EventResult> + Sized {
     /// Wraps the stream in `layer`.
     fn with<L: Layer<Self>>(self, layer: L) -> L::Service {
         layer.layer(self)
+    }
+
+    /// Keeps the events that pass `filter`; see [`EventFilter`].
+    fn filter_events(self, filter: impl Into<EventFilter>) -> Filter<Self> {
+        filter.into().layer(self)
+    }
+
+    /// Calls `observe` on every item; see [`TapLayer`](crate::ops::tap::TapLayer).
+    fn tap<F: FnMut(&EventResult)>(self, observe: F) -> Tap<Self, F> {
+        Tap::new(self, observe)
     }
 }
 

@@ -2,6 +2,8 @@
 
 use tower_layer::{Identity, Layer, Stack};
 
+use crate::EventFilter;
+
 /// Stream layers composed in reading order: the first layer named sees the
 /// events first.
 ///
@@ -31,6 +33,11 @@ impl<L> Pipeline<L> {
         Pipeline {
             layer: Stack::new(self.layer, layer),
         }
+    }
+
+    /// Adds a filter; see [`EventFilter`].
+    pub fn filter_events(self, filter: impl Into<EventFilter>) -> Pipeline<Stack<L, EventFilter>> {
+        self.layer(filter.into())
     }
 
     /// Applies the pipeline to `stream`.

@@ -1,1 +1,4 @@
 //! The stream operators, one per module: each holds its layer, its stream and its tests.
+
+pub mod filter;
+pub mod tap;
