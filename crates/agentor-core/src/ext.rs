@@ -4,8 +4,9 @@ use futures_core::Stream;
 use tower_layer::Layer;
 
 use crate::ops::filter::Filter;
+use crate::ops::rebuffer::Rebuffer;
 use crate::ops::tap::Tap;
-use crate::{EventFilter, EventResult};
+use crate::{EventFilter, EventResult, RebufferLayer};
 
 /// Operators as methods on any stream of `Result<Event, Error>`.
 ///
@@ -22,6 +23,12 @@ pub trait EventStreamExt: Stream<Item = EventResult> + Sized {
     /// Keeps the events that pass `filter`; see [`EventFilter`].
     fn filter_events(self, filter: impl Into<EventFilter>) -> Filter<Self> {
         filter.into().layer(self)
+    }
+
+    /// Re-cuts text deltas at boundaries; pass a [`Boundary`](crate::Boundary)
+    /// or a configured [`RebufferLayer`].
+    fn rebuffer(self, layer: impl Into<RebufferLayer>) -> Rebuffer<Self> {
+        layer.into().layer(self)
     }
 
     /// Calls `observe` on every item; see [`TapLayer`](crate::ops::tap::TapLayer).

@@ -25,6 +25,7 @@ pub use event::{ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, 
 pub use ext::EventStreamExt;
 pub use kind_set::KindSet;
 pub use ops::filter::EventFilter;
+pub use ops::rebuffer::{Boundary, RebufferLayer};
 pub use pipeline::Pipeline;
 pub use text::Text;
 

@@ -2,7 +2,7 @@
 
 use tower_layer::{Identity, Layer, Stack};
 
-use crate::EventFilter;
+use crate::{EventFilter, RebufferLayer};
 
 /// Stream layers composed in reading order: the first layer named sees the
 /// events first.
@@ -38,6 +38,11 @@ impl<L> Pipeline<L> {
     /// Adds a filter; see [`EventFilter`].
     pub fn filter_events(self, filter: impl Into<EventFilter>) -> Pipeline<Stack<L, EventFilter>> {
         self.layer(filter.into())
+    }
+
+    /// Adds a rebuffer step; see [`RebufferLayer`].
+    pub fn rebuffer(self, layer: impl Into<RebufferLayer>) -> Pipeline<Stack<L, RebufferLayer>> {
+        self.layer(layer.into())
     }
 
     /// Applies the pipeline to `stream`.

@@ -206,8 +206,7 @@ pin_project! {
     #[derive(Debug)]
     pub struct Scripted {
         steps: VecDeque<(Duration, Option<EventResult>)>,
-        #[pin]
-        sleep: Option<Sleep>,
+        sleep: Option<Pin<Box<Sleep>>>,
     }
 }
 
@@ -215,19 +214,18 @@ impl Stream for Scripted {
     type Item = EventResult;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventResult>> {
-        let mut this = self.project();
+        let this = self.project();
         loop {
             let Some((delay, _)) = this.steps.front() else {
                 return Poll::Ready(None);
             };
             if !delay.is_zero() {
-                if this.sleep.is_none() {
-                    this.sleep.set(Some(tokio::time::sleep(*delay)));
-                }
-                if let Some(sleep) = this.sleep.as_mut().as_pin_mut() {
-                    std::task::ready!(sleep.poll(cx));
-                }
-                this.sleep.set(None);
+                let delay = *delay;
+                let sleep = this
+                    .sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
+                std::task::ready!(sleep.as_mut().poll(cx));
+                *this.sleep = None;
             }
             // A pause step has no item: it only delays the end.
             if let Some((_, Some(item))) = this.steps.pop_front() {

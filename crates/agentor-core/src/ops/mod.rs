@@ -1,4 +1,5 @@
 //! The stream operators, one per module: each holds its layer, its stream and its tests.
 
 pub mod filter;
+pub mod rebuffer;
 pub mod tap;

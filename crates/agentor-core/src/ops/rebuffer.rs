@@ -1,0 +1,486 @@
+//! Re-cut text deltas at word, line or sentence boundaries.
+
+mod cut;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use futures_core::Stream;
+use pin_project_lite::pin_project;
+use tokio::time::{Instant, Sleep};
+use tower_layer::Layer;
+
+use crate::{Event, EventKind, EventResult, Kind, Text};
+
+/// Where the rebuffer operator may cut text.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Boundary {
+    /// UAX #29 word boundaries. Whitespace ends the piece it follows
+    /// (`"Hello "`, `"world"`); text without spaces (Chinese, Japanese) is cut
+    /// between words as UAX #29 defines them, so it still flows.
+    Words,
+    /// After each line feed.
+    Lines,
+    /// After `.`, `!`, `?` or `…` (with closing quotes or brackets) followed by
+    /// whitespace, after a line break, and after a full-width `。！？`. A
+    /// heuristic: abbreviations such as "e.g. this" also end a sentence.
+    Sentences,
+    /// A caller's rule: given the held text, returns how many leading bytes may
+    /// be emitted now (rounded down to a `char` boundary).
+    Custom(Arc<dyn Fn(&str) -> usize + Send + Sync>),
+}
+
+impl Boundary {
+    /// A boundary given by a function; see [`Boundary::Custom`].
+    pub fn custom<F>(emittable: F) -> Self
+    where
+        F: Fn(&str) -> usize + Send + Sync + 'static,
+    {
+        Boundary::Custom(Arc::new(emittable))
+    }
+}
+
+impl fmt::Debug for Boundary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Boundary::Words => "Words",
+            Boundary::Lines => "Lines",
+            Boundary::Sentences => "Sentences",
+            Boundary::Custom(_) => "Custom(..)",
+        })
+    }
+}
+
+/// The rebuffer operator's layer: re-cuts text and reasoning deltas so each
+/// piece ends on a [`Boundary`].
+///
+/// Guarantees:
+///
+/// - **Nothing lost or moved**: the concatenated text of each source's deltas
+///   is unchanged, whitespace included; other events keep their place after
+///   the text that came before them.
+/// - **Never splits** a UTF-8 character or a grapheme cluster (emoji with
+///   modifiers, flags, combining marks). Pieces are slices of the input where
+///   possible: a word inside one delta is shared, not copied.
+/// - **Flushes** held text on a non-text event of the same source, when the
+///   delta kind (text, reasoning) or `message_id` changes, before an `Err`, at
+///   end of stream, when more than [`max_bytes`] are held (cut at the best
+///   boundary available), and when text has been held for [`max_hold`] while
+///   the input is idle. Each source has its own buffer, so merged agents never
+///   mix their text. Empty deltas are dropped.
+///
+/// A piece keeps the envelope (`seq`, `run_id`) of a delta it came from.
+///
+/// ```
+/// use agentor_core::{source, Boundary, EventStreamExt};
+/// use futures_util::StreamExt;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let pieces: Vec<String> = source::demo_text(["The qu", "ick br", "own fox"])
+///     .rebuffer(Boundary::Words)
+///     .filter_map(|e| async move { Some(e.ok()?.text()?.to_owned()) })
+///     .collect()
+///     .await;
+/// assert_eq!(pieces, ["The ", "quick ", "brown ", "fox", "The quick brown fox"]);
+/// # }
+/// ```
+///
+/// [`max_bytes`]: RebufferLayer::max_bytes
+/// [`max_hold`]: RebufferLayer::max_hold
+#[derive(Clone, Debug)]
+pub struct RebufferLayer {
+    boundary: Boundary,
+    max_bytes: usize,
+    max_hold: Option<Duration>,
+}
+
+impl RebufferLayer {
+    /// Default bound on held text per source.
+    pub const DEFAULT_MAX_BYTES: usize = 1024;
+    /// Default bound on how long text is held while the input is idle.
+    pub const DEFAULT_MAX_HOLD: Duration = Duration::from_millis(250);
+
+    /// Re-cuts at `boundary`, holding at most 1 KiB per source for at most 250 ms.
+    pub fn new(boundary: Boundary) -> Self {
+        RebufferLayer {
+            boundary,
+            max_bytes: Self::DEFAULT_MAX_BYTES,
+            max_hold: Some(Self::DEFAULT_MAX_HOLD),
+        }
+    }
+
+    /// Emits held text once a source holds more than `bytes` (at least 1),
+    /// cut at the best boundary available. A single grapheme cluster is still
+    /// kept whole, up to 1 KiB.
+    #[must_use]
+    pub fn max_bytes(mut self, bytes: usize) -> Self {
+        self.max_bytes = bytes.max(1);
+        self
+    }
+
+    /// Emits held text once the input has been idle `hold` with text held;
+    /// `None` waits for a boundary however long it takes (and needs no timer,
+    /// so the stream also runs outside a tokio runtime).
+    #[must_use]
+    pub fn max_hold(mut self, hold: Option<Duration>) -> Self {
+        self.max_hold = hold;
+        self
+    }
+}
+
+impl From<Boundary> for RebufferLayer {
+    fn from(boundary: Boundary) -> Self {
+        RebufferLayer::new(boundary)
+    }
+}
+
+impl<S> Layer<S> for RebufferLayer {
+    type Service = Rebuffer<S>;
+
+    fn layer(&self, inner: S) -> Rebuffer<S> {
+        Rebuffer {
+            inner,
+            timer: None,
+            config: self.clone(),
+            buffers: Vec::new(),
+            last: 0,
+            ready: VecDeque::new(),
+            restart_timer: false,
+            done: false,
+        }
+    }
+}
+
+/// Longest grapheme cluster kept whole when `max_bytes` is smaller: real
+/// clusters (family emoji, Indic conjuncts) are tens of bytes.
+const LONGEST_CLUSTER: usize = 1024;
+
+/// Text held for one source.
+struct Held {
+    source: Option<Text>,
+    kind: Kind,
+    message_id: Option<Text>,
+    /// Envelope of the delta the held text starts in.
+    seq: u64,
+    run_id: Option<Text>,
+    text: HeldText,
+}
+
+enum HeldText {
+    Empty,
+    /// One delta's tail, shared with the delta (no copy yet).
+    One(Text),
+    /// Text from several deltas, copied together.
+    Many(BytesMut),
+}
+
+impl HeldText {
+    fn len(&self) -> usize {
+        match self {
+            HeldText::Empty => 0,
+            HeldText::One(t) => t.len(),
+            HeldText::Many(b) => b.len(),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            HeldText::Empty => "",
+            HeldText::One(t) => t,
+            // Only ever filled with whole `str`s, so always UTF-8.
+            HeldText::Many(b) => std::str::from_utf8(b).unwrap_or_default(),
+        }
+    }
+
+    fn push(&mut self, more: &Text) {
+        match self {
+            HeldText::Empty => *self = HeldText::One(more.clone()),
+            HeldText::One(t) => {
+                let mut b = BytesMut::with_capacity((t.len() + more.len()).max(256));
+                b.extend_from_slice(t.as_bytes());
+                b.extend_from_slice(more.as_bytes());
+                *self = HeldText::Many(b);
+            }
+            HeldText::Many(b) => b.extend_from_slice(more.as_bytes()),
+        }
+    }
+
+    /// Removes and returns the first `at` bytes (a `char` boundary).
+    fn split_to(&mut self, at: usize) -> Text {
+        let len = self.len();
+        let taken = match self {
+            HeldText::Empty => Text::new(),
+            HeldText::One(t) => {
+                let head = t.slice(0..at);
+                *t = t.slice(at..len);
+                head
+            }
+            HeldText::Many(b) => Text::from_utf8(b.split_to(at).freeze()).unwrap_or_default(),
+        };
+        if at == len {
+            *self = HeldText::Empty;
+        }
+        taken
+    }
+}
+
+impl Held {
+    fn piece(&self, text: Text) -> Event {
+        let kind = match self.kind {
+            Kind::ReasoningDelta => EventKind::ReasoningDelta {
+                text,
+                message_id: self.message_id.clone(),
+            },
+            _ => EventKind::TextDelta {
+                text,
+                message_id: self.message_id.clone(),
+            },
+        };
+        Event {
+            seq: self.seq,
+            source: self.source.clone(),
+            run_id: self.run_id.clone(),
+            kind,
+        }
+    }
+
+    fn emit(&mut self, at: usize, out: &mut VecDeque<EventResult>) {
+        if at > 0 {
+            let text = self.text.split_to(at);
+            out.push_back(Ok(self.piece(text)));
+        }
+    }
+
+    fn flush(&mut self, out: &mut VecDeque<EventResult>) {
+        let len = self.text.len();
+        self.emit(len, out);
+    }
+}
+
+pin_project! {
+    /// Stream for [`EventStreamExt::rebuffer`](crate::EventStreamExt::rebuffer).
+    #[must_use = "streams do nothing unless polled"]
+    pub struct Rebuffer<S> {
+        #[pin]
+        inner: S,
+        // Boxed so the stream is `Unpin` whenever its input is.
+        timer: Option<Pin<Box<Sleep>>>,
+        config: RebufferLayer,
+        buffers: Vec<Held>,
+        // Index of the buffer used last: merged streams come in runs per source.
+        last: usize,
+        ready: VecDeque<EventResult>,
+        // The held text changed its start: the hold clock restarts.
+        restart_timer: bool,
+        done: bool,
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for Rebuffer<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rebuffer")
+            .field("inner", &self.inner)
+            .field("config", &self.config)
+            .field(
+                "held_bytes",
+                &self.buffers.iter().map(|b| b.text.len()).sum::<usize>(),
+            )
+            .finish()
+    }
+}
+
+/// A delta's parts, borrowed.
+fn as_delta(event: &Event) -> Option<(&Text, &Option<Text>)> {
+    match &event.kind {
+        EventKind::TextDelta { text, message_id }
+        | EventKind::ReasoningDelta { text, message_id } => Some((text, message_id)),
+        _ => None,
+    }
+}
+
+fn find_buffer(buffers: &[Held], last: usize, source: &Option<Text>) -> Option<usize> {
+    if buffers.get(last).is_some_and(|b| &b.source == source) {
+        return Some(last);
+    }
+    buffers.iter().position(|b| &b.source == source)
+}
+
+impl RebufferLayer {
+    /// How many leading bytes of `held` may go out, given that bytes before
+    /// `old_len` were examined when they arrived.
+    fn cut(&self, held: &str, old_len: usize) -> usize {
+        let cut = match &self.boundary {
+            Boundary::Words => match cut::words_fast(held, old_len) {
+                Some(p) => p,
+                None if !held.is_ascii() => cut::words_unicode(held),
+                None => 0,
+            },
+            Boundary::Lines => cut::lines(held, old_len).unwrap_or(0),
+            Boundary::Sentences => cut::sentences(held, old_len).unwrap_or(0),
+            Boundary::Custom(f) => cut::floor_char_boundary(held, f(held)),
+        };
+        if cut == 0 && held.len() > self.max_bytes {
+            return match cut::forced(held) {
+                // One grapheme cluster is held whole unless it is pathological.
+                0 if held.len() > self.max_bytes.max(LONGEST_CLUSTER) => held.len(),
+                p => p,
+            };
+        }
+        cut
+    }
+}
+
+impl<S> Rebuffer<S> {
+    fn on_delta(self: Pin<&mut Self>, event: Event) {
+        let this = self.project();
+        let Some((text, message_id)) = as_delta(&event) else {
+            return;
+        };
+        if text.is_empty() {
+            return;
+        }
+        let kind = event.kind();
+        let index = match find_buffer(this.buffers, *this.last, &event.source) {
+            Some(i) => i,
+            None => {
+                this.buffers.push(Held {
+                    source: event.source.clone(),
+                    kind,
+                    message_id: None,
+                    seq: 0,
+                    run_id: None,
+                    text: HeldText::Empty,
+                });
+                this.buffers.len() - 1
+            }
+        };
+        *this.last = index;
+        let held = &mut this.buffers[index];
+        if held.text.len() > 0 && (held.kind != kind || &held.message_id != message_id) {
+            held.flush(this.ready);
+        }
+        let old_len = held.text.len();
+        if old_len == 0 {
+            held.kind = kind;
+            held.message_id.clone_from(message_id);
+            held.seq = event.seq;
+            held.run_id.clone_from(&event.run_id);
+        }
+        held.text.push(text);
+        let cut = this.config.cut(held.text.as_str(), old_len);
+        held.emit(cut, this.ready);
+        if old_len == 0 || cut > 0 {
+            *this.restart_timer = true;
+        }
+        if cut > old_len && held.text.len() > 0 {
+            // The rest started inside this delta.
+            held.seq = event.seq;
+            held.run_id.clone_from(&event.run_id);
+        }
+    }
+
+    fn flush_source(self: Pin<&mut Self>, source: &Option<Text>) {
+        let this = self.project();
+        if let Some(i) = find_buffer(this.buffers, *this.last, source) {
+            this.buffers[i].flush(this.ready);
+        }
+    }
+
+    fn flush_all(self: Pin<&mut Self>) {
+        let this = self.project();
+        for held in this.buffers.iter_mut() {
+            held.flush(this.ready);
+        }
+    }
+
+    fn holds_text(&self) -> bool {
+        self.buffers.iter().any(|b| b.text.len() > 0)
+    }
+
+    /// Emits what each source has held too long (the input is idle).
+    fn flush_stale(self: Pin<&mut Self>) {
+        let this = self.project();
+        for held in this.buffers.iter_mut() {
+            let held_str = held.text.as_str();
+            if held_str.is_empty() {
+                continue;
+            }
+            // A cluster still held after a whole idle period goes out too.
+            let at = match cut::forced(held_str) {
+                0 => held_str.len(),
+                p => p,
+            };
+            held.emit(at, this.ready);
+        }
+    }
+}
+
+impl<S: Stream<Item = EventResult>> Stream for Rebuffer<S> {
+    type Item = EventResult;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventResult>> {
+        loop {
+            if let Some(item) = self.as_mut().project().ready.pop_front() {
+                return Poll::Ready(Some(item));
+            }
+            if self.done {
+                return Poll::Ready(None);
+            }
+            match self.as_mut().project().inner.poll_next(cx) {
+                Poll::Ready(Some(Ok(event))) => {
+                    if event.kind().is_delta() {
+                        self.as_mut().on_delta(event);
+                    } else {
+                        self.as_mut().flush_source(&event.source);
+                        self.as_mut().project().ready.push_back(Ok(event));
+                    }
+                }
+                Poll::Ready(Some(Err(err))) => {
+                    self.as_mut().flush_all();
+                    self.as_mut().project().ready.push_back(Err(err));
+                }
+                Poll::Ready(None) => {
+                    self.as_mut().flush_all();
+                    *self.as_mut().project().done = true;
+                }
+                Poll::Pending => {
+                    let Some(hold) = self.config.max_hold else {
+                        return Poll::Pending;
+                    };
+                    if !self.holds_text() {
+                        return Poll::Pending;
+                    }
+                    // (Re)armed only when the input goes idle, so the clock is
+                    // read once per idle period, not once per delta.
+                    let this = self.as_mut().project();
+                    let restart = std::mem::take(this.restart_timer);
+                    let sleep = match this.timer {
+                        Some(sleep) => {
+                            if restart {
+                                sleep.as_mut().reset(Instant::now() + hold);
+                            }
+                            sleep
+                        }
+                        None => this.timer.insert(Box::pin(tokio::time::sleep(hold))),
+                    };
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    *this.timer = None;
+                    self.as_mut().flush_stale();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,192 @@
+//! Where held text may be cut: the boundary rules of the rebuffer operator.
+//!
+//! Every function answers "how long a prefix of `text` can be emitted now,
+//! without waiting for more text to know it ends on a boundary?". A cut is
+//! only offered where the decision cannot change when more text arrives, so
+//! pieces end on boundaries of the *final* text, not just of what was seen.
+
+use unicode_segmentation::{GraphemeCursor, UnicodeSegmentation};
+
+/// Whether `p` (with `text[p - 1]` ASCII whitespace and `text[p]` present)
+/// is both a UAX #29 word boundary and a grapheme boundary.
+///
+/// After ASCII whitespace only the next character decides (no word or grapheme
+/// rule looks further back than a whitespace character), so a two-character
+/// window answers for the whole text.
+fn starts_word(text: &str, p: usize) -> bool {
+    let next = text.as_bytes()[p];
+    if next < 0x80 {
+        return !next.is_ascii_whitespace();
+    }
+    let Some(c) = text[p..].chars().next() else {
+        return false;
+    };
+    if c.is_whitespace() {
+        return false;
+    }
+    let window = &text[p - 1..p + c.len_utf8()];
+    window.split_word_bound_indices().any(|(i, _)| i == 1)
+        && window.grapheme_indices(true).any(|(i, _)| i == 1)
+}
+
+/// Last cut after ASCII whitespace followed by a known word start, looking only
+/// at cuts at or after `from` (earlier ones were decided before).
+pub(super) fn words_fast(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    // Candidates are p in [from, len); text[p - 1] must be whitespace.
+    let lo = from.max(1) - 1;
+    let mut hi = bytes.len().checked_sub(1)?;
+    while hi > lo {
+        let i = lo + memchr::memrchr3(b' ', b'\n', b'\t', &bytes[lo..hi])?;
+        if starts_word(text, i + 1) {
+            return Some(i + 1);
+        }
+        hi = i;
+    }
+    None
+}
+
+/// Cut before the second-to-last UAX #29 word segment of `text`.
+///
+/// The boundary before the last segment can still move (`3.` + `5` is one
+/// word; `can'` + `t` too); the one before it cannot, because no rule looks
+/// more than one character past a boundary.
+pub(super) fn words_unicode(text: &str) -> usize {
+    let mut starts = text.split_word_bound_indices().rev().map(|(i, _)| i);
+    let _last = starts.next();
+    starts.find(|&i| is_grapheme_boundary(text, i)).unwrap_or(0)
+}
+
+/// Last cut after a line feed, anywhere at or after `from`.
+pub(super) fn lines(text: &str, from: usize) -> Option<usize> {
+    let lo = from.max(1) - 1;
+    memchr::memrchr(b'\n', &text.as_bytes()[lo..]).map(|i| lo + i + 1)
+}
+
+const CLOSERS: &[char] = &['"', '\'', ')', ']', '}', '”', '’', '»', '」', '』', '）'];
+const TERMINATORS: &[char] = &['.', '!', '?', '…'];
+const FULL_WIDTH_TERMINATORS: &[char] = &['。', '！', '？'];
+
+/// Last sentence cut at or after `from`: after `.`, `!`, `?` or `…` (and any
+/// closing quotes or brackets) plus whitespace, after a line break, or after a
+/// full-width `。！？` (and closers), always with the next character known.
+pub(super) fn sentences(text: &str, from: usize) -> Option<usize> {
+    let mut chars = text.char_indices().rev().peekable();
+    let mut next: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        let p = i + c.len_utf8();
+        if p < from.max(1) {
+            break;
+        }
+        if let Some(n) = next {
+            if p < text.len()
+                && !n.is_whitespace()
+                && !CLOSERS.contains(&n)
+                && is_grapheme_boundary(text, p)
+            {
+                if c.is_whitespace() && ends_sentence_before_space(&text[..p]) {
+                    return Some(p);
+                }
+                if FULL_WIDTH_TERMINATORS.contains(&c)
+                    || (CLOSERS.contains(&c) && ends_full_width(&text[..p]))
+                {
+                    return Some(p);
+                }
+            }
+        }
+        next = Some(c);
+    }
+    None
+}
+
+fn ends_sentence_before_space(prefix: &str) -> bool {
+    let body = prefix.trim_end_matches(char::is_whitespace);
+    let space = &prefix[body.len()..];
+    space.contains('\n') || body.trim_end_matches(CLOSERS).ends_with(TERMINATORS)
+}
+
+fn ends_full_width(prefix: &str) -> bool {
+    prefix
+        .trim_end_matches(CLOSERS)
+        .ends_with(FULL_WIDTH_TERMINATORS)
+}
+
+/// A cut for text held too long or too large: before the second-to-last
+/// word, else before the last grapheme cluster (0 if there is only one).
+pub(super) fn forced(text: &str) -> usize {
+    match words_unicode(text) {
+        0 => before_last_grapheme(text),
+        p => p,
+    }
+}
+
+/// The start of the last grapheme cluster: the longest prefix that can never
+/// end inside a cluster, whatever follows.
+pub(super) fn before_last_grapheme(text: &str) -> usize {
+    text.grapheme_indices(true)
+        .next_back()
+        .map_or(0, |(i, _)| i)
+}
+
+fn is_grapheme_boundary(text: &str, at: usize) -> bool {
+    GraphemeCursor::new(at, text.len(), true)
+        .is_boundary(text, 0)
+        .unwrap_or(false)
+}
+
+/// Largest char boundary `<= at` (for cuts a caller's function proposes).
+pub(super) fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_need_the_next_character() {
+        assert_eq!(words_fast("Hello wor", 0), Some(6));
+        assert_eq!(words_fast("Hello ", 0), None); // a second space or a mark may follow
+        assert_eq!(words_fast("a  b", 0), Some(3)); // spaces stay together
+        assert_eq!(words_fast("a \u{301}b", 0), None); // the mark belongs to the space
+        assert_eq!(words_fast("nowhitespace", 0), None);
+        assert_eq!(words_fast("a b c", 3), Some(4));
+        assert_eq!(words_fast("a b c", 5), None);
+        assert_eq!(words_fast("x 世界", 0), Some(2));
+    }
+
+    #[test]
+    fn unicode_words_hold_two_segments() {
+        assert_eq!(words_unicode("世界很大"), 6); // "世界" | "很大"
+        assert_eq!(words_unicode("can'"), 0);
+        assert_eq!(words_unicode("🇫🇷🇩🇪x"), 8);
+    }
+
+    #[test]
+    fn lines_cut_after_line_feeds() {
+        assert_eq!(lines("a\nb", 0), Some(2));
+        assert_eq!(lines("a\r\n", 0), Some(3));
+        assert_eq!(lines("ab", 0), None);
+    }
+
+    #[test]
+    fn sentences() {
+        assert_eq!(super::sentences("One. Two", 0), Some(5));
+        assert_eq!(super::sentences("One. ", 0), None);
+        assert_eq!(super::sentences("He said \"Hi!\" Then", 0), Some(14));
+        assert_eq!(super::sentences("3.5 is a number", 0), None);
+        assert_eq!(super::sentences("Title\nBody", 0), Some(6));
+        assert_eq!(super::sentences("你好。世界", 0), Some(9));
+        assert_eq!(super::sentences("你好。」世界", 0), Some(12));
+    }
+
+    #[test]
+    fn graphemes_stay_whole() {
+        assert_eq!(before_last_grapheme("ab👨‍👩‍👧"), 2);
+        assert_eq!(floor_char_boundary("aé", 2), 1);
+    }
+}
