@@ -3,10 +3,11 @@
 use futures_core::Stream;
 use tower_layer::Layer;
 
+use crate::ops::batch::Batch;
 use crate::ops::filter::Filter;
 use crate::ops::rebuffer::Rebuffer;
 use crate::ops::tap::Tap;
-use crate::{EventFilter, EventResult, RebufferLayer};
+use crate::{BatchLayer, EventFilter, EventResult, RebufferLayer};
 
 /// Operators as methods on any stream of `Result<Event, Error>`.
 ///
@@ -29,6 +30,11 @@ pub trait EventStreamExt: Stream<Item = EventResult> + Sized {
     /// or a configured [`RebufferLayer`].
     fn rebuffer(self, layer: impl Into<RebufferLayer>) -> Rebuffer<Self> {
         layer.into().layer(self)
+    }
+
+    /// Groups events into batches released together; see [`BatchLayer`].
+    fn batch(self, layer: BatchLayer) -> Batch<Self> {
+        layer.layer(self)
     }
 
     /// Calls `observe` on every item; see [`TapLayer`](crate::ops::tap::TapLayer).

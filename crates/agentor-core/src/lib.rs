@@ -24,6 +24,7 @@ pub use error::Error;
 pub use event::{ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, UnknownName};
 pub use ext::EventStreamExt;
 pub use kind_set::KindSet;
+pub use ops::batch::BatchLayer;
 pub use ops::filter::EventFilter;
 pub use ops::rebuffer::{Boundary, RebufferLayer};
 pub use pipeline::Pipeline;

@@ -2,7 +2,7 @@
 
 use tower_layer::{Identity, Layer, Stack};
 
-use crate::{EventFilter, RebufferLayer};
+use crate::{BatchLayer, EventFilter, RebufferLayer};
 
 /// Stream layers composed in reading order: the first layer named sees the
 /// events first.
@@ -43,6 +43,11 @@ impl<L> Pipeline<L> {
     /// Adds a rebuffer step; see [`RebufferLayer`].
     pub fn rebuffer(self, layer: impl Into<RebufferLayer>) -> Pipeline<Stack<L, RebufferLayer>> {
         self.layer(layer.into())
+    }
+
+    /// Adds a batch step; see [`BatchLayer`].
+    pub fn batch(self, layer: BatchLayer) -> Pipeline<Stack<L, BatchLayer>> {
+        self.layer(layer)
     }
 
     /// Applies the pipeline to `stream`.

@@ -1,5 +1,6 @@
 //! The stream operators, one per module: each holds its layer, its stream and its tests.
 
+pub mod batch;
 pub mod filter;
 pub mod rebuffer;
 pub mod tap;
