@@ -7,7 +7,8 @@ use crate::ops::batch::Batch;
 use crate::ops::filter::Filter;
 use crate::ops::rebuffer::Rebuffer;
 use crate::ops::tap::Tap;
-use crate::{BatchLayer, EventFilter, EventResult, RebufferLayer};
+use crate::ops::timeout::Timeout;
+use crate::{BatchLayer, EventFilter, EventResult, RebufferLayer, TimeoutLayer};
 
 /// Operators as methods on any stream of `Result<Event, Error>`.
 ///
@@ -34,6 +35,11 @@ pub trait EventStreamExt: Stream<Item = EventResult> + Sized {
 
     /// Groups events into batches released together; see [`BatchLayer`].
     fn batch(self, layer: BatchLayer) -> Batch<Self> {
+        layer.layer(self)
+    }
+
+    /// Ends the stream with a typed timeout when a deadline passes; see [`TimeoutLayer`].
+    fn timeouts(self, layer: TimeoutLayer) -> Timeout<Self> {
         layer.layer(self)
     }
 

@@ -27,6 +27,7 @@ pub use kind_set::KindSet;
 pub use ops::batch::BatchLayer;
 pub use ops::filter::EventFilter;
 pub use ops::rebuffer::{Boundary, RebufferLayer};
+pub use ops::timeout::TimeoutLayer;
 pub use pipeline::Pipeline;
 pub use text::Text;
 

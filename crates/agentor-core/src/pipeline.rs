@@ -2,7 +2,7 @@
 
 use tower_layer::{Identity, Layer, Stack};
 
-use crate::{BatchLayer, EventFilter, RebufferLayer};
+use crate::{BatchLayer, EventFilter, RebufferLayer, TimeoutLayer};
 
 /// Stream layers composed in reading order: the first layer named sees the
 /// events first.
@@ -47,6 +47,11 @@ impl<L> Pipeline<L> {
 
     /// Adds a batch step; see [`BatchLayer`].
     pub fn batch(self, layer: BatchLayer) -> Pipeline<Stack<L, BatchLayer>> {
+        self.layer(layer)
+    }
+
+    /// Adds deadlines; see [`TimeoutLayer`].
+    pub fn timeouts(self, layer: TimeoutLayer) -> Pipeline<Stack<L, TimeoutLayer>> {
         self.layer(layer)
     }
 

@@ -4,3 +4,4 @@ pub mod batch;
 pub mod filter;
 pub mod rebuffer;
 pub mod tap;
+pub mod timeout;
