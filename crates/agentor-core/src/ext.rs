@@ -5,10 +5,11 @@ use tower_layer::Layer;
 
 use crate::ops::batch::Batch;
 use crate::ops::filter::Filter;
+use crate::ops::progress::Progress;
 use crate::ops::rebuffer::Rebuffer;
 use crate::ops::tap::Tap;
 use crate::ops::timeout::Timeout;
-use crate::{BatchLayer, EventFilter, EventResult, RebufferLayer, TimeoutLayer};
+use crate::{BatchLayer, EventFilter, EventResult, ProgressLayer, RebufferLayer, TimeoutLayer};
 
 /// Operators as methods on any stream of `Result<Event, Error>`.
 ///
@@ -40,6 +41,12 @@ pub trait EventStreamExt: Stream<Item = EventResult> + Sized {
 
     /// Ends the stream with a typed timeout when a deadline passes; see [`TimeoutLayer`].
     fn timeouts(self, layer: TimeoutLayer) -> Timeout<Self> {
+        layer.layer(self)
+    }
+
+    /// Counts what passes into the layer's [`ProgressHandle`](crate::ProgressHandle);
+    /// see [`ProgressLayer`].
+    fn progress(self, layer: ProgressLayer) -> Progress<Self> {
         layer.layer(self)
     }
 

@@ -2,7 +2,7 @@
 
 use tower_layer::{Identity, Layer, Stack};
 
-use crate::{BatchLayer, EventFilter, RebufferLayer, TimeoutLayer};
+use crate::{BatchLayer, EventFilter, ProgressLayer, RebufferLayer, TimeoutLayer};
 
 /// Stream layers composed in reading order: the first layer named sees the
 /// events first.
@@ -52,6 +52,11 @@ impl<L> Pipeline<L> {
 
     /// Adds deadlines; see [`TimeoutLayer`].
     pub fn timeouts(self, layer: TimeoutLayer) -> Pipeline<Stack<L, TimeoutLayer>> {
+        self.layer(layer)
+    }
+
+    /// Adds counting; see [`ProgressLayer`].
+    pub fn progress(self, layer: ProgressLayer) -> Pipeline<Stack<L, ProgressLayer>> {
         self.layer(layer)
     }
 
