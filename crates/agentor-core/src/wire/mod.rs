@@ -1,1 +1,3 @@
 //! Wire encodings: agentor JSON, native JSON lines, SSE frames and NDJSON.
+mod json;
+pub mod native;
