@@ -36,10 +36,8 @@ pub struct Event {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum EventKind {
-    /// A run began.
+    /// A run began. Its id is the envelope's [`Event::run_id`].
     RunStart {
-        /// The run's id.
-        run_id: Text,
         /// The agent running.
         agent: Text,
         /// The model answering, when known.
@@ -130,7 +128,7 @@ pub enum EventKind {
     },
 }
 
-/// The counters of a stream at one moment. See [`crate::ops::progress`].
+/// The counters of a stream at one moment. See [`crate::ProgressLayer`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProgressSnapshot {
     /// Events seen, `Err` items included.

@@ -260,7 +260,6 @@ mod tests {
             ),
             (
                 Event::new(EventKind::RunStart {
-                    run_id: "r".into(),
                     agent: "Planner".into(),
                     model: None,
                 }),

@@ -6,11 +6,12 @@
 //!
 //! `type` is the [`Kind`] name and `seq` is always present; every other field
 //! is omitted when it is `None`. The payload's fields keep their
-//! [`EventKind`] names, with three renames where a name is already taken:
+//! [`EventKind`] names, except an error's class, `error_kind`, whose own
+//! name is taken by `type`:
 //!
 //! | kind | fields |
 //! |---|---|
-//! | `run_start` | `run_id` (the payload's), `agent`, `model`?, and `envelope_run_id`? for the envelope's run id |
+//! | `run_start` | `agent`, `model`? (the run id is the envelope's `run_id`) |
 //! | `text_delta`, `message`, `reasoning_delta` | `text`, `message_id`? |
 //! | `reasoning_summary` | `text` |
 //! | `tool_call` | `call_id`, `name`, `arguments` (any JSON value, `null` included) |
@@ -66,29 +67,17 @@ pub fn encode(event: &Event, dst: &mut BytesMut) {
     w.dst.put_u8(b'"');
     w.u64("seq", event.seq);
     w.opt_str("source", event.source.as_deref());
-    match &event.kind {
-        EventKind::RunStart {
-            run_id,
-            agent,
-            model,
-        } => {
-            w.str("run_id", run_id);
-            w.opt_str("envelope_run_id", event.run_id.as_deref());
-            w.str("agent", agent);
-            w.opt_str("model", model.as_deref());
-        }
-        kind => {
-            w.opt_str("run_id", event.run_id.as_deref());
-            encode_payload(&mut w, kind);
-        }
-    }
+    w.opt_str("run_id", event.run_id.as_deref());
+    encode_payload(&mut w, &event.kind);
     w.dst.put_u8(b'}');
 }
 
 fn encode_payload(w: &mut Writer<'_>, kind: &EventKind) {
     match kind {
-        // Written with the envelope, because of the `run_id` clash.
-        EventKind::RunStart { .. } => {}
+        EventKind::RunStart { agent, model } => {
+            w.str("agent", agent);
+            w.opt_str("model", model.as_deref());
+        }
         EventKind::TextDelta { text, message_id }
         | EventKind::Message { text, message_id }
         | EventKind::ReasoningDelta { text, message_id } => {
@@ -271,7 +260,6 @@ struct Line<'a> {
     seq: Option<u64>,
     source: Option<Text>,
     run_id: Option<Text>,
-    envelope_run_id: Option<Text>,
     agent: Option<Text>,
     model: Option<Text>,
     text: Option<Text>,
@@ -355,10 +343,8 @@ pub fn decode(line: &[u8]) -> Result<Event, DecodeError> {
         .parse()
         .map_err(|_| DecodeError::new(format!("unknown type `{ty}`")))?;
     let seq = required(l.seq, "seq")?;
-    let mut run_id = l.run_id;
     let payload = match kind {
         Kind::RunStart => EventKind::RunStart {
-            run_id: required(std::mem::replace(&mut run_id, l.envelope_run_id), "run_id")?,
             agent: required(l.agent, "agent")?,
             model: l.model,
         },
@@ -421,7 +407,7 @@ pub fn decode(line: &[u8]) -> Result<Event, DecodeError> {
     Ok(Event {
         seq,
         source: l.source,
-        run_id,
+        run_id: l.run_id,
         kind: payload,
     })
 }
@@ -601,12 +587,11 @@ mod tests {
         vec![
             (
                 Event::new(EventKind::RunStart {
-                    run_id: "r1".into(),
                     agent: "Planner".into(),
                     model: Some("gpt-4o".into()),
                 })
                 .with_run_id("r1"),
-                r#"{"type":"run_start","seq":0,"run_id":"r1","envelope_run_id":"r1","agent":"Planner","model":"gpt-4o"}"#,
+                r#"{"type":"run_start","seq":0,"run_id":"r1","agent":"Planner","model":"gpt-4o"}"#,
             ),
             (
                 Event::text_delta("Hel")
@@ -698,23 +683,6 @@ mod tests {
             assert_eq!(line, expected);
             serde_json::from_str::<serde_json::Value>(&line).unwrap();
             assert_eq!(decode(line.as_bytes()).unwrap(), event, "{line}");
-        }
-    }
-
-    #[test]
-    fn run_start_keeps_both_run_ids_apart() {
-        let payload_only = Event::new(EventKind::RunStart {
-            run_id: "r1".into(),
-            agent: "a".into(),
-            model: None,
-        });
-        let other_envelope = payload_only.clone().with_run_id("r2");
-        assert_eq!(
-            enc(&payload_only),
-            r#"{"type":"run_start","seq":0,"run_id":"r1","agent":"a"}"#
-        );
-        for e in [payload_only, other_envelope] {
-            assert_eq!(decode(enc(&e).as_bytes()).unwrap(), e);
         }
     }
 

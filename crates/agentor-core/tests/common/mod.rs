@@ -66,11 +66,7 @@ pub fn any_json() -> impl Strategy<Value = Value> {
 fn any_kind() -> impl Strategy<Value = EventKind> {
     let opt = || proptest::option::of(any_text());
     prop_oneof![
-        (any_text(), any_text(), opt()).prop_map(|(run_id, agent, model)| EventKind::RunStart {
-            run_id,
-            agent,
-            model
-        }),
+        (any_text(), opt()).prop_map(|(agent, model)| EventKind::RunStart { agent, model }),
         (any_text(), opt())
             .prop_map(|(text, message_id)| EventKind::TextDelta { text, message_id }),
         (any_text(), opt()).prop_map(|(text, message_id)| EventKind::Message { text, message_id }),
