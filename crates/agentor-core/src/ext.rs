@@ -7,6 +7,7 @@ use crate::ops::batch::Batch;
 use crate::ops::filter::Filter;
 use crate::ops::progress::Progress;
 use crate::ops::rebuffer::Rebuffer;
+use crate::ops::record::Record;
 use crate::ops::tap::Tap;
 use crate::ops::timeout::Timeout;
 use crate::{BatchLayer, EventFilter, EventResult, ProgressLayer, RebufferLayer, TimeoutLayer};
@@ -48,6 +49,12 @@ pub trait EventStreamExt: Stream<Item = EventResult> + Sized {
     /// see [`ProgressLayer`].
     fn progress(self, layer: ProgressLayer) -> Progress<Self> {
         layer.layer(self)
+    }
+
+    /// Writes every event as a native JSON line to `writer`; see
+    /// [`RecordLayer`](crate::ops::record::RecordLayer).
+    fn record<W: tokio::io::AsyncWrite + Unpin>(self, writer: W) -> Record<Self, W> {
+        Record::new(self, writer)
     }
 
     /// Calls `observe` on every item; see [`TapLayer`](crate::ops::tap::TapLayer).

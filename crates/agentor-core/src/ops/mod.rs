@@ -4,5 +4,6 @@ pub mod batch;
 pub mod filter;
 pub mod progress;
 pub mod rebuffer;
+pub mod record;
 pub mod tap;
 pub mod timeout;
