@@ -24,6 +24,7 @@ pub use error::Error;
 pub use event::{ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, UnknownName};
 pub use ext::EventStreamExt;
 pub use kind_set::KindSet;
+pub use ops::merge::{merge, FailurePolicy, Merge, MergeClosed, MergeHandle, MergeLayer};
 pub use pipeline::Pipeline;
 pub use text::Text;
 
