@@ -58,6 +58,9 @@ pub enum FailurePolicy {
     /// Forward the failure, then a [`RunStatus::Failed`] run end tagged with
     /// the failing source's name, then end. Every source is dropped (so
     /// cancelled) as soon as the failure is seen, and handles are closed.
+    ///
+    /// The run end copies the envelope (`seq`, `run_id`) of a failing error
+    /// event; after an `Err` item it has `seq` 0 and no run id.
     FailFast,
 }
 
@@ -95,6 +98,11 @@ where
 /// - Failures follow the [`FailurePolicy`].
 ///
 /// Dropping the merge drops (cancels) every source and closes its handles.
+///
+/// Cost: each source has its own waker, and only sources that were woken or
+/// just yielded are polled, so idle sources cost nothing per event. On the
+/// path where sources are always ready the merge allocates nothing; most of
+/// its per-event cost is writing the `source` tag and moving the event.
 #[must_use = "streams do nothing unless polled"]
 pub struct Merge {
     /// Sources by slot index; freed slots are reused through `free`.
@@ -109,8 +117,9 @@ pub struct Merge {
     next_generation: u64,
     policy: FailurePolicy,
     shared: Arc<Shared>,
-    /// Kept so taking handle additions does not allocate.
-    spare: Vec<(Text, BoxEventStream)>,
+    /// Kept so taking wakes and handle additions does not allocate.
+    spare_woken: VecDeque<Entry>,
+    spare_added: Vec<(Text, BoxEventStream)>,
     /// The run end to yield after a fail-fast failure.
     failed_end: Option<Event>,
 }
@@ -128,6 +137,10 @@ struct Slot {
 
 struct Source {
     name: Text,
+    /// Whether the source has an entry in the run queue. Owned by the merge,
+    /// so the always-ready path touches no atomic; the waker's atomic flag
+    /// only dedupes the woken queue.
+    in_run_queue: bool,
     stream: BoxEventStream,
     wake: Arc<SourceWake>,
     /// Built once from `wake`, so a poll clones no `Arc`.
@@ -158,8 +171,8 @@ struct Inner {
 /// The waker of one source.
 struct SourceWake {
     entry: Entry,
-    /// True while the source has an entry in the run queue or the woken
-    /// queue, so repeated wakes queue it once.
+    /// True while the source has an entry in the woken queue, so repeated
+    /// wakes queue it once.
     queued: AtomicBool,
     shared: Arc<Shared>,
 }
@@ -236,7 +249,8 @@ impl Merge {
             next_generation: 0,
             policy,
             shared,
-            spare: Vec::new(),
+            spare_woken: VecDeque::new(),
+            spare_added: Vec::new(),
             failed_end: None,
         }
     }
@@ -290,8 +304,7 @@ impl Merge {
         let entry = Entry { slot, generation };
         let wake = Arc::new(SourceWake {
             entry,
-            // Queued from the start: it goes straight into the run queue.
-            queued: AtomicBool::new(true),
+            queued: AtomicBool::new(false),
             shared: self.shared.clone(),
         });
         let waker = Waker::from(wake.clone());
@@ -299,6 +312,7 @@ impl Merge {
             generation,
             source: Some(Source {
                 name,
+                in_run_queue: true,
                 stream,
                 wake,
                 waker,
@@ -315,21 +329,49 @@ impl Merge {
     }
 
     /// Moves woken sources and handle additions into the run queue.
+    #[inline]
     fn collect(&mut self) {
-        if !self.shared.dirty.load(Ordering::Acquire) {
-            return;
+        if self.shared.dirty.load(Ordering::Acquire) {
+            self.collect_dirty();
         }
+    }
+
+    #[inline(never)]
+    fn collect_dirty(&mut self) {
+        // Cleared before taking the queues: a wake landing after the take
+        // sets it again, so none is missed.
         self.shared.dirty.store(false, Ordering::Release);
         {
             let mut inner = self.shared.lock();
-            self.run_queue.extend(inner.woken.drain(..));
-            std::mem::swap(&mut inner.added, &mut self.spare);
+            std::mem::swap(&mut inner.woken, &mut self.spare_woken);
+            std::mem::swap(&mut inner.added, &mut self.spare_added);
         }
-        let mut added = std::mem::take(&mut self.spare);
+        let mut woken = std::mem::take(&mut self.spare_woken);
+        for entry in woken.drain(..) {
+            if let Some(Slot {
+                generation,
+                source: Some(source),
+            }) = self.slots.get_mut(entry.slot)
+            {
+                // A stale entry (generation mismatch) belongs to a source
+                // that is gone; its waker stays silent from now on.
+                if *generation == entry.generation {
+                    // Cleared before the poll this wake asked for, so a wake
+                    // during or after that poll queues the source again.
+                    source.wake.queued.store(false, Ordering::Release);
+                    if !source.in_run_queue {
+                        source.in_run_queue = true;
+                        self.run_queue.push_back(entry);
+                    }
+                }
+            }
+        }
+        self.spare_woken = woken;
+        let mut added = std::mem::take(&mut self.spare_added);
         for (name, stream) in added.drain(..) {
             self.insert(name, stream);
         }
-        self.spare = added;
+        self.spare_added = added;
     }
 
     /// Whether the merge may end: no source left and none can come.
@@ -350,19 +392,13 @@ impl Merge {
         false
     }
 
-    /// Fail-fast: drops every source now, so they are cancelled before the
-    /// consumer even sees the failure.
-    fn shut_down(&mut self) {
-        let pending = self.shared.close();
-        self.slots.clear();
-        self.free.clear();
-        self.run_queue.clear();
-        self.live = 0;
-        drop(pending);
-    }
-
-    /// Polls the run queue until a source yields an item or the queue is empty.
-    fn poll_sources(&mut self) -> Option<EventResult> {
+    /// Polls the run queue until a source yields an item (`Ready(Some)`) or
+    /// the queue is empty (`Pending`; never `Ready(None)`).
+    ///
+    /// The source's poll result is tagged in place and returned as is: an
+    /// `EventResult` is ~200 bytes, and its moves and the tag write are most
+    /// of the per-event cost (the scheduling around them is a few ns).
+    fn poll_sources(&mut self) -> Poll<Option<EventResult>> {
         while let Some(entry) = self.run_queue.pop_front() {
             let Some(Slot {
                 generation,
@@ -374,41 +410,58 @@ impl Merge {
             if *generation != entry.generation {
                 continue;
             }
-            // Cleared before polling, so a wake during or after the poll
-            // queues the source again.
-            source.wake.queued.store(false, Ordering::Release);
+            source.in_run_queue = false;
             let mut cx = Context::from_waker(&source.waker);
-            match source.stream.as_mut().poll_next(&mut cx) {
-                Poll::Pending => {}
-                Poll::Ready(None) => self.remove(entry.slot),
-                Poll::Ready(Some(mut item)) => {
-                    // To the back of the queue: round-robin among ready
-                    // sources. If a wake already queued it, that entry serves.
-                    if !source.wake.queued.swap(true, Ordering::AcqRel) {
-                        self.run_queue.push_back(entry);
-                    }
-                    let failed = match &mut item {
-                        Ok(event) => {
-                            event.source = Some(source.name.clone());
-                            matches!(event.kind, EventKind::Error { .. })
-                        }
-                        Err(_) => true,
-                    };
-                    if failed && self.policy == FailurePolicy::FailFast {
-                        let status = EventKind::RunEnd {
-                            status: RunStatus::Failed,
-                        };
-                        self.failed_end = Some(match &item {
-                            Ok(event) => event.derive(status),
-                            Err(_) => Event::new(status).with_source(source.name.clone()),
-                        });
-                        self.shut_down();
-                    }
-                    return Some(item);
+            let mut poll = source.stream.as_mut().poll_next(&mut cx);
+            let failed = match &mut poll {
+                Poll::Pending => continue,
+                Poll::Ready(None) => {
+                    self.remove(entry.slot);
+                    continue;
+                }
+                Poll::Ready(Some(Ok(event))) => {
+                    event.source = Some(source.name.clone());
+                    matches!(event.kind, EventKind::Error { .. })
+                }
+                Poll::Ready(Some(Err(_))) => true,
+            };
+            // To the back of the queue: round-robin among ready sources. A
+            // wake for it meanwhile finds it queued.
+            source.in_run_queue = true;
+            self.run_queue.push_back(entry);
+            if failed && self.policy == FailurePolicy::FailFast {
+                if let Poll::Ready(Some(item)) = &poll {
+                    self.fail_fast(entry.slot, item);
                 }
             }
+            return poll;
         }
-        None
+        Poll::Pending
+    }
+
+    /// Drops every source now, so they are cancelled before the consumer even
+    /// sees the failure, and prepares the failed run end.
+    #[cold]
+    fn fail_fast(&mut self, slot: usize, failure: &EventResult) {
+        let status = EventKind::RunEnd {
+            status: RunStatus::Failed,
+        };
+        self.failed_end = Some(match failure {
+            Ok(event) => event.derive(status),
+            Err(_) => {
+                let name = self.slots[slot].source.as_ref().map(|s| s.name.clone());
+                Event {
+                    source: name,
+                    ..Event::new(status)
+                }
+            }
+        });
+        let pending = self.shared.close();
+        self.slots.clear();
+        self.free.clear();
+        self.run_queue.clear();
+        self.live = 0;
+        drop(pending);
     }
 }
 
@@ -417,8 +470,8 @@ impl Stream for Merge {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventResult>> {
         let this = self.get_mut();
-        if let Some(end) = this.failed_end.take() {
-            return Poll::Ready(Some(Ok(end)));
+        if this.failed_end.is_some() {
+            return Poll::Ready(this.failed_end.take().map(Ok));
         }
         this.collect();
         // Two passes at most: the second picks up what was woken or added
@@ -427,8 +480,9 @@ impl Stream for Merge {
         // its wake reschedules the consumer instead.
         let mut registered = false;
         loop {
-            if let Some(item) = this.poll_sources() {
-                return Poll::Ready(Some(item));
+            let polled = this.poll_sources();
+            if polled.is_ready() {
+                return polled;
             }
             if this.finished() {
                 return Poll::Ready(None);
