@@ -26,6 +26,7 @@ pub use ext::EventStreamExt;
 pub use kind_set::KindSet;
 pub use ops::batch::BatchLayer;
 pub use ops::filter::EventFilter;
+pub use ops::merge::{merge, FailurePolicy, Merge, MergeClosed, MergeHandle, MergeLayer};
 pub use ops::progress::{ProgressHandle, ProgressLayer};
 pub use ops::rebuffer::{Boundary, RebufferLayer};
 pub use ops::timeout::TimeoutLayer;

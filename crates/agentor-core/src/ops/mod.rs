@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod filter;
+pub mod merge;
 pub mod progress;
 pub mod rebuffer;
 pub mod record;
