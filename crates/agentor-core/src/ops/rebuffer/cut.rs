@@ -52,9 +52,15 @@ pub(super) fn words_fast(text: &str, from: usize) -> Option<usize> {
 /// word; `can'` + `t` too); the one before it cannot, because no rule looks
 /// more than one character past a boundary.
 pub(super) fn words_unicode(text: &str) -> usize {
-    let mut starts = text.split_word_bound_indices().rev().map(|(i, _)| i);
-    let _last = starts.next();
-    starts.find(|&i| is_grapheme_boundary(text, i)).unwrap_or(0)
+    // Forward iteration only: the crate's reverse word iterator can disagree
+    // with its forward one (`e.g.\u{200d}👍`), and forward is the reference.
+    let (mut second_last, mut last) = (0, 0);
+    for (start, _) in text.split_word_bound_indices() {
+        if is_grapheme_boundary(text, start) {
+            (second_last, last) = (last, start);
+        }
+    }
+    second_last
 }
 
 /// Last cut after a line feed, anywhere at or after `from`.
@@ -71,9 +77,8 @@ const FULL_WIDTH_TERMINATORS: &[char] = &['。', '！', '？'];
 /// closing quotes or brackets) plus whitespace, after a line break, or after a
 /// full-width `。！？` (and closers), always with the next character known.
 pub(super) fn sentences(text: &str, from: usize) -> Option<usize> {
-    let mut chars = text.char_indices().rev().peekable();
     let mut next: Option<char> = None;
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in text.char_indices().rev() {
         let p = i + c.len_utf8();
         if p < from.max(1) {
             break;
