@@ -21,8 +21,11 @@ use crate::Text;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
-    /// Position in its stream, increasing. Set by the producer; operators that
-    /// re-cut text keep the `seq` of the first event a piece came from.
+    /// Position in its stream as the producer numbered it. Operators keep it
+    /// non-decreasing but not unique: a re-cut piece keeps the `seq` of the
+    /// delta it starts in, a progress event repeats the `seq` before it, and
+    /// merge keeps each source's numbering. A sink that needs unique ids (SSE
+    /// `id:`) numbers what it sends.
     pub seq: u64,
     /// The agent or stream that produced the event; set by agents and by merge.
     pub source: Option<Text>,

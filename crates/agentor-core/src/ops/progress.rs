@@ -18,9 +18,12 @@ use crate::{Event, EventKind, EventResult, ProgressSnapshot};
 /// A cloneable handle to the counters of one or more progress streams.
 ///
 /// Reading takes no lock. Streams publish their counts in steps of at most
-/// [`ProgressLayer::PUBLISH_EVERY`] items and whenever they wait for input or
-/// end, so a reader lags a busy stream by a few items at most and an idle or
-/// finished one not at all.
+/// [`ProgressLayer::PUBLISH_EVERY`] items and whenever they wait for input,
+/// end or are dropped, so a reader lags a busy stream by a few items at most
+/// and an idle, finished or dropped one not at all.
+///
+/// `elapsed` runs from the first poll of the first stream counting into the
+/// handle until no stream is running any more.
 #[derive(Clone, Default)]
 pub struct ProgressHandle {
     shared: Arc<Shared>,
@@ -34,8 +37,11 @@ struct Shared {
     tool_calls: AtomicU64,
     tool_results: AtomicU64,
     errors: AtomicU64,
+    /// The first poll of the first stream.
     started: OnceLock<Instant>,
-    /// Nanoseconds from start to the end of the stream; 0 while running.
+    /// Streams started and not yet ended or dropped.
+    running: AtomicU64,
+    /// Nanoseconds from `started` to when the last running stream ended.
     ended_after: AtomicU64,
 }
 
@@ -48,9 +54,13 @@ impl ProgressHandle {
     /// The counts now.
     pub fn snapshot(&self) -> ProgressSnapshot {
         let s = &*self.shared;
-        let elapsed = match s.ended_after.load(Relaxed) {
-            0 => s.started.get().map_or(Duration::ZERO, Instant::elapsed),
-            nanos => Duration::from_nanos(nanos),
+        let elapsed = match (s.started.get(), s.running.load(Relaxed)) {
+            (None, _) => Duration::ZERO,
+            (Some(started), 0) => {
+                let ended = Duration::from_nanos(s.ended_after.load(Relaxed));
+                ended.min(started.elapsed())
+            }
+            (Some(started), _) => started.elapsed(),
         };
         ProgressSnapshot {
             events: s.events.load(Relaxed),
@@ -60,6 +70,19 @@ impl ProgressHandle {
             tool_results: s.tool_results.load(Relaxed),
             errors: s.errors.load(Relaxed),
             elapsed,
+        }
+    }
+
+    fn start(&self, now: Instant) {
+        let _ = self.shared.started.set(now);
+        self.shared.running.fetch_add(1, Relaxed);
+    }
+
+    fn end(&self) {
+        let s = &*self.shared;
+        if s.running.fetch_sub(1, Relaxed) == 1 {
+            let elapsed = s.started.get().map_or(Duration::ZERO, Instant::elapsed);
+            s.ended_after.store(elapsed.as_nanos() as u64, Relaxed);
         }
     }
 
@@ -98,7 +121,9 @@ impl fmt::Debug for ProgressHandle {
 ///
 /// With [`every_events`] or [`every`], a progress event carrying this stream's
 /// counts follows every N-th event, or is emitted every period (checked when
-/// the stream is polled). Progress events are not counted.
+/// the stream is polled). A progress event carries the envelope (`seq`
+/// included) of the event before it; this layer does not count it, a progress
+/// layer further down does.
 ///
 /// ```
 /// use agentor_core::{source, EventStreamExt, ProgressLayer};
@@ -167,7 +192,11 @@ impl<S> Layer<S> for ProgressLayer {
             inner,
             config: self.clone(),
             totals: Counts::default(),
-            unpublished: Counts::default(),
+            counter: Counter {
+                handle: self.handle.clone(),
+                unpublished: Counts::default(),
+                running: false,
+            },
             started: None,
             timer: None,
             queued: None,
@@ -205,6 +234,31 @@ impl Counts {
     }
 }
 
+/// What a stream has counted but not yet published; publishes on drop, so a
+/// stream dropped early (a consumer stopping, a timeout cancelling it) still
+/// reports everything it saw.
+#[derive(Debug)]
+struct Counter {
+    handle: ProgressHandle,
+    unpublished: Counts,
+    running: bool,
+}
+
+impl Counter {
+    fn finish(&mut self) {
+        self.handle.publish(&mut self.unpublished);
+        if std::mem::take(&mut self.running) {
+            self.handle.end();
+        }
+    }
+}
+
+impl Drop for Counter {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
 pin_project! {
     /// Stream for [`EventStreamExt::progress`](crate::EventStreamExt::progress).
     #[must_use = "streams do nothing unless polled"]
@@ -213,7 +267,7 @@ pin_project! {
         inner: S,
         config: ProgressLayer,
         totals: Counts,
-        unpublished: Counts,
+        counter: Counter,
         started: Option<Instant>,
         // Boxed so the stream is `Unpin` whenever its input is.
         timer: Option<Pin<Box<Sleep>>>,
@@ -271,7 +325,8 @@ impl<S: Stream<Item = EventResult>> Stream for Progress<S> {
         if this.started.is_none() {
             let now = Instant::now();
             *this.started = Some(now);
-            let _ = this.config.handle.shared.started.set(now);
+            this.counter.handle.start(now);
+            this.counter.running = true;
             if let Some(period) = this.config.every {
                 *this.timer = Some(Box::pin(tokio::time::sleep_until(now + period)));
             }
@@ -286,9 +341,10 @@ impl<S: Stream<Item = EventResult>> Stream for Progress<S> {
         match this.inner.poll_next(cx) {
             Poll::Ready(Some(item)) => {
                 this.totals.count(&item);
-                this.unpublished.count(&item);
-                if this.unpublished.events >= ProgressLayer::PUBLISH_EVERY {
-                    this.config.handle.publish(this.unpublished);
+                let counter = &mut *this.counter;
+                counter.unpublished.count(&item);
+                if counter.unpublished.events >= ProgressLayer::PUBLISH_EVERY {
+                    counter.handle.publish(&mut counter.unpublished);
                 }
                 let due = this
                     .config
@@ -306,18 +362,13 @@ impl<S: Stream<Item = EventResult>> Stream for Progress<S> {
                 Poll::Ready(Some(item))
             }
             Poll::Ready(None) => {
-                this.config.handle.publish(this.unpublished);
-                let shared = &this.config.handle.shared;
-                let elapsed = this.started.map_or(Duration::ZERO, |s| s.elapsed());
-                // At least 1 ns, because 0 means "still running".
-                shared
-                    .ended_after
-                    .store((elapsed.as_nanos() as u64).max(1), Relaxed);
+                this.counter.finish();
                 *this.timer = None;
                 Poll::Ready(None)
             }
             Poll::Pending => {
-                this.config.handle.publish(this.unpublished);
+                let counter = &mut *this.counter;
+                counter.handle.publish(&mut counter.unpublished);
                 Poll::Pending
             }
         }
@@ -427,6 +478,40 @@ mod tests {
             .collect()
             .await;
         assert_eq!(out, [Kind::Progress, Kind::Progress, Kind::TextDelta]);
+    }
+
+    #[tokio::test]
+    async fn a_stream_dropped_early_still_reports_what_it_saw() {
+        let layer = ProgressLayer::new();
+        let mut s = source::iter((0..100).map(|_| Event::text_delta("x"))).progress(layer.clone());
+        for _ in 0..10 {
+            s.next().await.unwrap().unwrap();
+        }
+        assert_eq!(
+            layer.handle().snapshot().events,
+            0,
+            "still below the publish step"
+        );
+        drop(s);
+        assert_eq!(layer.handle().snapshot().events, 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shared_elapsed_runs_until_the_last_stream_ends() {
+        let layer = ProgressLayer::new();
+        let short = Script::new()
+            .after(Duration::from_millis(10), Event::text_delta("a"))
+            .into_stream();
+        let long = Script::new()
+            .after(Duration::from_millis(50), Event::text_delta("b"))
+            .into_stream();
+        let (a, b) = tokio::join!(
+            short.progress(layer.clone()).count(),
+            long.progress(layer.clone()).count()
+        );
+        assert_eq!(a + b, 2);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(layer.handle().snapshot().elapsed, Duration::from_millis(50));
     }
 
     #[tokio::test]

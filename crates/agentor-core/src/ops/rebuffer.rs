@@ -33,7 +33,8 @@ pub enum Boundary {
     /// heuristic: abbreviations such as "e.g. this" also end a sentence.
     Sentences,
     /// A caller's rule: given the held text, returns how many leading bytes may
-    /// be emitted now (rounded down to a `char` boundary).
+    /// be emitted now. The cut is rounded down to a `char` boundary; keeping
+    /// grapheme clusters whole is up to the rule.
     Custom(Arc<dyn Fn(&str) -> usize + Send + Sync>),
 }
 
@@ -66,13 +67,14 @@ impl fmt::Debug for Boundary {
 /// - **Nothing lost or moved**: the concatenated text of each source's deltas
 ///   is unchanged, whitespace included; other events keep their place after
 ///   the text that came before them.
-/// - **Never splits** a UTF-8 character or a grapheme cluster (emoji with
-///   modifiers, flags, combining marks). Pieces are slices of the input where
+/// - **Never splits** a UTF-8 character or (with the built-in boundaries) a
+///   grapheme cluster (emoji with modifiers, flags, combining marks). Pieces are slices of the input where
 ///   possible: a word inside one delta is shared, not copied.
 /// - **Flushes** held text on a non-text event of the same source, when the
 ///   delta kind (text, reasoning) or `message_id` changes, before an `Err`, at
 ///   end of stream, when more than [`max_bytes`] are held (cut at the best
-///   boundary available), and when text has been held for [`max_hold`] while
+///   boundary available, so a source holds at most `max_bytes` after each
+///   delta), and when text has been held for [`max_hold`] while
 ///   the input is idle. Each source has its own buffer, so merged agents never
 ///   mix their text. Empty deltas are dropped.
 ///
@@ -126,9 +128,12 @@ impl RebufferLayer {
         self
     }
 
-    /// Emits held text once the input has been idle `hold` with text held;
-    /// `None` waits for a boundary however long it takes (and needs no timer,
-    /// so the stream also runs outside a tokio runtime).
+    /// Emits held text once it has been held `hold`, counted from the first
+    /// moment the input waited after the held text began (the clock is read
+    /// only when the input waits). What goes out is everything but the last
+    /// grapheme cluster, which follows after one more period. `None` waits
+    /// for a boundary however long it takes (and needs no timer, so the stream
+    /// also runs outside a tokio runtime).
     #[must_use]
     pub fn max_hold(mut self, hold: Option<Duration>) -> Self {
         self.max_hold = hold;
@@ -314,8 +319,8 @@ fn find_buffer(buffers: &[Held], last: usize, source: &Option<Text>) -> Option<u
 }
 
 impl RebufferLayer {
-    /// How many leading bytes of `held` may go out, given that bytes before
-    /// `old_len` were examined when they arrived.
+    /// How many leading bytes of `held` end on a boundary, given that bytes
+    /// before `old_len` were examined when they arrived.
     fn cut(&self, held: &str, old_len: usize) -> usize {
         let cut = match &self.boundary {
             Boundary::Words => match cut::words_fast(held, old_len) {
@@ -327,14 +332,17 @@ impl RebufferLayer {
             Boundary::Sentences => cut::sentences(held, old_len).unwrap_or(0),
             Boundary::Custom(f) => cut::floor_char_boundary(held, f(held)),
         };
-        if cut == 0 && held.len() > self.max_bytes {
-            return match cut::forced(held) {
-                // One grapheme cluster is held whole unless it is pathological.
-                0 if held.len() > self.max_bytes.max(LONGEST_CLUSTER) => held.len(),
-                p => p,
-            };
-        }
         cut
+    }
+
+    /// A cut for text over `max_bytes`: the best word boundary, else before
+    /// the last grapheme cluster; one cluster is held whole unless it is
+    /// pathological.
+    fn size_cut(&self, held: &str) -> usize {
+        match cut::forced(held) {
+            0 if held.len() > self.max_bytes.max(LONGEST_CLUSTER) => held.len(),
+            p => p,
+        }
     }
 }
 
@@ -377,13 +385,19 @@ impl<S> Rebuffer<S> {
         held.text.push(text);
         let cut = this.config.cut(held.text.as_str(), old_len);
         held.emit(cut, this.ready);
-        if old_len == 0 || cut > 0 {
-            *this.restart_timer = true;
-        }
-        if cut > old_len && held.text.len() > 0 {
+        if cut >= old_len && cut > 0 {
             // The rest started inside this delta.
             held.seq = event.seq;
             held.run_id.clone_from(&event.run_id);
+        }
+        while held.text.len() > this.config.max_bytes {
+            match this.config.size_cut(held.text.as_str()) {
+                0 => break,
+                at => held.emit(at, this.ready),
+            }
+        }
+        if old_len == 0 || cut > 0 {
+            *this.restart_timer = true;
         }
     }
 

@@ -21,9 +21,9 @@ const HIGH_WATER: usize = 64 * 1024;
 ///
 /// The stream passes every item on unchanged. An `Err` item is recorded as
 /// its error event ([`Error::to_event`]). Writing happens in the consumer's
-/// task as the stream is polled: the recorder holds at most 64 KiB of encoded
-/// events, then waits for the writer (a slow disk slows the stream, memory
-/// stays bounded). At end of stream it writes the rest and flushes before
+/// task as the stream is polled: once 64 KiB of encoded events wait for the
+/// writer, the recorder stops pulling its input until the writer catches up
+/// (a slow disk slows the stream; memory stays under 64 KiB plus one event). At end of stream it writes the rest and flushes before
 /// ending. If the writer fails, the stream yields one
 /// [`ErrorKind::Internal`](crate::ErrorKind::Internal) `Err` naming the
 /// failure, stops recording, and goes on passing events.

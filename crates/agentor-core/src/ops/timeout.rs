@@ -25,10 +25,11 @@ use crate::{ErrorKind, Event, EventKind, EventResult, RunStatus, Text};
 ///   the moment the stream waits after an item);
 /// - **first event**: no item this long after the first poll;
 /// - **total**: the whole stream must end within this long of its first poll.
-///   A ready input is checked every 256 items.
+///   A ready input is checked every 256 items (the item that finds the
+///   deadline passed is still delivered, before the timeout).
 ///
-/// The synthesized events carry the next `seq` and the source and run id of
-/// the first event seen.
+/// The synthesized events carry the `seq` after the last event's and the
+/// source and run id of the first event seen.
 ///
 /// ```
 /// use std::time::Duration;
@@ -95,6 +96,7 @@ impl<S> Layer<S> for TimeoutLayer {
             deadlines: Deadlines::default(),
             started: false,
             items: 0,
+            seen_event: false,
             active: false,
             next_seq: 0,
             source: None,
@@ -160,6 +162,7 @@ pin_project! {
         deadlines: Deadlines,
         started: bool,
         items: u64,
+        seen_event: bool,
         // An item arrived since the idle deadline was last set.
         active: bool,
         next_seq: u64,
@@ -249,24 +252,23 @@ impl<S: Stream<Item = EventResult>> Stream for Timeout<S> {
         match inner.poll_next(cx) {
             Poll::Ready(Some(item)) => {
                 let this = self.as_mut().project();
-                if *this.items == 0 {
-                    this.deadlines.first_event = None;
-                    if let Ok(event) = &item {
+                this.deadlines.first_event = None;
+                if let Ok(event) = &item {
+                    if !*this.seen_event {
+                        *this.seen_event = true;
                         this.source.clone_from(&event.source);
                         this.run_id.clone_from(&event.run_id);
                     }
-                }
-                if let Ok(event) = &item {
                     *this.next_seq = event.seq + 1;
                 }
                 *this.items += 1;
                 *this.active = true;
-                // A ready input never waits on the timer; look at the clock now and then.
+                // A ready input never waits on the timer; look at the clock now
+                // and then. This item still goes out; the timeout follows it.
                 if *this.items % 256 == 0
                     && this.deadlines.total.is_some_and(|t| t <= Instant::now())
                 {
                     self.as_mut().expire(Which::Total);
-                    return self.poll_next(cx);
                 }
                 Poll::Ready(Some(item))
             }
@@ -448,6 +450,48 @@ mod tests {
             .await;
         assert_eq!(out.len(), 3);
         assert_eq!(out[1], Err(Error::provider("x")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_ready_input_past_its_deadline_loses_nothing() {
+        let ready = crate::source::iter((0..1000).map(|_| Event::text_delta("x")));
+        let mut s = ready.timeouts(TimeoutLayer::new().total(Duration::from_millis(100)));
+        let mut out = vec![s.next().await.unwrap().unwrap()];
+        // The input never waits, so only the every-256 check can see this.
+        tokio::time::advance(Duration::from_millis(200)).await;
+        out.extend(s.map(Result::unwrap).collect::<Vec<_>>().await);
+        let tail: Vec<_> = out
+            .iter()
+            .rev()
+            .take(3)
+            .map(|e| (e.seq, e.kind()))
+            .collect();
+        assert_eq!(out.len(), 256 + 2, "{tail:?}");
+        let seqs: Vec<u64> = out.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            seqs,
+            (0..258).collect::<Vec<_>>(),
+            "no item dropped, no seq skipped"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn timeout_events_take_the_first_events_source_even_after_an_err() {
+        let script = Script::new()
+            .fail(Duration::ZERO, Error::provider("flaky"))
+            .then(Event::text_delta("a").with_source("S").with_run_id("r"))
+            .after(secs(10), Event::text_delta("late"));
+        let out: Vec<EventResult> = script
+            .into_stream()
+            .timeouts(TimeoutLayer::new().idle(secs(1)))
+            .collect()
+            .await;
+        assert_eq!(out.len(), 4, "{out:?}");
+        let end = out.last().unwrap().as_ref().unwrap();
+        assert_eq!(
+            (end.source.as_deref(), end.run_id.as_deref()),
+            (Some("S"), Some("r"))
+        );
     }
 
     #[tokio::test]

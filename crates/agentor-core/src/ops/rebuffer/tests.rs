@@ -226,3 +226,30 @@ async fn steady_flow_is_not_cut_by_the_hold_timer() {
         .await;
     assert_eq!(texts(&out), ["streaming ", "tokens ", "slowly"]);
 }
+
+#[tokio::test]
+async fn pieces_keep_the_seq_of_the_delta_they_start_in() {
+    let events = source::iter(deltas(&["Found ", "three ", "x"]));
+    let out: Vec<Event> = events.rebuffer(words()).map(Result::unwrap).collect().await;
+    let got: Vec<(&str, u64)> = out.iter().map(|e| (e.text().unwrap(), e.seq)).collect();
+    assert_eq!(got, [("Found ", 0), ("three ", 1), ("x", 2)]);
+}
+
+#[tokio::test]
+async fn max_bytes_holds_after_a_boundary_cut_too() {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let mut out = tokio_stream::wrappers::ReceiverStream::new(rx).rebuffer(words().max_bytes(8));
+    tx.send(Ok(Event::text_delta("a bcdefghijklmnopqrstu")))
+        .await
+        .unwrap();
+    let mut pieces = Vec::new();
+    while let Some(Some(item)) = futures::FutureExt::now_or_never(out.next()) {
+        pieces.push(item.unwrap().text().unwrap().to_owned());
+    }
+    assert_eq!(
+        pieces.concat().len(),
+        "a bcdefghijklmnopqrstu".len() - 1,
+        "only the last char is held"
+    );
+    assert!(pieces.iter().all(|p| p.len() <= 20));
+}
