@@ -322,7 +322,7 @@ impl RebufferLayer {
     /// How many leading bytes of `held` end on a boundary, given that bytes
     /// before `old_len` were examined when they arrived.
     fn cut(&self, held: &str, old_len: usize) -> usize {
-        let cut = match &self.boundary {
+        match &self.boundary {
             Boundary::Words => match cut::words_fast(held, old_len) {
                 Some(p) => p,
                 None if !held.is_ascii() => cut::words_unicode(held),
@@ -331,8 +331,7 @@ impl RebufferLayer {
             Boundary::Lines => cut::lines(held, old_len).unwrap_or(0),
             Boundary::Sentences => cut::sentences(held, old_len).unwrap_or(0),
             Boundary::Custom(f) => cut::floor_char_boundary(held, f(held)),
-        };
-        cut
+        }
     }
 
     /// A cut for text over `max_bytes`: the best word boundary, else before
