@@ -280,8 +280,8 @@ fn count(counts: &mut Counts, event: &Event) {
             counts.text_deltas += 1;
             counts.text_bytes += text.len() as u64;
         }
-        EventKind::ToolCall { .. } => counts.tool_calls += 1,
-        EventKind::ToolResult { .. } => counts.tool_results += 1,
+        EventKind::ToolCall(_) => counts.tool_calls += 1,
+        EventKind::ToolResult(_) => counts.tool_results += 1,
         _ => {}
     }
 }

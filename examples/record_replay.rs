@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use agentor_core::source::Script;
 use agentor_core::wire::read_json_lines;
-use agentor_core::{Boundary, Event, EventKind, EventStreamExt, Kind, RunStatus};
+use agentor_core::{Boundary, Event, EventKind, EventStreamExt, Kind, RunStatus, ToolResult};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 use tokio::io::BufReader;
@@ -21,13 +21,13 @@ use tokio::io::BufReader;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ms = Duration::from_millis;
     let (agent, model) = ("travel".into(), Some("gpt-4o-mini".into()));
-    let result = Event::new(EventKind::ToolResult {
+    let result = Event::new(EventKind::ToolResult(Box::new(ToolResult {
         call_id: "call-1".into(),
         name: "search_trains".into(),
         output: "3 trains, first at 07:12".into(),
         is_error: false,
         duration: Some(Duration::from_micros(41_250)), // durations survive to the nanosecond
-    });
+    })));
     let run = Script::new()
         .then(Event::new(EventKind::RunStart { agent, model }))
         .text(ms(2), ["Look", "ing u", "p tra", "ins…"])

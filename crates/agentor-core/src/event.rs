@@ -72,28 +72,11 @@ pub enum EventKind {
         /// The summary text.
         text: Text,
     },
-    /// The model asked for a tool to run.
-    ToolCall {
-        /// Id pairing this call with its result.
-        call_id: Text,
-        /// The tool's name.
-        name: Text,
-        /// The arguments, as JSON.
-        arguments: serde_json::Value,
-    },
-    /// A tool finished.
-    ToolResult {
-        /// Id of the call this answers.
-        call_id: Text,
-        /// The tool's name.
-        name: Text,
-        /// What the tool returned (or its error message).
-        output: Text,
-        /// Whether the tool failed.
-        is_error: bool,
-        /// How long the tool ran, when measured.
-        duration: Option<Duration>,
-    },
+    /// The model asked for a tool to run. Boxed: tool events are rare, and
+    /// keeping them out of line keeps every other event small to move.
+    ToolCall(Box<ToolCall>),
+    /// A tool finished. Boxed like [`EventKind::ToolCall`].
+    ToolResult(Box<ToolResult>),
     /// Another agent took over the run.
     AgentUpdated {
         /// The agent now running.
@@ -129,6 +112,32 @@ pub enum EventKind {
         /// How it ended.
         status: RunStatus,
     },
+}
+
+/// A tool call: the payload of [`EventKind::ToolCall`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolCall {
+    /// Id pairing this call with its result.
+    pub call_id: Text,
+    /// The tool's name.
+    pub name: Text,
+    /// The arguments, as JSON.
+    pub arguments: serde_json::Value,
+}
+
+/// A tool's result: the payload of [`EventKind::ToolResult`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolResult {
+    /// Id of the call this answers.
+    pub call_id: Text,
+    /// The tool's name.
+    pub name: Text,
+    /// What the tool returned (or its error message).
+    pub output: Text,
+    /// Whether the tool failed.
+    pub is_error: bool,
+    /// How long the tool ran, when measured.
+    pub duration: Option<Duration>,
 }
 
 /// The counters of a stream at one moment. See [`crate::ProgressLayer`].
@@ -294,8 +303,8 @@ impl EventKind {
             EventKind::Message { .. } => Kind::Message,
             EventKind::ReasoningDelta { .. } => Kind::ReasoningDelta,
             EventKind::ReasoningSummary { .. } => Kind::ReasoningSummary,
-            EventKind::ToolCall { .. } => Kind::ToolCall,
-            EventKind::ToolResult { .. } => Kind::ToolResult,
+            EventKind::ToolCall(_) => Kind::ToolCall,
+            EventKind::ToolResult(_) => Kind::ToolResult,
             EventKind::AgentUpdated { .. } => Kind::AgentUpdated,
             EventKind::Handoff { .. } => Kind::Handoff,
             EventKind::Usage { .. } => Kind::Usage,
@@ -368,7 +377,8 @@ impl Event {
     /// The tool name of a tool call or tool result.
     pub fn tool_name(&self) -> Option<&str> {
         match &self.kind {
-            EventKind::ToolCall { name, .. } | EventKind::ToolResult { name, .. } => Some(name),
+            EventKind::ToolCall(call) => Some(&call.name),
+            EventKind::ToolResult(result) => Some(&result.name),
             _ => None,
         }
     }
@@ -411,11 +421,11 @@ impl Event {
         name: impl Into<Text>,
         arguments: serde_json::Value,
     ) -> Self {
-        Event::new(EventKind::ToolCall {
+        Event::new(EventKind::ToolCall(Box::new(ToolCall {
             call_id: call_id.into(),
             name: name.into(),
             arguments,
-        })
+        })))
     }
 
     /// A successful tool result, without a duration.
@@ -424,13 +434,13 @@ impl Event {
         name: impl Into<Text>,
         output: impl Into<Text>,
     ) -> Self {
-        Event::new(EventKind::ToolResult {
+        Event::new(EventKind::ToolResult(Box::new(ToolResult {
             call_id: call_id.into(),
             name: name.into(),
             output: output.into(),
             is_error: false,
             duration: None,
-        })
+        })))
     }
 
     /// An error event.

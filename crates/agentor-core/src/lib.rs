@@ -21,7 +21,10 @@ pub mod source;
 pub mod wire;
 
 pub use error::Error;
-pub use event::{ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, UnknownName};
+pub use event::{
+    ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, ToolCall, ToolResult,
+    UnknownName,
+};
 pub use ext::EventStreamExt;
 pub use kind_set::KindSet;
 pub use ops::batch::BatchLayer;

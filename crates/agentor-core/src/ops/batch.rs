@@ -146,7 +146,7 @@ pin_project! {
 
 fn text_bytes(event: &Event) -> usize {
     match &event.kind {
-        EventKind::ToolResult { output, .. } => output.len(),
+        EventKind::ToolResult(result) => result.output.len(),
         _ => event.text().map_or(0, str::len),
     }
 }

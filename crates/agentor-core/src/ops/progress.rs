@@ -225,8 +225,8 @@ impl Counts {
                     self.text_deltas += 1;
                     self.text_bytes += text.len() as u64;
                 }
-                EventKind::ToolCall { .. } => self.tool_calls += 1,
-                EventKind::ToolResult { .. } => self.tool_results += 1,
+                EventKind::ToolCall(_) => self.tool_calls += 1,
+                EventKind::ToolResult(_) => self.tool_results += 1,
                 EventKind::Error { .. } => self.errors += 1,
                 _ => {}
             },

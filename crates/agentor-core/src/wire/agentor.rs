@@ -80,11 +80,13 @@ pub fn encode(event: &Event, dst: &mut BytesMut) {
         EventKind::ReasoningSummary { text } => {
             write(dst, RUN_ITEM_STREAM_EVENT, Null, None, None, Some(text));
         }
-        EventKind::ToolCall { name, .. } => {
+        EventKind::ToolCall(call) => {
+            let name = &call.name;
             let action = Some((&**name, "tool_called"));
             write(dst, RUN_ITEM_STREAM_EVENT, Null, None, action, None);
         }
-        EventKind::ToolResult { name, output, .. } => {
+        EventKind::ToolResult(result) => {
+            let (name, output) = (&result.name, &result.output);
             let action = Some((&**name, "tool_output"));
             write(dst, RUN_ITEM_STREAM_EVENT, Str(output), None, action, None);
         }

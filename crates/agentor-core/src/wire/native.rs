@@ -40,7 +40,10 @@ use serde_json::value::RawValue;
 use tokio::io::AsyncBufRead;
 
 use super::json::{parse_duration_ms, write_duration_ms, write_str, write_u64};
-use crate::{Error, ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, Text};
+use crate::{
+    Error, ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, Text, ToolCall,
+    ToolResult,
+};
 
 /// Writes `event` as one line of native JSON (no trailing newline) to `dst`.
 ///
@@ -85,11 +88,12 @@ fn encode_payload(w: &mut Writer<'_>, kind: &EventKind) {
             w.opt_str("message_id", message_id.as_deref());
         }
         EventKind::ReasoningSummary { text } => w.str("text", text),
-        EventKind::ToolCall {
-            call_id,
-            name,
-            arguments,
-        } => {
+        EventKind::ToolCall(call) => {
+            let ToolCall {
+                call_id,
+                name,
+                arguments,
+            } = &**call;
             w.str("call_id", call_id);
             w.str("name", name);
             w.key("arguments");
@@ -101,13 +105,14 @@ fn encode_payload(w: &mut Writer<'_>, kind: &EventKind) {
                 w.dst.extend_from_slice(b"null");
             }
         }
-        EventKind::ToolResult {
-            call_id,
-            name,
-            output,
-            is_error,
-            duration,
-        } => {
+        EventKind::ToolResult(result) => {
+            let ToolResult {
+                call_id,
+                name,
+                output,
+                is_error,
+                duration,
+            } = &**result;
             w.str("call_id", call_id);
             w.str("name", name);
             w.str("output", output);
@@ -363,18 +368,18 @@ pub fn decode(line: &[u8]) -> Result<Event, DecodeError> {
         Kind::ReasoningSummary => EventKind::ReasoningSummary {
             text: required(l.text, "text")?,
         },
-        Kind::ToolCall => EventKind::ToolCall {
+        Kind::ToolCall => EventKind::ToolCall(Box::new(ToolCall {
             call_id: required(l.call_id, "call_id")?,
             name: required(l.name, "name")?,
             arguments: required(l.arguments, "arguments")?,
-        },
-        Kind::ToolResult => EventKind::ToolResult {
+        })),
+        Kind::ToolResult => EventKind::ToolResult(Box::new(ToolResult {
             call_id: required(l.call_id, "call_id")?,
             name: required(l.name, "name")?,
             output: required(l.output, "output")?,
             is_error: l.is_error.unwrap_or(false),
             duration: duration(l.duration_ms, "duration_ms")?,
-        },
+        })),
         Kind::AgentUpdated => EventKind::AgentUpdated {
             agent: required(l.agent, "agent")?,
         },
@@ -577,13 +582,13 @@ mod tests {
 
     /// One event of every kind, with its exact encoding.
     fn samples() -> Vec<(Event, &'static str)> {
-        let tool_result = Event::new(EventKind::ToolResult {
+        let tool_result = Event::new(EventKind::ToolResult(Box::new(ToolResult {
             call_id: "c1".into(),
             name: "search".into(),
             output: "no \"hits\"".into(),
             is_error: true,
             duration: Some(Duration::from_micros(12_345)),
-        });
+        })));
         vec![
             (
                 Event::new(EventKind::RunStart {
@@ -701,15 +706,12 @@ mod tests {
         let line = br#" {"seq":3,"type":"text_delta","text":"x","source":null,"future":[1]} "#;
         assert_eq!(decode(line).unwrap(), Event::text_delta("x").with_seq(3));
         let line = br#"{"type":"tool_result","seq":0,"call_id":"c","name":"t","output":"o","duration_ms":2.5e-3}"#;
-        let Event {
-            kind: EventKind::ToolResult {
-                is_error, duration, ..
-            },
-            ..
-        } = decode(line).unwrap()
-        else {
+        let EventKind::ToolResult(result) = decode(line).unwrap().kind else {
             panic!("not a tool result")
         };
+        let ToolResult {
+            is_error, duration, ..
+        } = *result;
         assert!(!is_error);
         assert_eq!(
             duration,

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use agentor_core::{ErrorKind, Event, EventKind, ProgressSnapshot, RunStatus, Text};
+use agentor_core::{
+    ErrorKind, Event, EventKind, ProgressSnapshot, RunStatus, Text, ToolCall, ToolResult,
+};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -74,11 +76,11 @@ fn any_kind() -> impl Strategy<Value = EventKind> {
             .prop_map(|(text, message_id)| EventKind::ReasoningDelta { text, message_id }),
         any_text().prop_map(|text| EventKind::ReasoningSummary { text }),
         (any_text(), any_text(), any_json()).prop_map(|(call_id, name, arguments)| {
-            EventKind::ToolCall {
+            EventKind::ToolCall(Box::new(ToolCall {
                 call_id,
                 name,
                 arguments,
-            }
+            }))
         }),
         (
             any_text(),
@@ -88,13 +90,13 @@ fn any_kind() -> impl Strategy<Value = EventKind> {
             proptest::option::of(any_duration())
         )
             .prop_map(|(call_id, name, output, is_error, duration)| {
-                EventKind::ToolResult {
+                EventKind::ToolResult(Box::new(ToolResult {
                     call_id,
                     name,
                     output,
                     is_error,
                     duration,
-                }
+                }))
             },),
         any_text().prop_map(|agent| EventKind::AgentUpdated { agent }),
         (any_text(), any_text()).prop_map(|(from, to)| EventKind::Handoff { from, to }),
