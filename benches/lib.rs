@@ -245,7 +245,7 @@ pub fn hand_written(input: Vec<Event>, sink: &mut Sink) -> Counts {
                 );
                 held.drain(..cut);
                 if !held.is_empty() {
-                    held_event = Some(if cut > old_len { event.clone() } else { first });
+                    held_event = Some(if cut >= old_len { event.clone() } else { first });
                 }
             }
             continue;
