@@ -179,61 +179,58 @@ struct Held {
     text: HeldText,
 }
 
-enum HeldText {
-    Empty,
-    /// One delta's tail, shared with the delta (no copy yet).
-    One(Text),
-    /// Text from several deltas, copied together.
-    Many(BytesMut),
+/// The held text: a delta's tail shared with the delta while only one delta
+/// contributes, else a copy in `joined`. `joined` keeps its allocation
+/// between pieces, so joining deltas costs one allocation per few KiB of
+/// text, not one per word.
+#[derive(Default)]
+struct HeldText {
+    one: Text,
+    joined: BytesMut,
 }
 
 impl HeldText {
+    /// Capacity of a fresh `joined` buffer.
+    const JOIN_CAPACITY: usize = 4096;
+
     fn len(&self) -> usize {
-        match self {
-            HeldText::Empty => 0,
-            HeldText::One(t) => t.len(),
-            HeldText::Many(b) => b.len(),
-        }
+        self.one.len() + self.joined.len()
     }
 
     fn as_str(&self) -> &str {
-        match self {
-            HeldText::Empty => "",
-            HeldText::One(t) => t,
+        if self.joined.is_empty() {
+            &self.one
+        } else {
             // Only ever filled with whole `str`s, so always UTF-8.
-            HeldText::Many(b) => std::str::from_utf8(b).unwrap_or_default(),
+            std::str::from_utf8(&self.joined).unwrap_or_default()
         }
     }
 
     fn push(&mut self, more: &Text) {
-        match self {
-            HeldText::Empty => *self = HeldText::One(more.clone()),
-            HeldText::One(t) => {
-                let mut b = BytesMut::with_capacity((t.len() + more.len()).max(256));
-                b.extend_from_slice(t.as_bytes());
-                b.extend_from_slice(more.as_bytes());
-                *self = HeldText::Many(b);
-            }
-            HeldText::Many(b) => b.extend_from_slice(more.as_bytes()),
+        if self.len() == 0 {
+            self.one = more.clone();
+            return;
         }
+        if self.joined.is_empty() {
+            let needed = self.one.len() + more.len();
+            if self.joined.capacity() < needed {
+                self.joined = BytesMut::with_capacity(needed.max(Self::JOIN_CAPACITY));
+            }
+            self.joined.extend_from_slice(self.one.as_bytes());
+            self.one = Text::new();
+        }
+        self.joined.extend_from_slice(more.as_bytes());
     }
 
     /// Removes and returns the first `at` bytes (a `char` boundary).
     fn split_to(&mut self, at: usize) -> Text {
-        let len = self.len();
-        let taken = match self {
-            HeldText::Empty => Text::new(),
-            HeldText::One(t) => {
-                let head = t.slice(0..at);
-                *t = t.slice(at..len);
-                head
-            }
-            HeldText::Many(b) => Text::from_utf8(b.split_to(at).freeze()).unwrap_or_default(),
-        };
-        if at == len {
-            *self = HeldText::Empty;
+        if self.joined.is_empty() {
+            let head = self.one.slice(0..at);
+            self.one = self.one.slice(at..self.one.len());
+            head
+        } else {
+            Text::from_utf8(self.joined.split_to(at).freeze()).unwrap_or_default()
         }
-        taken
     }
 }
 
@@ -364,7 +361,7 @@ impl<S> Rebuffer<S> {
                     message_id: None,
                     seq: 0,
                     run_id: None,
-                    text: HeldText::Empty,
+                    text: HeldText::default(),
                 });
                 this.buffers.len() - 1
             }
