@@ -112,11 +112,11 @@ impl<S> Layer<S> for BatchLayer {
         Batch {
             inner,
             config: self.clone(),
-            pending: Vec::new(),
+            queue: VecDeque::new(),
+            released: 0,
             pending_count: 0,
             pending_bytes: 0,
             tail: None,
-            ready: VecDeque::new(),
             timer: None,
             done: false,
         }
@@ -131,13 +131,15 @@ pin_project! {
         #[pin]
         inner: S,
         config: BatchLayer,
-        pending: Vec<Event>,
+        // Released items first (`released` of them), then the open batch:
+        // one queue, so an event is moved in and out once.
+        queue: VecDeque<EventResult>,
+        released: usize,
         // Input events in the batch (coalesced deltas count one each).
         pending_count: usize,
         pending_bytes: usize,
         // Text of the last pending delta while deltas are being coalesced into it.
         tail: Option<BytesMut>,
-        ready: VecDeque<EventResult>,
         // Boxed so the stream is `Unpin` whenever its input is.
         timer: Option<Pin<Box<Sleep>>>,
         done: bool,
@@ -188,7 +190,13 @@ impl<S> Batch<S> {
             }
         }
         if this.config.coalesce {
-            if let (Some(last), Some(text)) = (this.pending.last(), event.text()) {
+            let open = this.queue.len() > *this.released;
+            let last = this
+                .queue
+                .back()
+                .filter(|_| open)
+                .and_then(|item| item.as_ref().ok());
+            if let (Some(last), Some(text)) = (last, event.text()) {
                 if continues(last, &event) {
                     let tail = this.tail.get_or_insert_with(|| {
                         let mut tail = BytesMut::with_capacity(256);
@@ -200,8 +208,8 @@ impl<S> Batch<S> {
                 }
             }
         }
-        finish_tail(this.pending, this.tail);
-        this.pending.push(event);
+        finish_tail(this.queue, this.tail);
+        this.queue.push_back(Ok(event));
     }
 
     fn is_full(&self) -> bool {
@@ -210,17 +218,18 @@ impl<S> Batch<S> {
 
     fn release(self: Pin<&mut Self>) {
         let this = self.project();
-        finish_tail(this.pending, this.tail);
-        this.ready.extend(this.pending.drain(..).map(Ok));
+        finish_tail(this.queue, this.tail);
+        *this.released = this.queue.len();
         *this.pending_count = 0;
         *this.pending_bytes = 0;
     }
 }
 
 /// Writes the coalesced text back into the last pending delta.
-fn finish_tail(pending: &mut [Event], tail: &mut Option<BytesMut>) {
+fn finish_tail(queue: &mut VecDeque<EventResult>, tail: &mut Option<BytesMut>) {
     if let Some(bytes) = tail.take() {
-        if let Some(text) = pending.last_mut().and_then(delta_text_mut) {
+        let last = queue.back_mut().and_then(|item| item.as_mut().ok());
+        if let Some(text) = last.and_then(delta_text_mut) {
             // Only whole `str`s were appended, so this is UTF-8.
             *text = Text::from_utf8(bytes.freeze()).unwrap_or_default();
         }
@@ -232,8 +241,10 @@ impl<S: Stream<Item = EventResult>> Stream for Batch<S> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventResult>> {
         loop {
-            if let Some(item) = self.as_mut().project().ready.pop_front() {
-                return Poll::Ready(Some(item));
+            let this = self.as_mut().project();
+            if *this.released > 0 {
+                *this.released -= 1;
+                return Poll::Ready(this.queue.pop_front());
             }
             if self.done {
                 return Poll::Ready(None);
@@ -247,7 +258,9 @@ impl<S: Stream<Item = EventResult>> Stream for Batch<S> {
                 }
                 Poll::Ready(Some(Err(err))) => {
                     self.as_mut().release();
-                    self.as_mut().project().ready.push_back(Err(err));
+                    let this = self.as_mut().project();
+                    this.queue.push_back(Err(err));
+                    *this.released += 1;
                 }
                 Poll::Ready(None) => {
                     self.as_mut().release();

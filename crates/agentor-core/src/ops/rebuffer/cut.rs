@@ -37,13 +37,24 @@ pub(super) fn words_fast(text: &str, from: usize) -> Option<usize> {
     let lo = from.max(1) - 1;
     let mut hi = bytes.len().checked_sub(1)?;
     while hi > lo {
-        let i = lo + memchr::memrchr3(b' ', b'\n', b'\t', &bytes[lo..hi])?;
+        let i = lo + last_space(&bytes[lo..hi])?;
         if starts_word(text, i + 1) {
             return Some(i + 1);
         }
         hi = i;
     }
     None
+}
+
+/// Last space, tab or line feed; deltas are short, so a plain loop beats
+/// SIMD set-up below a few dozen bytes.
+fn last_space(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() >= 64 {
+        return memchr::memrchr3(b' ', b'\n', b'\t', bytes);
+    }
+    bytes
+        .iter()
+        .rposition(|&b| matches!(b, b' ' | b'\n' | b'\t'))
 }
 
 /// Cut before the second-to-last UAX #29 word segment of `text`.
