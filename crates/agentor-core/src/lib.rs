@@ -6,6 +6,25 @@
 //! consumer's task; each is a [`tower_layer::Layer`], a method on
 //! [`EventStreamExt`], and a step of a [`Pipeline`].
 //!
+//! ```
+//! use agentor_core::{source, Boundary, EventStreamExt, Kind, KindSet, Pipeline};
+//! use futures_util::StreamExt;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let events = source::demo_text(["Hel", "lo wor", "ld, agents!"]);
+//! let pipeline = Pipeline::new()
+//!     .filter_events(KindSet::of(Kind::TextDelta).with(Kind::RunEnd))
+//!     .rebuffer(Boundary::Words);
+//! let pieces: Vec<String> = pipeline
+//!     .apply(events)
+//!     .filter_map(|e| async move { e.ok()?.text().map(str::to_owned) })
+//!     .collect()
+//!     .await;
+//! assert_eq!(pieces, ["Hello ", "world, ", "agents!"]);
+//! # }
+//! ```
+//!
 //! This crate has no networking dependencies; providers and servers live in
 //! the crates built on it.
 
@@ -35,6 +54,11 @@ pub use ops::rebuffer::{Boundary, RebufferLayer};
 pub use ops::timeout::TimeoutLayer;
 pub use pipeline::Pipeline;
 pub use text::Text;
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 /// The item of every event stream: an event, or a failure passed along in order.
 pub type EventResult = Result<Event, Error>;

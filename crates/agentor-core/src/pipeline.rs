@@ -12,6 +12,22 @@ use crate::{BatchLayer, EventFilter, ProgressLayer, RebufferLayer, TimeoutLayer}
 /// [`Layer`], so pipelines nest and apply to any stream of
 /// `Result<Event, Error>`: a provider, a channel, `async-stream`, tokio-stream.
 ///
+/// ```
+/// use agentor_core::{source, Boundary, Event, Kind, Pipeline};
+/// use futures_util::StreamExt;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let pipeline = Pipeline::new()
+///     .filter_events(Kind::TextDelta) // sees the source's events first
+///     .rebuffer(Boundary::Words); // then re-cuts what the filter kept
+///
+/// let events = source::iter([Event::text_delta("a b"), Event::message("a b")]);
+/// let out: Vec<Event> = pipeline.apply(events).map(Result::unwrap).collect().await;
+/// assert_eq!(out.iter().map(|e| e.text().unwrap()).collect::<Vec<_>>(), ["a ", "b"]);
+/// # }
+/// ```
+///
 #[derive(Clone, Debug, Default)]
 #[must_use = "a pipeline does nothing until applied to a stream"]
 pub struct Pipeline<L = Identity> {

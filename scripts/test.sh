@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, lints, every test (unit, property,
+# doc), and every example run to completion. CI runs exactly this.
+#
+# PROPTEST_CASES sets the property-test case count (CI: 10000; default: 256).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+cargo test --workspace --locked
+
+for example in $(sed -n 's/^name = "\(.*\)"$/\1/p' examples/Cargo.toml | grep -v '^agentor-examples$'); do
+    echo "example: $example"
+    cargo run --quiet --locked -p agentor-examples --example "$example" > /dev/null
+done
