@@ -20,6 +20,7 @@ use crate::{ErrorKind, Event, Text};
 pub struct Error {
     kind: ErrorKind,
     message: Text,
+    status: Option<u16>,
 }
 
 impl Error {
@@ -28,7 +29,21 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            status: None,
         }
+    }
+
+    /// This error, noting the HTTP status of the answer that caused it.
+    #[must_use]
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// The HTTP status of the answer that caused it, when there was one
+    /// (401, 429, 503, …): what retry and error pages decide on.
+    pub fn status(&self) -> Option<u16> {
+        self.status
     }
 
     /// A [`ErrorKind::Provider`] error.

@@ -33,6 +33,7 @@ mod event;
 mod ext;
 mod kind_set;
 mod pipeline;
+mod provider;
 mod text;
 
 pub mod ops;
@@ -53,6 +54,9 @@ pub use ops::progress::{ProgressHandle, ProgressLayer};
 pub use ops::rebuffer::{Boundary, RebufferLayer};
 pub use ops::timeout::TimeoutLayer;
 pub use pipeline::Pipeline;
+pub use provider::{
+    ChatRequest, Message, ModelSettings, Provider, Role, ToolCallRequest, ToolSpec,
+};
 pub use text::Text;
 
 /// The README's examples, compiled and run as doc tests.
