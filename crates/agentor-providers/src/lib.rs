@@ -1,9 +1,15 @@
 //! Model providers for agentor: each turns a [`ChatRequest`] into an event
 //! stream, per the [`Provider`] contract.
 //!
+//! - [`openai_responses`]: the OpenAI Responses API's request body and
+//!   stream parser ([`ResponsesParser`]).
+//!
 //! [`ChatRequest`]: agentor_core::ChatRequest
 //! [`Provider`]: agentor_core::Provider
 
 mod parse;
 
+pub mod openai_responses;
+
+pub use openai_responses::ResponsesParser;
 pub use parse::TurnParser;
