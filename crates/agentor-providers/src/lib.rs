@@ -2,7 +2,8 @@
 //! stream, per the [`Provider`] contract.
 //!
 //! - [`openai_responses`]: the OpenAI Responses API's request body and
-//!   stream parser ([`ResponsesParser`]).
+//!   stream parser ([`ResponsesParser`]);
+//! - [`Replay`]: plays a recorded run back.
 //!
 //! [`ChatRequest`]: agentor_core::ChatRequest
 //! [`Provider`]: agentor_core::Provider
@@ -10,6 +11,8 @@
 mod parse;
 
 pub mod openai_responses;
+pub mod replay;
 
 pub use openai_responses::ResponsesParser;
 pub use parse::TurnParser;
+pub use replay::Replay;

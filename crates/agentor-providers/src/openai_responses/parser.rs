@@ -252,7 +252,7 @@ impl ResponsesParser {
         if call.name.is_none() {
             call.name = item.name.as_deref().map(Text::from);
         }
-        if let Some(arguments) = item.arguments.as_deref() {
+        if let Some(arguments) = item.arguments.as_deref().filter(|_| !call.emitted) {
             // `added` carries the arguments so far (normally none), `done`
             // all of them; either way more text is better than less.
             if arguments.len() >= call.arguments.len() {
