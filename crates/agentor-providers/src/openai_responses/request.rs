@@ -23,7 +23,8 @@ use serde_json::{json, Map, Value};
 ///     will say so);
 /// - `tools` (when any) as `{"type": "function", "name", "description",
 ///   "parameters"}`;
-/// - settings when set: `temperature`, `top_p`, `max_output_tokens` (from
+/// - settings when set (a temperature or `top_p` that is not a finite number
+///   is left out): `temperature`, `top_p`, `max_output_tokens` (from
 ///   `max_tokens`), `reasoning: {"effort"}`.
 ///
 /// ```
@@ -65,11 +66,11 @@ pub fn request_body(request: &ChatRequest) -> Value {
     }
     body.insert("stream".into(), Value::Bool(true));
     let settings = &request.settings;
-    if let Some(temperature) = settings.temperature {
-        body.insert("temperature".into(), json!(temperature));
+    if let Some(temperature) = settings.temperature.and_then(decimal) {
+        body.insert("temperature".into(), temperature);
     }
-    if let Some(top_p) = settings.top_p {
-        body.insert("top_p".into(), json!(top_p));
+    if let Some(top_p) = settings.top_p.and_then(decimal) {
+        body.insert("top_p".into(), top_p);
     }
     if let Some(max_tokens) = settings.max_tokens {
         body.insert("max_output_tokens".into(), json!(max_tokens));
@@ -78,6 +79,15 @@ pub fn request_body(request: &ChatRequest) -> Value {
         body.insert("reasoning".into(), json!({ "effort": effort.as_str() }));
     }
     Value::Object(body)
+}
+
+/// `x` as the decimal it was written as: `0.7_f32` is `0.7`, not the
+/// `0.699999988079071` a plain widening to `f64` gives.
+/// `None` when not finite: JSON has no such number, and leaving the setting
+/// out keeps the API's default.
+fn decimal(x: f32) -> Option<Value> {
+    let widened = x.to_string().parse::<f64>().unwrap_or(f64::from(x));
+    serde_json::Number::from_f64(widened).map(Value::Number)
 }
 
 fn push_items(message: &Message, input: &mut Vec<Value>) {
@@ -175,6 +185,16 @@ mod tests {
                 "reasoning": {"effort": "low"},
             })
         );
+    }
+
+    #[test]
+    fn settings_keep_their_decimal_value() {
+        let mut settings = ModelSettings::default();
+        settings.temperature = Some(0.7);
+        settings.top_p = Some(f32::NAN);
+        let body = request_body(&ChatRequest::new("m", vec![]).with_settings(settings));
+        assert_eq!(body["temperature"].to_string(), "0.7");
+        assert!(body.get("top_p").is_none());
     }
 
     #[test]

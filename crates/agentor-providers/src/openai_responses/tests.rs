@@ -365,3 +365,43 @@ fn done_markers_and_blank_data_are_skipped() {
     assert!(out.is_empty());
     assert!(!parser.is_done());
 }
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const FIXTURES: &[&str] = &[
+        "responses_text.sse",
+        "responses_function_call.sse",
+        "responses_parallel_calls.sse",
+        "responses_reasoning.sse",
+        "responses_unknown_events.sse",
+    ];
+
+    proptest! {
+        /// Whatever the server sends (here: real messages, some cut short or
+        /// dropped), the turn ends with exactly one run end, last.
+        #[test]
+        fn any_body_ends_with_one_run_end(
+            which in 0..FIXTURES.len(),
+            cuts in proptest::collection::vec((any::<bool>(), 0usize..400), 0..64),
+        ) {
+            let messages = sse_messages(&fixture(FIXTURES[which]));
+            let mut parser = ResponsesParser::new();
+            let mut out = Vec::new();
+            for (i, (event, data)) in messages.iter().enumerate() {
+                let (drop, cut) = cuts.get(i).copied().unwrap_or((false, usize::MAX));
+                if drop {
+                    continue;
+                }
+                let end = (0..=cut.min(data.len())).rev().find(|&j| data.is_char_boundary(j)).unwrap_or(0);
+                parser.message(event, &data[..end], &mut out);
+            }
+            parser.finish(&mut out);
+            let ends = out.iter().filter(|e| matches!(e, Ok(e) if e.kind() == Kind::RunEnd)).count();
+            prop_assert_eq!(ends, 1);
+            prop_assert!(matches!(out.last(), Some(Ok(e)) if e.kind() == Kind::RunEnd));
+        }
+    }
+}
