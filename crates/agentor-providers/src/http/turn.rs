@@ -1,0 +1,185 @@
+//! [`turn_stream`]: a response body, SSE-parsed and fed to a [`TurnParser`],
+//! as a well-formed event stream.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use agentor_core::{BoxEventStream, Error, Event, EventKind, EventResult, RunStatus, Text};
+use bytes::Bytes;
+use eventsource_stream::{EventStream, EventStreamError, Eventsource};
+use futures_core::Stream;
+
+use super::guard::GuardedBody;
+use crate::TurnParser;
+
+/// A response body: chunks of bytes, or the failure that ended it.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
+
+/// What opens the body: sends the request (with its retries) and resolves to
+/// the body once the answer's headers say it is a stream.
+type Open = Pin<Box<dyn Future<Output = Result<ByteStream, Error>> + Send>>;
+
+/// Who runs the turn: what the `run_start` says and what every event's
+/// envelope carries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TurnStart {
+    /// The agent running (`assistant` when the request names none).
+    pub agent: Text,
+    /// The model answering.
+    pub model: Option<Text>,
+    /// The run id set on every event.
+    pub run_id: Option<Text>,
+}
+
+/// A model turn as an event stream: a `run_start`, then what `parser` makes of
+/// the SSE messages of the body that `open` resolves to, each event stamped
+/// with an increasing `seq` (from 0) and `start.run_id`.
+///
+/// The stream ends right after the parser's [`TurnParser::finish`] output,
+/// called once the parser [is done](TurnParser::is_done) or the body ends. A
+/// failure to open, a transport error, a body that is not UTF-8 or a silence
+/// longer than `read_timeout` between chunks ends it with that `Err` and a
+/// `failed` run end. The parser's output is handed out before the next chunk
+/// is read, so nothing piles up; dropping the stream drops the body (and so
+/// closes the connection).
+///
+/// The transport of the OpenAI providers; replay and benchmarks drive the
+/// same path over bytes they already hold:
+///
+/// ```
+/// use agentor_core::Kind;
+/// use agentor_providers::http::{turn_stream, ByteStream, TurnStart};
+/// use agentor_providers::ChatCompletionsParser;
+/// use bytes::Bytes;
+/// use futures_util::StreamExt;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: [DONE]\n\n";
+/// let bytes: ByteStream = Box::pin(futures_util::stream::iter([Ok(Bytes::from(body))]));
+/// let start = TurnStart { agent: "assistant".into(), ..TurnStart::default() };
+/// let events = turn_stream(start, async { Ok(bytes) }, None, Box::new(ChatCompletionsParser::new()));
+/// let kinds: Vec<Kind> = events.map(|e| e.unwrap().kind()).collect().await;
+/// assert_eq!(kinds, [Kind::RunStart, Kind::TextDelta, Kind::Message, Kind::RunEnd]);
+/// # }
+/// ```
+pub fn turn_stream<F>(
+    start: TurnStart,
+    open: F,
+    read_timeout: Option<Duration>,
+    parser: Box<dyn TurnParser>,
+) -> BoxEventStream
+where
+    F: Future<Output = Result<ByteStream, Error>> + Send + 'static,
+{
+    let run_start = Event::new(EventKind::RunStart {
+        agent: start.agent,
+        model: start.model,
+    });
+    Box::pin(TurnStream {
+        phase: Phase::Opening(Box::pin(open)),
+        parser,
+        out: vec![Ok(run_start)],
+        seq: 0,
+        run_id: start.run_id,
+        read_timeout,
+    })
+}
+
+enum Phase {
+    Opening(Open),
+    Reading(EventStream<GuardedBody<ByteStream>>),
+    Done,
+}
+
+struct TurnStream {
+    phase: Phase,
+    parser: Box<dyn TurnParser>,
+    /// Items to hand out, in reverse order: `pop` yields the next one, and
+    /// the vector's allocation is reused for every message.
+    out: Vec<EventResult>,
+    seq: u64,
+    run_id: Option<Text>,
+    read_timeout: Option<Duration>,
+}
+
+impl TurnStream {
+    fn stamp(&mut self, item: EventResult) -> EventResult {
+        item.map(|mut event| {
+            event.seq = self.seq;
+            self.seq += 1;
+            event.run_id.clone_from(&self.run_id);
+            event
+        })
+    }
+
+    /// Ends the turn on a failure the parser never saw.
+    fn fail(&mut self, error: Error) {
+        self.out.push(Ok(Event::run_end(RunStatus::Failed)));
+        self.out.push(Err(error));
+        self.phase = Phase::Done;
+    }
+
+    fn finish(&mut self) {
+        self.parser.finish(&mut self.out);
+        self.out.reverse();
+        self.phase = Phase::Done;
+    }
+}
+
+impl Stream for TurnStream {
+    type Item = EventResult;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventResult>> {
+        let this = &mut *self;
+        loop {
+            if let Some(item) = this.out.pop() {
+                return Poll::Ready(Some(this.stamp(item)));
+            }
+            match &mut this.phase {
+                Phase::Done => return Poll::Ready(None),
+                Phase::Opening(open) => match open.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(body)) => {
+                        let body = GuardedBody::new(body, this.read_timeout);
+                        this.phase = Phase::Reading(body.eventsource());
+                    }
+                    Poll::Ready(Err(error)) => this.fail(error),
+                },
+                Phase::Reading(messages) => match Pin::new(messages).poll_next(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(Ok(message))) => {
+                        // eventsource-stream names an unnamed event `message`;
+                        // the parser contract says unnamed is empty.
+                        let name = match message.event.as_str() {
+                            "message" => "",
+                            name => name,
+                        };
+                        this.parser.message(name, &message.data, &mut this.out);
+                        if this.parser.is_done() {
+                            this.finish();
+                        } else {
+                            this.out.reverse();
+                        }
+                    }
+                    Poll::Ready(Some(Err(error))) => this.fail(sse_error(error)),
+                    Poll::Ready(None) => this.finish(),
+                },
+            }
+        }
+    }
+}
+
+fn sse_error(error: EventStreamError<Error>) -> Error {
+    match error {
+        EventStreamError::Transport(error) => error,
+        EventStreamError::Utf8(error) => {
+            Error::protocol(format!("the response body is not valid UTF-8: {error}"))
+        }
+        EventStreamError::Parser(error) => {
+            Error::protocol(format!("malformed server-sent events: {error}"))
+        }
+    }
+}
