@@ -183,3 +183,119 @@ fn sse_error(error: EventStreamError<Error>) -> Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use agentor_core::{ErrorKind, Kind};
+    use futures_util::StreamExt;
+
+    use super::*;
+    use crate::ChatCompletionsParser;
+
+    const BODY: &str = concat!(
+        "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Café \"}}]}\n\n",
+        ": keep-alive comment\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"中文 👍\"}}]}\r\n\r\n",
+        "data: [DONE]\n\n",
+    );
+
+    fn start() -> TurnStart {
+        TurnStart {
+            agent: "assistant".into(),
+            model: Some("m".into()),
+            run_id: Some("r".into()),
+        }
+    }
+
+    fn body_of(chunks: Vec<Bytes>) -> ByteStream {
+        Box::pin(futures_util::stream::iter(chunks.into_iter().map(Ok)))
+    }
+
+    async fn run(chunks: Vec<Bytes>) -> Vec<EventResult> {
+        let body = body_of(chunks);
+        let parser = Box::new(ChatCompletionsParser::new());
+        turn_stream(start(), async { Ok(body) }, None, parser)
+            .collect()
+            .await
+    }
+
+    #[tokio::test]
+    async fn every_split_of_the_body_gives_the_same_turn() {
+        let whole = run(vec![Bytes::from_static(BODY.as_bytes())]).await;
+        let texts: String = whole
+            .iter()
+            .filter_map(|e| e.as_ref().unwrap().text())
+            .collect();
+        assert_eq!(texts, "Café 中文 👍Café 中文 👍");
+        for cut in 1..BODY.len() {
+            let (a, b) = BODY.as_bytes().split_at(cut);
+            let split = run(vec![Bytes::copy_from_slice(a), Bytes::copy_from_slice(b)]).await;
+            assert_eq!(split, whole, "cut at byte {cut}");
+        }
+        let bytes = BODY.bytes().map(|b| Bytes::copy_from_slice(&[b])).collect();
+        assert_eq!(run(bytes).await, whole);
+    }
+
+    #[tokio::test]
+    async fn events_are_stamped_in_order() {
+        let items = run(vec![Bytes::from_static(BODY.as_bytes())]).await;
+        let stamps: Vec<_> = items
+            .iter()
+            .map(|e| {
+                let e = e.as_ref().unwrap();
+                (e.seq, e.run_id.as_deref() == Some("r"))
+            })
+            .collect();
+        assert_eq!(stamps, (0..5).map(|n| (n, true)).collect::<Vec<_>>());
+        assert_eq!(items[0].as_ref().unwrap().kind(), Kind::RunStart);
+    }
+
+    #[tokio::test]
+    async fn output_is_handed_out_before_the_next_chunk_is_read() {
+        let read = Arc::new(AtomicUsize::new(0));
+        let counter = read.clone();
+        let chunks: Vec<Bytes> = BODY
+            .split_inclusive("\n\n")
+            .map(|s| Bytes::from(s.to_owned()))
+            .collect();
+        let body: ByteStream = Box::pin(futures_util::stream::iter(chunks).map(move |chunk| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(chunk)
+        }));
+        let parser = Box::new(ChatCompletionsParser::new());
+        let mut events = turn_stream(start(), async { Ok(body) }, None, parser);
+        assert_eq!(events.next().await.unwrap().unwrap().kind(), Kind::RunStart);
+        assert_eq!(read.load(Ordering::SeqCst), 0);
+        assert_eq!(events.next().await.unwrap().unwrap().text(), Some("Café "));
+        assert_eq!(read.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn the_turn_stops_reading_once_the_parser_is_done() {
+        let tail = Bytes::from_static(
+            b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"after\"}}]}\n\n",
+        );
+        let chunks = vec![Bytes::from_static(BODY.as_bytes()), tail];
+        let items = run(chunks).await;
+        assert_eq!(items.last().unwrap().as_ref().unwrap().kind(), Kind::RunEnd);
+        assert!(items
+            .iter()
+            .all(|e| e.as_ref().unwrap().text() != Some("after")));
+    }
+
+    #[tokio::test]
+    async fn a_failure_to_open_is_an_error_then_a_failed_end() {
+        let parser = Box::new(ChatCompletionsParser::new());
+        let open = async { Err::<ByteStream, _>(Error::provider("refused")) };
+        let items: Vec<_> = turn_stream(start(), open, None, parser).collect().await;
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[1].as_ref().unwrap_err().kind(), ErrorKind::Provider);
+        let end = items[2].as_ref().unwrap();
+        assert_eq!((end.seq, end.run_status()), (1, Some(RunStatus::Failed)));
+    }
+}
