@@ -69,13 +69,12 @@ impl OpenAiConfig {
     /// (so tests need not touch the process environment).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        let mut config = OpenAiConfig::default();
-        config.api_key = var("OPENAI_API_KEY");
-        if let Some(url) = var("OPENAI_BASE_URL") {
-            config.base_url = url;
+        OpenAiConfig {
+            api_key: var("OPENAI_API_KEY"),
+            base_url: var("OPENAI_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+            model: var("OPENAI_MODEL"),
+            ..OpenAiConfig::default()
         }
-        config.model = var("OPENAI_MODEL");
-        config
     }
 
     /// Sets the API key.

@@ -111,16 +111,19 @@ where
                     Err(err) => Poll::Ready(Some(Err(err))),
                 }
             }
-            Poll::Pending => match this.read_timeout.as_ref().copied() {
-                Some(timeout) if this.idle_expired(timeout, cx) => {
-                    this.done = true;
-                    Poll::Ready(Some(Err(Error::timeout(format!(
-                        "no data from the server for {} ms",
-                        timeout.as_millis()
-                    )))))
+            Poll::Pending => {
+                let timeout = this.read_timeout;
+                match timeout {
+                    Some(timeout) if this.idle_expired(timeout, cx) => {
+                        this.done = true;
+                        Poll::Ready(Some(Err(Error::timeout(format!(
+                            "no data from the server for {} ms",
+                            timeout.as_millis()
+                        )))))
+                    }
+                    _ => Poll::Pending,
                 }
-                _ => Poll::Pending,
-            },
+            }
         }
     }
 }

@@ -88,6 +88,9 @@ where
     })
 }
 
+// The turn lives in one box (`BoxEventStream`) and is in one phase at a
+// time, so the large reading phase costs nothing to keep inline.
+#[allow(clippy::large_enum_variant)]
 enum Phase {
     Opening(Open),
     Reading(EventStream<GuardedBody<ByteStream>>),
