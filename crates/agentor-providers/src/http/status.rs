@@ -18,11 +18,12 @@ const MAX_QUOTED_CHARS: usize = 500;
 pub(crate) fn status_error(status: StatusCode, body: &[u8]) -> Error {
     let reason = status.canonical_reason().unwrap_or("");
     let head = format!("{} {reason}", status.as_u16());
+    let head = head.trim_end();
     let detail = error_detail(body);
     let message = if detail.is_empty() {
-        head.trim_end().to_owned()
+        head.to_owned()
     } else {
-        format!("{} {reason}: {detail}", status.as_u16())
+        format!("{head}: {detail}")
     };
     Error::provider(message).with_status(status.as_u16())
 }
