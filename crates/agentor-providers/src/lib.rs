@@ -1,21 +1,46 @@
 //! Model providers for agentor: each turns a [`ChatRequest`] into an event
 //! stream, per the [`Provider`] contract.
 //!
-//! - [`openai_responses`]: the OpenAI Responses API's request body and
-//!   stream parser ([`ResponsesParser`]);
-//! - [`Replay`]: plays a recorded run back;
-//! - [`Demo`]: an offline stand-in for a model, when none is configured.
+//! - [`OpenAiChat`] streams from any Chat Completions API (OpenAI, Ollama,
+//!   vLLM, LiteLLM, llama.cpp, …), configured by an [`OpenAiConfig`];
+//! - [`OpenAiResponses`] streams from the OpenAI Responses API;
+//! - [`Replay`] plays a recorded run back;
+//! - [`Demo`] is an offline stand-in for a model, when none is configured.
+//!
+//! The HTTP providers share one transport, [`http`]: a provider is a request
+//! body plus a [`TurnParser`]. [`from_env`] picks the provider a user expects.
 //!
 //! [`ChatRequest`]: agentor_core::ChatRequest
 //! [`Provider`]: agentor_core::Provider
 
 mod parse;
 
+pub mod config;
 pub mod demo;
+pub mod http;
+pub mod openai_chat;
 pub mod openai_responses;
 pub mod replay;
 
+pub use config::{OpenAiConfig, RetryPolicy};
 pub use demo::Demo;
-pub use openai_responses::ResponsesParser;
+pub use openai_chat::{ChatCompletionsParser, OpenAiChat};
+pub use openai_responses::{OpenAiResponses, ResponsesParser};
 pub use parse::TurnParser;
 pub use replay::Replay;
+
+use std::sync::Arc;
+
+use agentor_core::Provider;
+
+/// The provider a user expects from the environment: Chat Completions when
+/// `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set (so a local server needs no
+/// key), otherwise the offline [`Demo`], which says plainly that it is one.
+pub fn from_env() -> Arc<dyn Provider> {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty());
+    if set("OPENAI_API_KEY") || set("OPENAI_BASE_URL") {
+        Arc::new(OpenAiChat::from_env())
+    } else {
+        Arc::new(Demo::new())
+    }
+}
