@@ -19,8 +19,11 @@ async fn run(stub: &Stub, request: ChatRequest) -> Vec<EventResult> {
 }
 
 fn ask(text: &str) -> ChatRequest {
-    ChatRequest::new("gpt-4.1", vec![Message::system("Be brief."), Message::user(text)])
-        .with_run_id("run-r")
+    ChatRequest::new(
+        "gpt-4.1",
+        vec![Message::system("Be brief."), Message::user(text)],
+    )
+    .with_run_id("run-r")
 }
 
 fn last_status(items: &[EventResult]) -> Option<RunStatus> {
@@ -34,7 +37,9 @@ async fn text_streams_and_the_request_goes_to_responses() {
     assert_eq!(items[0].as_ref().unwrap().kind(), Kind::RunStart);
     assert!(!text_of(&items, Kind::TextDelta).is_empty());
     assert_eq!(last_status(&items), Some(RunStatus::Completed));
-    assert!(items.iter().all(|i| i.as_ref().unwrap().run_id.as_deref() == Some("run-r")));
+    assert!(items
+        .iter()
+        .all(|i| i.as_ref().unwrap().run_id.as_deref() == Some("run-r")));
     let seqs: Vec<u64> = items.iter().map(|i| i.as_ref().unwrap().seq).collect();
     assert_eq!(seqs, (0..items.len() as u64).collect::<Vec<_>>());
 
@@ -65,7 +70,10 @@ async fn a_function_call_split_across_deltas_arrives_whole() {
     assert_eq!(calls[0].name, "get_weather");
     assert!(calls[0].arguments.is_object(), "{:?}", calls[0].arguments);
     assert_eq!(last_status(&items), Some(RunStatus::Completed));
-    assert_eq!(stub.received()[0].body["tools"][0]["name"], json!("get_weather"));
+    assert_eq!(
+        stub.received()[0].body["tools"][0]["name"],
+        json!("get_weather")
+    );
 }
 
 #[tokio::test]
@@ -81,11 +89,16 @@ async fn reasoning_summary_and_failures() {
     assert_eq!(last_status(&reasoning), Some(RunStatus::Completed));
 
     let failed = run(&stub, ask("fail")).await;
-    assert!(failed.iter().any(|i| matches!(i, Ok(e) if e.kind() == Kind::Error)));
+    assert!(failed
+        .iter()
+        .any(|i| matches!(i, Ok(e) if e.kind() == Kind::Error)));
     assert_eq!(last_status(&failed), Some(RunStatus::Failed));
 
     let truncated = run(&stub, ask("cut")).await;
-    assert!(truncated.iter().any(Result::is_err), "a cut stream is an error, never a success");
+    assert!(
+        truncated.iter().any(Result::is_err),
+        "a cut stream is an error, never a success"
+    );
     assert_eq!(last_status(&truncated), Some(RunStatus::Failed));
 }
 

@@ -1,1 +1,30 @@
-//! placeholder
+//! agentor: stream what AI agents say and do, in real time.
+//!
+//! An [`Agentor`] has instructions, [`Tool`]s and a model
+//! [`Provider`](agentor_core::Provider); [`Agentor::stream_chat`] runs the
+//! tool loop and streams every event (text deltas included) as a
+//! `Stream<Item = Result<Event, Error>>`, so the layers of
+//! [`agentor_core`] (filter, rebuffer, batch, timeouts, progress, merge,
+//! record) and its wire encoders apply directly.
+//!
+//! This crate re-exports `agentor-core`; providers are in [`providers`].
+
+mod agent;
+mod chat_stream;
+mod run;
+mod tool;
+
+pub use agent::{Agentor, AgentorBuilder, Input};
+pub use agentor_core::*;
+pub use chat_stream::ChatStream;
+pub use tool::{Tool, ToolError};
+
+/// The model providers (`agentor-providers`).
+pub use agentor_providers as providers;
+
+/// The provider an agent uses when none is given: OpenAI-compatible Chat
+/// Completions when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, otherwise
+/// the offline demo provider (which says plainly that it is a demo).
+pub fn default_provider() -> std::sync::Arc<dyn Provider> {
+    agentor_providers::from_env()
+}

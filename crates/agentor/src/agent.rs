@@ -1,0 +1,295 @@
+//! [`Agentor`]: an agent with instructions, tools and a model provider.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentor_core::{Error, Message, ModelSettings, Provider, RunStatus, Text};
+use futures_util::StreamExt;
+
+use crate::chat_stream::ChatStream;
+use crate::run::run;
+use crate::Tool;
+
+/// What a run starts from: one user message, or a whole conversation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// A single user message.
+    Text(Text),
+    /// A conversation (the agent's instructions are added in front).
+    Messages(Vec<Message>),
+}
+
+impl From<&str> for Input {
+    fn from(text: &str) -> Self {
+        Input::Text(text.into())
+    }
+}
+
+impl From<String> for Input {
+    fn from(text: String) -> Self {
+        Input::Text(text.into())
+    }
+}
+
+impl From<Text> for Input {
+    fn from(text: Text) -> Self {
+        Input::Text(text)
+    }
+}
+
+impl From<Vec<Message>> for Input {
+    fn from(messages: Vec<Message>) -> Self {
+        Input::Messages(messages)
+    }
+}
+
+impl Input {
+    pub(crate) fn into_messages(self) -> Vec<Message> {
+        match self {
+            Input::Text(text) => vec![Message::user(text)],
+            Input::Messages(messages) => messages,
+        }
+    }
+}
+
+/// An agent: a name, instructions, tools, and a provider answering for a model.
+///
+/// Cheap to clone (the configuration is shared); every call starts an
+/// independent run.
+///
+/// ```
+/// use agentor::{Agentor, Tool, ToolError};
+/// use agentor_providers::Demo;
+/// use futures_util::StreamExt;
+/// use serde_json::json;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let agent = Agentor::builder()
+///     .name("Assistant")
+///     .model("gpt-5-mini")
+///     .instructions("You are a helpful assistant.")
+///     .provider(Demo::instant())
+///     .build();
+///
+/// let mut events = agent.stream_chat("Explain quantum computing");
+/// while let Some(event) = events.next().await {
+///     let event = event.unwrap();
+///     if let Some(text) = event.text() {
+///         print!("{text}");
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Agentor {
+    pub(crate) inner: Arc<Config>,
+}
+
+pub(crate) struct Config {
+    pub(crate) name: Text,
+    pub(crate) model: Text,
+    pub(crate) instructions: Option<Text>,
+    pub(crate) tools: Vec<Tool>,
+    pub(crate) provider: Arc<dyn Provider>,
+    pub(crate) settings: ModelSettings,
+    pub(crate) max_turns: usize,
+    pub(crate) tool_timeout: Duration,
+}
+
+impl Agentor {
+    /// Starts building an agent.
+    pub fn builder() -> AgentorBuilder {
+        AgentorBuilder::default()
+    }
+
+    /// The agent's name (the `source` of its events).
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The model it asks for.
+    pub fn model(&self) -> &str {
+        &self.inner.model
+    }
+
+    /// The provider answering.
+    pub fn provider(&self) -> &Arc<dyn Provider> {
+        &self.inner.provider
+    }
+
+    /// Runs the agent on `input`, streaming every event: the run start, text
+    /// and reasoning deltas as the model produces them, tool calls, each tool
+    /// result the moment it completes, messages, usage, and a run end
+    /// (`completed`, `max_turns` or `failed`).
+    ///
+    /// Every event carries the run id and the agent's name as `source`, and
+    /// `seq` numbers the run's events from 0. Dropping the stream cancels the
+    /// model request and any running tools.
+    pub fn stream_chat(&self, input: impl Into<Input>) -> ChatStream {
+        ChatStream::new(Box::pin(run(self.inner.clone(), input.into())))
+    }
+
+    /// Runs the agent on `input` and returns its final answer: the text of the
+    /// last message. A run that fails, or stops at `max_turns` without an
+    /// answer, is an error.
+    pub async fn chat(&self, input: impl Into<Input>) -> Result<String, Error> {
+        let mut events = self.stream_chat(input);
+        let mut answer = String::new();
+        let mut failure = None;
+        while let Some(item) = events.next().await {
+            let event = match item {
+                Ok(event) => event,
+                Err(err) => {
+                    failure.get_or_insert(err);
+                    continue;
+                }
+            };
+            match &event.kind {
+                agentor_core::EventKind::Message { text, .. } => answer = text.to_string(),
+                agentor_core::EventKind::Error { kind, message } => {
+                    failure.get_or_insert(Error::new(*kind, message.clone()));
+                }
+                agentor_core::EventKind::RunEnd { status } => match status {
+                    RunStatus::Completed => return Ok(answer),
+                    RunStatus::MaxTurns => {
+                        return Err(Error::internal(format!(
+                            "stopped after {} turns without a final answer (max_turns)",
+                            self.inner.max_turns
+                        )))
+                    }
+                    _ => {
+                        return Err(failure
+                            .unwrap_or_else(|| Error::internal(format!("run ended: {status}"))))
+                    }
+                },
+                _ => {}
+            }
+        }
+        Err(failure.unwrap_or_else(|| Error::internal("run ended without a run end")))
+    }
+}
+
+impl fmt::Debug for Agentor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.inner;
+        f.debug_struct("Agentor")
+            .field("name", &c.name)
+            .field("model", &c.model)
+            .field("tools", &c.tools.iter().map(Tool::name).collect::<Vec<_>>())
+            .field("provider", &c.provider.name())
+            .field("max_turns", &c.max_turns)
+            .finish()
+    }
+}
+
+/// Builds an [`Agentor`]; see [`Agentor::builder`].
+#[must_use]
+#[derive(Default)]
+pub struct AgentorBuilder {
+    name: Option<Text>,
+    model: Option<Text>,
+    instructions: Option<Text>,
+    tools: Vec<Tool>,
+    provider: Option<Arc<dyn Provider>>,
+    settings: ModelSettings,
+    max_turns: Option<usize>,
+    tool_timeout: Option<Duration>,
+}
+
+impl AgentorBuilder {
+    /// The agent's name; default `Assistant`.
+    pub fn name(mut self, name: impl Into<Text>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The model to ask for; default `OPENAI_MODEL`, else `gpt-4o-mini`.
+    pub fn model(mut self, model: impl Into<Text>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// The system instructions.
+    pub fn instructions(mut self, instructions: impl Into<Text>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Adds a tool.
+    pub fn tool(mut self, tool: Tool) -> Self {
+        self.tools.push(tool);
+        self
+    }
+
+    /// Adds tools.
+    pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
+        self.tools.extend(tools);
+        self
+    }
+
+    /// The provider answering; default [`default_provider`](crate::default_provider).
+    pub fn provider(mut self, provider: impl Provider + 'static) -> Self {
+        self.provider = Some(Arc::new(provider));
+        self
+    }
+
+    /// A shared provider.
+    pub fn shared_provider(mut self, provider: Arc<dyn Provider>) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// Sampling and length settings.
+    pub fn settings(mut self, settings: ModelSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Model turns before the run stops with `max_turns`; default 10, at least 1.
+    pub fn max_turns(mut self, turns: usize) -> Self {
+        self.max_turns = Some(turns.max(1));
+        self
+    }
+
+    /// How long a tool call may run unless the tool sets its own; default 60 s.
+    pub fn tool_timeout(mut self, timeout: Duration) -> Self {
+        self.tool_timeout = Some(timeout);
+        self
+    }
+
+    /// The agent.
+    pub fn build(self) -> Agentor {
+        let provider = self.provider.unwrap_or_else(crate::default_provider);
+        let model = self
+            .model
+            .or_else(|| std::env::var("OPENAI_MODEL").ok().map(Text::from))
+            .unwrap_or_else(|| Text::from_static("gpt-4o-mini"));
+        Agentor {
+            inner: Arc::new(Config {
+                name: self.name.unwrap_or_else(|| Text::from_static("Assistant")),
+                model,
+                instructions: self.instructions,
+                tools: self.tools,
+                provider,
+                settings: self.settings,
+                max_turns: self.max_turns.unwrap_or(10),
+                tool_timeout: self.tool_timeout.unwrap_or(Duration::from_secs(60)),
+            }),
+        }
+    }
+}
+
+impl Config {
+    pub(crate) fn conversation(&self, input: Input) -> Vec<Message> {
+        let mut messages: Vec<Message> = self
+            .instructions
+            .iter()
+            .map(|i| Message::system(i.clone()))
+            .collect();
+        // A conversation that brings its own system message keeps it after ours.
+        messages.extend(input.into_messages());
+        messages
+    }
+}
