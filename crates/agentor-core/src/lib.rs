@@ -59,11 +59,6 @@ pub use provider::{
 };
 pub use text::Text;
 
-/// The README's examples, compiled and run as doc tests.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
-
 /// The item of every event stream: an event, or a failure passed along in order.
 pub type EventResult = Result<Event, Error>;
 

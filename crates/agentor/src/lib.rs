@@ -28,3 +28,8 @@ pub use agentor_providers as providers;
 pub fn default_provider() -> std::sync::Arc<dyn Provider> {
     agentor_providers::from_env()
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
