@@ -1,7 +1,7 @@
 //! agentor: stream what AI agents say and do, in real time.
 //!
 //! An [`Agentor`] has instructions, [`Tool`]s and a model
-//! [`Provider`](agentor_core::Provider); [`Agentor::stream_chat`] runs the
+//! [`Provider`]; [`Agentor::stream_chat`] runs the
 //! tool loop and streams every event (text deltas included) as a
 //! `Stream<Item = Result<Event, Error>>`, so the layers of
 //! [`agentor_core`] (filter, rebuffer, batch, timeouts, progress, merge,
