@@ -138,3 +138,29 @@ async fn two_tools_over_two_turns_over_http() {
     );
     assert_eq!(received[1].body["tools"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn dropping_the_run_closes_the_model_connection() {
+    // The model sends a little, then keeps the connection open.
+    let stub = Stub::start(vec![Reply::sse(chunk(
+        json!({"content": "Thinking"}),
+        None,
+    ))
+    .stalling()])
+    .await;
+    let agent = Agentor::builder()
+        .model("gpt-4o-mini")
+        .provider(OpenAiChat::new(stub.config()))
+        .build();
+    let mut events = agent.stream_chat("hi");
+    loop {
+        let event = events.next().await.unwrap().unwrap();
+        if event.kind() == Kind::TextDelta {
+            break;
+        }
+    }
+    drop(events);
+    tokio::time::timeout(std::time::Duration::from_secs(1), stub.body_dropped())
+        .await
+        .expect("the stub saw the connection close within a second");
+}
