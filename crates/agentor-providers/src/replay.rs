@@ -44,19 +44,15 @@ type Reader = Box<dyn AsyncBufRead + Send + Unpin>;
 ///
 /// [`speed`](Replay::speed) `0.0` (the default) plays as fast as the reader
 /// goes. With a speed `s > 0` the replay follows the *recorded pace*, divided
-/// by `s` (`1.0` recorded pace, `2.0` twice as fast). The native format
-/// carries no timestamps, so the recorded pace is reconstructed from what it
-/// does carry:
+/// by `s` (`1.0` recorded pace, `2.0` twice as fast):
 ///
-/// - each text or reasoning delta comes [`Replay::DELTA_GAP`] after the
-///   previous event (a typical model's token rate); other events (tool
-///   calls, the message, usage, the run end) follow the event before them
-///   at once, as they do from a model;
-/// - a `progress` event is a clock reading: it comes no earlier than its
-///   `elapsed` after the first event, and the events after it continue from
-///   there. A recording made through a progress layer thus replays slow
-///   stretches (a model thinking, a tool running) at their recorded length,
-///   to the progress period's precision.
+/// - a line with a `t_ms` offset (what the record operator writes) is played
+///   at that offset from the first event: the recorded timing, exactly;
+/// - a line without one (a recording written by hand or by an older
+///   version) is placed from what it carries: a text or reasoning delta
+///   [`Replay::DELTA_GAP`] after the previous event (a typical model's token
+///   rate), other events at once, and a `progress` event no earlier than its
+///   `elapsed`.
 ///
 /// Waiting uses tokio's clock, so tests run it under a paused clock.
 ///

@@ -17,7 +17,9 @@ use crate::{Error, EventResult};
 const HIGH_WATER: usize = 64 * 1024;
 
 /// The record operator's layer: writes each event as a [native JSON
-/// line](crate::wire::native), the format the replay source plays back.
+/// line](crate::wire::native), the format the replay provider plays back,
+/// with its time since the stream was first polled (`t_ms`), so a replay can
+/// keep the recorded pace.
 ///
 /// The stream passes every item on unchanged. An `Err` item is recorded as
 /// its error event ([`Error::to_event`]). Writing happens in the consumer's
@@ -85,6 +87,8 @@ pin_project! {
         inner: S,
         writer: Option<W>,
         buf: BytesMut,
+        // When the stream was first polled: the recording's time zero.
+        started: Option<tokio::time::Instant>,
         // The input ended; what is left is writing out and flushing.
         finishing: bool,
         // A write failure to report as the next item.
@@ -108,6 +112,7 @@ impl<S, W> Record<S, W> {
             inner,
             writer: Some(writer),
             buf: BytesMut::with_capacity(4096),
+            started: None,
             finishing: false,
             failure: None,
         }
@@ -171,12 +176,14 @@ where
             return Poll::Pending;
         }
         let this = self.as_mut().project();
+        let started = *this.started.get_or_insert_with(tokio::time::Instant::now);
         match this.inner.poll_next(cx) {
             Poll::Ready(Some(item)) => {
                 if this.writer.is_some() {
+                    let at = started.elapsed();
                     match &item {
-                        Ok(event) => native::encode(event, this.buf),
-                        Err(err) => native::encode(&err.to_event(), this.buf),
+                        Ok(event) => native::encode_timed(event, at, this.buf),
+                        Err(err) => native::encode_timed(&err.to_event(), at, this.buf),
                     }
                     this.buf.extend_from_slice(b"\n");
                 }
@@ -298,6 +305,22 @@ mod tests {
             (HIGH_WATER / 1100..=HIGH_WATER / 1000 + 1).contains(&passed),
             "passed {passed}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lines_carry_their_time_since_the_start() {
+        let script = crate::source::Script::new()
+            .after(std::time::Duration::from_millis(40), Event::text_delta("a"))
+            .after(std::time::Duration::from_millis(60), Event::text_delta("b"));
+        let mut s = script.into_stream().record(Vec::new());
+        while s.next().await.is_some() {}
+        let file = s.into_writer().unwrap();
+        let mut lines = native::read_timed_json_lines(&file[..]);
+        let mut times = Vec::new();
+        while let Some(item) = lines.next().await {
+            times.push(item.unwrap().1.unwrap().as_millis());
+        }
+        assert_eq!(times, [40, 100]);
     }
 
     #[tokio::test]

@@ -25,7 +25,7 @@ pub mod native;
 pub mod ndjson;
 pub mod sse;
 
-pub use native::{decode_lines, read_json_lines, DecodeError};
+pub use native::{decode_lines, read_json_lines, read_timed_json_lines, DecodeError};
 
 /// Which JSON shape to write events in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -27,6 +27,11 @@
 //! zeros trimmed (`12.5`, `1234`). With that, [`decode`] undoes [`encode`] for
 //! every event. The decoder ignores fields it does not know, so recordings
 //! stay readable when fields are added; `is_error` defaults to `false`.
+//!
+//! **Recordings** add one field to each line: `t_ms`, the time since the
+//! recording started ([`encode_timed`], written by the record operator), so a
+//! replay can keep the recorded pace exactly. [`decode`] ignores it;
+//! [`decode_timed`] and [`read_timed_json_lines`] return it.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -291,6 +296,8 @@ struct Line<'a> {
     errors: Option<u64>,
     #[serde(borrow)]
     elapsed_ms: Option<&'a RawValue>,
+    #[serde(borrow)]
+    t_ms: Option<&'a RawValue>,
     error_kind: Option<ErrorKind>,
     message: Option<Text>,
     status: Option<RunStatus>,
@@ -336,6 +343,21 @@ fn duration(
 /// assert_eq!(err.to_string(), "missing field `text`");
 /// ```
 pub fn decode(line: &[u8]) -> Result<Event, DecodeError> {
+    decode_timed(line).map(|(event, _)| event)
+}
+
+/// Decodes one line of a recording: the event and, when the line has one,
+/// its `t_ms` offset from the start of the recording.
+///
+/// ```
+/// use std::time::Duration;
+/// use agentor_core::wire::native;
+///
+/// let line = br#"{"type":"text_delta","seq":0,"text":"hi","t_ms":12.5}"#;
+/// let (event, at) = native::decode_timed(line).unwrap();
+/// assert_eq!((event.text(), at), (Some("hi"), Some(Duration::from_micros(12_500))));
+/// ```
+pub fn decode_timed(line: &[u8]) -> Result<(Event, Option<std::time::Duration>), DecodeError> {
     let line = std::str::from_utf8(line)
         .map_err(|e| DecodeError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
     // serde's derive would also accept an array, matching fields by position.
@@ -409,12 +431,35 @@ pub fn decode(line: &[u8]) -> Result<Event, DecodeError> {
             status: required(l.status, "status")?,
         },
     };
-    Ok(Event {
+    let at = duration(l.t_ms, "t_ms")?;
+    let event = Event {
         seq,
         source: l.source,
         run_id: l.run_id,
         kind: payload,
-    })
+    };
+    Ok((event, at))
+}
+
+/// Writes `event` like [`encode`], plus `t_ms`: its offset from the start of
+/// a recording.
+///
+/// ```
+/// use std::time::Duration;
+/// use agentor_core::{wire::native, Event};
+/// use bytes::BytesMut;
+///
+/// let mut line = BytesMut::new();
+/// native::encode_timed(&Event::text_delta("hi"), Duration::from_millis(7), &mut line);
+/// assert_eq!(&line[..], br#"{"type":"text_delta","seq":0,"text":"hi","t_ms":7}"#);
+/// ```
+pub fn encode_timed(event: &Event, at: std::time::Duration, dst: &mut BytesMut) {
+    encode(event, dst);
+    // Reopen the object: `encode` always ends it with `}`.
+    dst.truncate(dst.len() - 1);
+    dst.extend_from_slice(b",\"t_ms\":");
+    write_duration_ms(dst, at);
+    dst.put_u8(b'}');
 }
 
 fn is_blank(line: &[u8]) -> bool {
@@ -475,6 +520,25 @@ pub fn read_json_lines<R: AsyncBufRead + Unpin>(reader: R) -> JsonLines<R> {
     }
 }
 
+/// Like [`read_json_lines`], keeping each line's `t_ms` offset (when it has
+/// one): what a replay needs to keep the recorded pace.
+pub fn read_timed_json_lines<R: AsyncBufRead + Unpin>(reader: R) -> TimedJsonLines<R> {
+    TimedJsonLines(read_json_lines(reader))
+}
+
+/// The stream returned by [`read_timed_json_lines`].
+#[derive(Debug)]
+#[must_use = "streams do nothing unless polled"]
+pub struct TimedJsonLines<R>(JsonLines<R>);
+
+impl<R: AsyncBufRead + Unpin> Stream for TimedJsonLines<R> {
+    type Item = Result<(Event, Option<std::time::Duration>), Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().0.poll_timed(cx)
+    }
+}
+
 /// The stream returned by [`read_json_lines`].
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
@@ -491,7 +555,7 @@ pub struct JsonLines<R> {
 
 impl<R> JsonLines<R> {
     /// Turns the finished line in `buf` into an item, or `None` for a blank line.
-    fn finish_line(&mut self) -> Option<Result<Event, Error>> {
+    fn finish_line(&mut self) -> Option<Result<(Event, Option<std::time::Duration>), Error>> {
         let too_long = std::mem::take(&mut self.too_long);
         let mut line = self.buf.as_slice();
         if let [rest @ .., b'\r'] = line {
@@ -504,7 +568,7 @@ impl<R> JsonLines<R> {
         } else if is_blank(line) {
             None
         } else {
-            Some(decode(line))
+            Some(decode_timed(line))
         };
         self.buf.clear();
         item.map(|r| r.map_err(|e| e.at_line(self.line).into()))
@@ -515,7 +579,19 @@ impl<R: AsyncBufRead + Unpin> Stream for JsonLines<R> {
     type Item = Result<Event, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
+        self.get_mut()
+            .poll_timed(cx)
+            .map(|item| item.map(|r| r.map(|(event, _)| event)))
+    }
+}
+
+impl<R: AsyncBufRead + Unpin> JsonLines<R> {
+    #[allow(clippy::type_complexity)]
+    fn poll_timed(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(Event, Option<std::time::Duration>), Error>>> {
+        let this = self;
         loop {
             if this.done {
                 return Poll::Ready(None);

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use agentor_core::wire::native::{read_json_lines, JsonLines};
+use agentor_core::wire::native::{read_timed_json_lines, TimedJsonLines};
 use agentor_core::{Error, Event, EventResult, RunStatus, Text};
 use futures_util::StreamExt;
 
@@ -13,7 +13,7 @@ use super::{Reader, Source};
 pub(super) struct Playback {
     /// The recording, until it is opened.
     source: Option<Source>,
-    lines: Option<JsonLines<Reader>>,
+    lines: Option<TimedJsonLines<Reader>>,
     run_id: Option<Text>,
     pace: Pace,
     /// Items owed after the recording ended (a closing run end).
@@ -48,13 +48,13 @@ impl Playback {
         }
         if let Some(source) = self.source.take() {
             match source.open().await {
-                Ok(reader) => self.lines = Some(read_json_lines(reader)),
+                Ok(reader) => self.lines = Some(read_timed_json_lines(reader)),
                 Err(err) => return Some((self.fail(err), self)),
             }
         }
         let item = match self.lines.as_mut()?.next().await {
-            Some(Ok(mut event)) => {
-                self.pace.wait_for(&event).await;
+            Some(Ok((mut event, at))) => {
+                self.pace.wait_for(&event, at).await;
                 if let Some(run_id) = &self.run_id {
                     event.run_id = Some(run_id.clone());
                 }

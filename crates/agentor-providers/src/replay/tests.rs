@@ -55,6 +55,17 @@ fn a_run() -> Script {
         .end(RunStatus::Completed)
 }
 
+/// A recording of `events` without `t_ms`, as written by hand or by an
+/// older recorder.
+fn untimed(events: &[Event]) -> Vec<u8> {
+    let mut buf = bytes::BytesMut::new();
+    for event in events {
+        agentor_core::wire::native::encode(event, &mut buf);
+        buf.extend_from_slice(b"\n");
+    }
+    buf.to_vec()
+}
+
 async fn collect(replay: &Replay, request: ChatRequest) -> Vec<EventResult> {
     replay.stream(request).collect().await
 }
@@ -108,8 +119,38 @@ async fn the_request_run_id_replaces_the_recorded_one() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn speed_follows_the_recorded_pace() {
+async fn speed_follows_the_recorded_times() {
     let (_, recording) = record(a_run()).await;
+    let ms = Duration::from_millis;
+    let recorded = [ms(0), ms(5), ms(10), ms(15), ms(15), ms(15), ms(15), ms(15)];
+    // Speeds that keep every time on a whole millisecond, tokio's timer step.
+    for speed in [1.0, 5.0, 0.0] {
+        let replay = Replay::from_bytes(recording.clone()).speed(speed);
+        let start = Instant::now();
+        let mut at = Vec::new();
+        let mut stream = replay.stream(request());
+        while let Some(item) = stream.next().await {
+            item.unwrap();
+            at.push(start.elapsed());
+        }
+        let expected: Vec<Duration> = recorded
+            .iter()
+            .map(|t| {
+                if speed > 0.0 {
+                    t.div_f64(speed)
+                } else {
+                    Duration::ZERO
+                }
+            })
+            .collect();
+        assert_eq!(at, expected, "speed {speed}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn untimed_lines_follow_the_reconstructed_pace() {
+    let (events, _) = record(a_run()).await;
+    let recording = untimed(&events);
     // Three deltas (one reasoning, two text), one gap each.
     let paced = Replay::DELTA_GAP * 3;
     for (speed, expected) in [(0.0, Duration::ZERO), (1.0, paced), (2.0, paced / 2)] {
@@ -157,9 +198,9 @@ async fn progress_events_hold_their_recorded_time() {
         // A reading behind the replay's own clock does not turn it back.
         .then(progress(10))
         .end(RunStatus::Completed);
-    let (_, recording) = record(script).await;
+    let (events, _) = record(script).await;
     let start = Instant::now();
-    let n = Replay::from_bytes(recording)
+    let n = Replay::from_bytes(untimed(&events))
         .speed(4.0)
         .stream(request())
         .count()
