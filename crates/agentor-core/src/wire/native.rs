@@ -938,7 +938,8 @@ mod tests {
             _: &mut Context<'_>,
             _: &mut tokio::io::ReadBuf<'_>,
         ) -> Poll<std::io::Result<()>> {
-            unimplemented!("only read through AsyncBufRead")
+            // The line reader only uses the buffered interface.
+            Poll::Ready(Err(std::io::Error::other("read through AsyncBufRead")))
         }
     }
 
