@@ -6,9 +6,8 @@
 //!
 //! Run it with `cargo run -p agentor-examples --example quick_start`.
 
-use agentor::{Agentor, EventKind};
-use futures::StreamExt;
-use tokio::io::AsyncWriteExt;
+use agentor::print::{PrintFormat, Printer};
+use agentor::Agentor;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -18,18 +17,10 @@ async fn main() -> std::io::Result<()> {
         .build();
     eprintln!("provider: {}", agent.provider().name());
 
-    let mut stdout = tokio::io::stdout();
-    let mut events = agent.stream_chat("Explain quantum computing in one paragraph.");
-    while let Some(item) = events.next().await {
-        match item.map(|e| e.kind) {
-            Ok(EventKind::TextDelta { text, .. }) => {
-                stdout.write_all(text.as_bytes()).await?;
-                stdout.flush().await?; // show each delta the moment it arrives
-            }
-            Ok(EventKind::RunEnd { status }) => eprintln!("\n[run ended: {status}]"),
-            Ok(_) => {}
-            Err(err) => eprintln!("\n[error: {err}]"),
-        }
-    }
+    // Text deltas are printed (and flushed) the moment they arrive; tool
+    // calls, results, usage and the run end each get a line of their own.
+    let events = agent.stream_chat("Explain quantum computing in one paragraph.");
+    let status = Printer::stdout(PrintFormat::Text).print_all(events).await?;
+    eprintln!("final status: {status:?}");
     Ok(())
 }

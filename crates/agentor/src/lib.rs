@@ -11,6 +11,7 @@
 
 mod agent;
 mod chat_stream;
+pub mod print;
 mod run;
 mod tool;
 
