@@ -125,8 +125,12 @@ impl Agentor {
     /// (`completed`, `max_turns` or `failed`).
     ///
     /// Every event carries the run id and the agent's name as `source`, and
-    /// `seq` numbers the run's events from 0. Dropping the stream cancels the
-    /// model request and any running tools.
+    /// `seq` numbers the run's events from 0. The run start names the model
+    /// as the provider reports it (the offline demo says it is a demo).
+    /// Dropping the stream cancels the model request and any running tools.
+    ///
+    /// Poll it inside a tokio runtime: tools run on spawned tasks, so a
+    /// panicking tool becomes an error result instead of a crash.
     pub fn stream_chat(&self, input: impl Into<Input>) -> ChatStream {
         ChatStream::new(Box::pin(run(self.inner.clone(), input.into())))
     }

@@ -52,10 +52,13 @@ pub(crate) fn run(config: Arc<Config>, input: Input) -> impl Stream<Item = Event
             source: config.name.clone(),
             run_id: new_run_id(),
         };
-        yield Ok(envelope.stamp(Event::new(EventKind::RunStart {
+        // The run start waits for the first turn's: the provider knows what is
+        // really answering (the demo provider says it is a demo).
+        let run_start = |model: Option<Text>| Event::new(EventKind::RunStart {
             agent: config.name.clone(),
-            model: Some(config.model.clone()),
-        })));
+            model: model.or_else(|| Some(config.model.clone())),
+        });
+        let mut started = false;
 
         let mut messages = config.conversation(input);
         let specs: Vec<_> = config.tools.iter().map(|t| t.spec().clone()).collect();
@@ -71,6 +74,14 @@ pub(crate) fn run(config: Arc<Config>, input: Input) -> impl Stream<Item = Event
             let mut failed = false;
             let mut ended = false;
             while let Some(item) = turn.next().await {
+                let reported_model = match &item {
+                    Ok(Event { kind: EventKind::RunStart { model, .. }, .. }) => Some(model.clone()),
+                    _ => None,
+                };
+                if !started {
+                    started = true;
+                    yield Ok(envelope.stamp(run_start(reported_model.clone().flatten())));
+                }
                 let event = match item {
                     Ok(event) => event,
                     Err(err) => {
@@ -95,6 +106,10 @@ pub(crate) fn run(config: Arc<Config>, input: Input) -> impl Stream<Item = Event
                 yield Ok(envelope.stamp(event));
             }
             drop(turn);
+            if !started {
+                started = true;
+                yield Ok(envelope.stamp(run_start(None)));
+            }
             if !ended && !failed {
                 // A provider that stops without saying how is not a success.
                 failed = true;
