@@ -67,6 +67,15 @@ pub(super) fn words_unicode(text: &str) -> usize {
     // with its forward one (`e.g.\u{200d}👍`), and forward is the reference.
     let (mut second_last, mut last) = (0, 0);
     for (start, _) in text.split_word_bound_indices() {
+        (second_last, last) = (last, start);
+    }
+    // Word boundaries are grapheme boundaries but for rare cases (a prepended
+    // mark); only then pay for checking every segment.
+    if is_grapheme_boundary(text, second_last) && is_grapheme_boundary(text, last) {
+        return second_last;
+    }
+    let (mut second_last, mut last) = (0, 0);
+    for (start, _) in text.split_word_bound_indices() {
         if is_grapheme_boundary(text, start) {
             (second_last, last) = (last, start);
         }
