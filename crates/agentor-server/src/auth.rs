@@ -28,10 +28,12 @@ pub(crate) async fn require_token(
         Some(given) if constant_time_eq(given.as_bytes(), token.as_bytes()) => {
             next.run(request).await
         }
-        Some(_) => {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "invalid bearer token")
-                .into_response()
-        }
+        Some(_) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "invalid bearer token",
+        )
+        .into_response(),
         None => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",

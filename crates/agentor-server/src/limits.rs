@@ -30,7 +30,10 @@ impl RunLimit {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "too_many_runs",
-                format!("{} runs are in progress (the limit); retry shortly", self.max),
+                format!(
+                    "{} runs are in progress (the limit); retry shortly",
+                    self.max
+                ),
             )
         })
     }

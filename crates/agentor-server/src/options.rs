@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use agentor::wire::Format;
 use agentor::{
-    BatchLayer, BoxEventStream, Boundary, EventFilter, EventStreamExt, Input, Kind, KindSet,
+    BatchLayer, Boundary, BoxEventStream, EventFilter, EventStreamExt, Input, Kind, KindSet,
     Message, TimeoutLayer,
 };
 use serde::Deserialize;
@@ -14,7 +14,10 @@ use crate::error::ApiError;
 
 /// What a run starts from: a text, or a conversation of `{"role", "content"}`.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(untagged, expecting = "a string or an array of {\"role\", \"content\"} messages")]
+#[serde(
+    untagged,
+    expecting = "a string or an array of {\"role\", \"content\"} messages"
+)]
 pub(crate) enum InputBody {
     Text(String),
     Messages(Vec<Message>),
@@ -31,7 +34,10 @@ impl From<InputBody> for Input {
 
 /// `events` in a body: `"text_delta,run_end"` or `["text_delta", "run_end"]`.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(untagged, expecting = "a comma-separated string or an array of event kind names")]
+#[serde(
+    untagged,
+    expecting = "a comma-separated string or an array of event kind names"
+)]
 pub(crate) enum EventsBody {
     List(String),
     Names(Vec<String>),

@@ -51,7 +51,10 @@ async fn disconnect_cancels_the_run_within_100ms() {
         tokio::time::sleep(Duration::from_millis(1)).await;
     };
     let delay = dropped.saturating_duration_since(closed_at);
-    assert!(delay < Duration::from_millis(100), "dropped after {delay:?}");
+    assert!(
+        delay < Duration::from_millis(100),
+        "dropped after {delay:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,7 +15,9 @@ async fn expect_error(response: reqwest::Response, status: u16, code: &str) -> V
         .starts_with("application/json"));
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
     assert_eq!(body.as_object().unwrap().len(), 1);
     body
 }
@@ -38,20 +40,65 @@ async fn bad_input_is_answered_in_json() {
         (b"", json, 400, "invalid_json"),
         (b"{\"input\": 42}", json, 422, "invalid_request"),
         (b"{\"stream\": true}", json, 422, "invalid_request"),
-        (b"{\"input\": \"x\", \"stream\": \"yes\"}", json, 422, "invalid_request"),
+        (
+            b"{\"input\": \"x\", \"stream\": \"yes\"}",
+            json,
+            422,
+            "invalid_request",
+        ),
         (b"[1, 2]", json, 422, "invalid_request"),
         (b"{\"input\": \"\xff\xfe\"}", json, 400, "invalid_utf8"),
-        (b"{\"input\": \"x\"}", "text/plain", 415, "unsupported_media_type"),
-        (b"{\"input\": \"x\", \"rebuffer\": \"pages\"}", json, 400, "invalid_option"),
-        (b"{\"input\": \"x\", \"events\": \"bogus\"}", json, 400, "invalid_option"),
-        (b"{\"input\": \"x\", \"batch_ms\": 0}", json, 400, "invalid_option"),
-        (b"{\"input\": \"x\", \"timeout\": -1}", json, 400, "invalid_option"),
-        (b"{\"input\": \"x\", \"format\": \"xml\"}", json, 400, "invalid_option"),
+        (
+            b"{\"input\": \"x\"}",
+            "text/plain",
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            b"{\"input\": \"x\", \"rebuffer\": \"pages\"}",
+            json,
+            400,
+            "invalid_option",
+        ),
+        (
+            b"{\"input\": \"x\", \"events\": \"bogus\"}",
+            json,
+            400,
+            "invalid_option",
+        ),
+        (
+            b"{\"input\": \"x\", \"batch_ms\": 0}",
+            json,
+            400,
+            "invalid_option",
+        ),
+        (
+            b"{\"input\": \"x\", \"timeout\": -1}",
+            json,
+            400,
+            "invalid_option",
+        ),
+        (
+            b"{\"input\": \"x\", \"format\": \"xml\"}",
+            json,
+            400,
+            "invalid_option",
+        ),
     ] {
-        expect_error(post(body.to_vec(), content_type).await.unwrap(), status, code).await;
+        expect_error(
+            post(body.to_vec(), content_type).await.unwrap(),
+            status,
+            code,
+        )
+        .await;
     }
     // No content type at all.
-    let response = client.post(server.url("/chat")).body("{}").send().await.unwrap();
+    let response = client
+        .post(server.url("/chat"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     expect_error(response, 415, "unsupported_media_type").await;
     // A bad option in the query names it.
     let response = client
@@ -61,10 +108,18 @@ async fn bad_input_is_answered_in_json() {
         .await
         .unwrap();
     let body = expect_error(response, 400, "invalid_option").await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("`batch_ms`"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("`batch_ms`"));
     // Too large: by Content-Length, and chunked without one.
     let huge = format!("{{\"input\": \"{}\"}}", "a".repeat(100 * 1024));
-    expect_error(post(huge.clone().into_bytes(), json).await.unwrap(), 413, "body_too_large").await;
+    expect_error(
+        post(huge.clone().into_bytes(), json).await.unwrap(),
+        413,
+        "body_too_large",
+    )
+    .await;
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = huge
         .into_bytes()
         .chunks(8 * 1024)
@@ -138,14 +193,19 @@ async fn cors_preflight() {
             .request(reqwest::Method::OPTIONS, server.url("/chat"))
             .header("origin", from)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type, authorization")
+            .header(
+                "access-control-request-headers",
+                "content-type, authorization",
+            )
             .send()
     };
     let response = preflight(origin).await.unwrap();
     assert!(response.status().is_success());
     assert_eq!(response.headers()["access-control-allow-origin"], origin);
     let response = preflight("https://evil.example").await.unwrap();
-    assert!(!response.headers().contains_key("access-control-allow-origin"));
+    assert!(!response
+        .headers()
+        .contains_key("access-control-allow-origin"));
     // No CORS by default.
     let plain = demo_server().await;
     let response = client
@@ -155,5 +215,7 @@ async fn cors_preflight() {
         .send()
         .await
         .unwrap();
-    assert!(!response.headers().contains_key("access-control-allow-origin"));
+    assert!(!response
+        .headers()
+        .contains_key("access-control-allow-origin"));
 }

@@ -1,5 +1,5 @@
 //! Shared helpers: a server on 127.0.0.1:0 and stub providers.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
