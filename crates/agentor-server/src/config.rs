@@ -1,5 +1,6 @@
 //! [`ServerConfig`]: limits, heartbeat, auth and CORS of the server.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::shutdown::Shutdown;
@@ -32,8 +33,9 @@ pub enum Cors {
 ///     .token("s3cret")
 ///     .cors(Cors::Origins(vec!["https://app.example.com".into()]));
 /// assert_eq!(config.body_limit_bytes(), 1024 * 1024);
+/// assert!(!format!("{config:?}").contains("s3cret"));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerConfig {
     pub(crate) body_limit: usize,
     pub(crate) max_runs: usize,
@@ -55,6 +57,20 @@ impl Default for ServerConfig {
             cors: Cors::None,
             shutdown: Shutdown::new(),
         }
+    }
+}
+
+impl fmt::Debug for ServerConfig {
+    /// Never prints the token (configurations end up in logs).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("body_limit", &self.body_limit)
+            .field("max_runs", &self.max_runs)
+            .field("heartbeat", &self.heartbeat)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("cors", &self.cors)
+            .field("shutdown", &self.shutdown)
+            .finish()
     }
 }
 

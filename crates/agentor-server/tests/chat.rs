@@ -246,3 +246,67 @@ async fn ready_frames_are_coalesced() {
     assert!(frames > 2000);
     assert!(chunks * 5 < frames, "{chunks} chunks for {frames} frames");
 }
+
+/// A provider whose turn fails mid-stream with an `Err` item.
+#[derive(Debug)]
+struct Failing;
+
+impl agentor::Provider for Failing {
+    fn stream(&self, _request: agentor::ChatRequest) -> agentor::BoxEventStream {
+        use agentor::{Error, Event, EventKind, RunStatus};
+        Box::pin(futures::stream::iter(vec![
+            Ok(Event::new(EventKind::RunStart {
+                agent: "stub".into(),
+                model: None,
+            })),
+            Ok(Event::text_delta("Hel")),
+            Err(Error::provider("503 Service Unavailable: overloaded")),
+            Ok(Event::new(EventKind::RunEnd {
+                status: RunStatus::Failed,
+            })),
+        ]))
+    }
+
+    fn name(&self) -> &str {
+        "failing"
+    }
+}
+
+#[tokio::test]
+async fn a_failed_run_is_an_error_frame_then_done_or_a_502() {
+    let agent = Agentor::builder().provider(Failing).build();
+    let server = start(agent, ServerConfig::default()).await;
+    let response = reqwest::Client::new()
+        .post(server.url("/chat?format=native"))
+        .json(&json!({"input": "Hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let frames = sse_frames(response).await;
+    let error = frames.iter().position(|f| f.event == "error").unwrap();
+    let data: Value = serde_json::from_str(&frames[error].data).unwrap();
+    assert!(data["message"].as_str().unwrap().contains("overloaded"));
+    let last = frames.last().unwrap();
+    assert!(error < frames.len() - 1);
+    assert_eq!(last.event, "done");
+    let end: Value = serde_json::from_str(&last.data).unwrap();
+    assert_eq!(end["status"], "failed");
+    for (i, frame) in frames.iter().enumerate() {
+        assert_eq!(frame.id, i.to_string());
+    }
+
+    let response = reqwest::Client::new()
+        .post(server.url("/chat"))
+        .json(&json!({"input": "Hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+    assert!(response.headers().contains_key("x-run-id"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "run_failed");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("overloaded"));
+}
