@@ -184,6 +184,11 @@ impl RunOptions {
     /// and the total timeout last (so its deadline covers everything, and its
     /// `timed_out` run end is never filtered out).
     pub(crate) fn apply(&self, run: BoxEventStream) -> BoxEventStream {
+        if !self.stream {
+            // A JSON answer needs the whole run: shaping the stream could
+            // only lose the message it reads (a filter without `message`).
+            return self.apply_timeout(run);
+        }
         let mut events = run;
         if let Some(kinds) = self.events {
             // The run end and errors always pass: without them a client could
@@ -197,10 +202,14 @@ impl RunOptions {
         if let Some(wait) = self.batch {
             events = Box::pin(events.batch(BatchLayer::new().max_wait(Some(wait)).coalesce(true)));
         }
-        if let Some(total) = self.timeout {
-            events = Box::pin(events.timeouts(TimeoutLayer::new().total(total)));
+        self.apply_timeout(events)
+    }
+
+    fn apply_timeout(&self, events: BoxEventStream) -> BoxEventStream {
+        match self.timeout {
+            Some(total) => Box::pin(events.timeouts(TimeoutLayer::new().total(total))),
+            None => events,
         }
-        events
     }
 }
 

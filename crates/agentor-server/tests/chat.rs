@@ -29,9 +29,9 @@ async fn json_mode_answers_output_and_run_id() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["output"], demo_answer().await);
     assert_eq!(body["run_id"], header);
-    // A conversation works too.
+    // A conversation works too; stream-shaping options do not change the answer.
     let body: Value = reqwest::Client::new()
-        .post(server.url("/chat"))
+        .post(server.url("/chat?events=text_delta&rebuffer=words"))
         .json(&json!({"input": [{"role": "user", "content": "Hi"}]}))
         .send()
         .await
