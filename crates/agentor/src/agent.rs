@@ -8,7 +8,7 @@ use agentor_core::{Error, Message, ModelSettings, Provider, RunStatus, Text};
 use futures_util::StreamExt;
 
 use crate::chat_stream::ChatStream;
-use crate::run::run;
+use crate::run::{new_run_id, run};
 use crate::Tool;
 
 /// What a run starts from: one user message, or a whole conversation.
@@ -132,7 +132,27 @@ impl Agentor {
     /// Poll it inside a tokio runtime: tools run on spawned tasks, so a
     /// panicking tool becomes an error result instead of a crash.
     pub fn stream_chat(&self, input: impl Into<Input>) -> ChatStream {
-        ChatStream::new(Box::pin(run(self.inner.clone(), input.into())))
+        self.stream_chat_with_run_id(input, new_run_id())
+    }
+
+    /// [`stream_chat`](Agentor::stream_chat) with a run id chosen by the
+    /// caller: a server needs the id before the first event (for a response
+    /// header, or to register the run's replay log).
+    pub fn stream_chat_with_run_id(
+        &self,
+        input: impl Into<Input>,
+        run_id: impl Into<Text>,
+    ) -> ChatStream {
+        ChatStream::new(Box::pin(run(
+            self.inner.clone(),
+            input.into(),
+            run_id.into(),
+        )))
+    }
+
+    /// A fresh run id, in the form the agent uses (`run_<hex>`).
+    pub fn new_run_id() -> Text {
+        new_run_id()
     }
 
     /// Runs the agent on `input` and returns its final answer: the text of the

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use crate::agent::{Config, Input};
 
 /// A run id unique within the process and unlikely to repeat across restarts.
-fn new_run_id() -> Text {
+pub(crate) fn new_run_id() -> Text {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -45,12 +45,16 @@ impl Envelope {
 /// The whole run as one stream, polled in the consumer's task. Tools run on
 /// spawned tasks (so a panicking tool is an error result, not a crash) that
 /// are aborted if the stream is dropped.
-pub(crate) fn run(config: Arc<Config>, input: Input) -> impl Stream<Item = EventResult> + Send {
+pub(crate) fn run(
+    config: Arc<Config>,
+    input: Input,
+    run_id: Text,
+) -> impl Stream<Item = EventResult> + Send {
     async_stream::stream! {
         let mut envelope = Envelope {
             seq: 0,
             source: config.name.clone(),
-            run_id: new_run_id(),
+            run_id,
         };
         // The run start waits for the first turn's: the provider knows what is
         // really answering (the demo provider says it is a demo).

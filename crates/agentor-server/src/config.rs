@@ -1,0 +1,146 @@
+//! [`ServerConfig`]: limits, heartbeat, auth and CORS of the server.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::shutdown::Shutdown;
+
+/// The environment variable holding the bearer token, read by
+/// [`ServerConfig::from_env`].
+pub const TOKEN_ENV: &str = "AGENTOR_TOKEN";
+
+/// Which cross-origin requests browsers may make.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Cors {
+    /// No CORS headers: browsers allow same-origin requests only (the default).
+    #[default]
+    None,
+    /// Any origin (`Access-Control-Allow-Origin: *`).
+    Any,
+    /// These origins exactly (`https://app.example.com`).
+    Origins(Vec<String>),
+}
+
+/// How the server behaves; every field has a documented default.
+///
+/// ```
+/// use std::time::Duration;
+/// use agentor_server::{Cors, ServerConfig};
+///
+/// let config = ServerConfig::default()
+///     .max_runs(8)
+///     .heartbeat(Duration::from_secs(5))
+///     .token("s3cret")
+///     .cors(Cors::Origins(vec!["https://app.example.com".into()]));
+/// assert_eq!(config.body_limit_bytes(), 1024 * 1024);
+/// assert!(!format!("{config:?}").contains("s3cret"));
+/// ```
+#[derive(Clone)]
+pub struct ServerConfig {
+    pub(crate) body_limit: usize,
+    pub(crate) max_runs: usize,
+    pub(crate) heartbeat: Duration,
+    pub(crate) token: Option<String>,
+    pub(crate) cors: Cors,
+    pub(crate) shutdown: Shutdown,
+}
+
+impl Default for ServerConfig {
+    /// 1 MiB bodies, 64 concurrent runs, a heartbeat every 15 s, no token,
+    /// no CORS. Reads no environment (see [`ServerConfig::from_env`]).
+    fn default() -> Self {
+        ServerConfig {
+            body_limit: 1024 * 1024,
+            max_runs: 64,
+            heartbeat: Duration::from_secs(15),
+            token: None,
+            cors: Cors::None,
+            shutdown: Shutdown::new(),
+        }
+    }
+}
+
+impl fmt::Debug for ServerConfig {
+    /// Never prints the token (configurations end up in logs).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("body_limit", &self.body_limit)
+            .field("max_runs", &self.max_runs)
+            .field("heartbeat", &self.heartbeat)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("cors", &self.cors)
+            .field("shutdown", &self.shutdown)
+            .finish()
+    }
+}
+
+impl ServerConfig {
+    /// The defaults, with the bearer token taken from `AGENTOR_TOKEN` when it
+    /// is set and not empty. [`Server::new`](crate::Server::new) starts from this.
+    pub fn from_env() -> Self {
+        let config = ServerConfig::default();
+        match std::env::var(TOKEN_ENV) {
+            Ok(token) if !token.is_empty() => config.token(token),
+            _ => config,
+        }
+    }
+
+    /// The largest request body accepted, in bytes (default 1 MiB); larger → `413`.
+    #[must_use]
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The body limit in bytes.
+    pub fn body_limit_bytes(&self) -> usize {
+        self.body_limit
+    }
+
+    /// How many runs may be in progress at once, streaming or not (default
+    /// 64, at least 1); one more → `503` with `Retry-After: 1`.
+    #[must_use]
+    pub fn max_runs(mut self, runs: usize) -> Self {
+        self.max_runs = runs.max(1);
+        self
+    }
+
+    /// How long a stream may stay silent before a heartbeat comment is sent
+    /// (default 15 s; proxies commonly close connections idle for 30–60 s).
+    #[must_use]
+    pub fn heartbeat(mut self, every: Duration) -> Self {
+        // A zero interval would spin; 1 ms is the timer's resolution anyway.
+        self.heartbeat = every.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on every route but `GET /health`.
+    #[must_use]
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Which browser origins may call the server (default: none).
+    #[must_use]
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.cors = cors;
+        self
+    }
+
+    /// The handle whose [`trigger`](Shutdown::trigger) ends every open stream
+    /// with a `cancelled` run end. [`Server`](crate::Server) triggers it on
+    /// Ctrl-C, SIGTERM or its shutdown future; an app that mounts
+    /// [`router`](crate::router) itself passes its own and triggers it when
+    /// it shuts down.
+    #[must_use]
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// The shutdown handle the router watches.
+    pub fn shutdown_handle(&self) -> &Shutdown {
+        &self.shutdown
+    }
+}

@@ -1,0 +1,112 @@
+//! [`ChatRequest`]: the `/chat` extractor, whose every rejection is a JSON
+//! [`ApiError`] with a precise status and code.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Query, Request};
+use axum::http::{header, HeaderMap, StatusCode};
+use serde_json::error::Category;
+
+use crate::error::ApiError;
+use crate::options::{ChatBody, QueryOptions, RunOptions};
+
+/// A parsed and validated `/chat` request.
+#[derive(Debug)]
+pub(crate) struct ChatRequest {
+    pub(crate) input: crate::options::InputBody,
+    pub(crate) options: RunOptions,
+    pub(crate) wants_ndjson: bool,
+}
+
+impl<S: Send + Sync> FromRequest<S> for ChatRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let query = Query::<QueryOptions>::try_from_uri(req.uri())
+            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?
+            .0;
+        let wants_ndjson = accepts_ndjson(req.headers());
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected `Content-Type: application/json`",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        if bytes.is_empty() {
+            return Err(ApiError::bad_request(
+                "invalid_json",
+                "empty body: expected a JSON object with `input`",
+            ));
+        }
+        if let Err(e) = std::str::from_utf8(&bytes) {
+            return Err(ApiError::bad_request(
+                "invalid_utf8",
+                format!("the body is not valid UTF-8: {e}"),
+            ));
+        }
+        let body: ChatBody = serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
+            Category::Data => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                e.to_string(),
+            ),
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::bad_request("invalid_json", e.to_string())
+            }
+        })?;
+        let options = RunOptions::resolve(body.stream, body.options, query)?;
+        Ok(ChatRequest {
+            input: body.input,
+            options,
+            wants_ndjson,
+        })
+    }
+}
+
+fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            rejection.body_text(),
+        )
+    } else {
+        ApiError::bad_request("invalid_body", rejection.body_text())
+    }
+}
+
+/// `application/json`, with parameters (`; charset=utf-8`) or a `+json` suffix.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5
+            && essence.starts_with("application/")
+            && essence.to_ascii_lowercase().ends_with("+json"))
+}
+
+/// Whether `Accept` names NDJSON (otherwise the stream is SSE).
+fn accepts_ndjson(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|media| {
+            media
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/x-ndjson")
+        })
+}

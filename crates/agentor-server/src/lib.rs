@@ -1,0 +1,73 @@
+//! The agentor HTTP server: agent runs streamed over HTTP the way browsers,
+//! `curl` and off-the-shelf SSE clients expect.
+//!
+//! - `POST /chat` — `{"input": "…", "stream": true}` streams the run as real
+//!   SSE (`id:`, `event:`, single-line `data:` JSON, heartbeats, a terminal
+//!   `event: done`), or NDJSON with `Accept: application/x-ndjson`;
+//!   `"stream": false` answers `{"output", "run_id"}`. Options `events`,
+//!   `rebuffer`, `batch_ms`, `timeout` and `format` apply the core layers.
+//! - `GET /health` — `{"status": "ok"}`, never behind the token.
+//!
+//! Every error is JSON `{"error": {"code", "message"}}`. A client that
+//! disconnects cancels its run (the model request and the tools); a
+//! shutdown ends every open stream with a `cancelled` run end. See
+//! `docs/server.md` for the routes, frames, options, errors and limits.
+//!
+//! ```no_run
+//! use agentor::Agentor;
+//! use agentor_server::AgentorServeExt;
+//!
+//! # #[tokio::main]
+//! # async fn main() -> std::io::Result<()> {
+//! let agent = Agentor::builder().name("Assistant").build();
+//! agent.serve(8000).await // 0.0.0.0:8000 until Ctrl-C or SIGTERM
+//! # }
+//! ```
+//!
+//! Mounted in a larger axum app, with a bound checked in a test:
+//!
+//! ```
+//! use agentor::Agentor;
+//! use agentor_providers::Demo;
+//! use agentor_server::{router, ServerConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let agent = Agentor::builder().provider(Demo::instant()).build();
+//! let app = axum::Router::new().nest("/agent", router(agent, ServerConfig::default()));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let addr = listener.local_addr()?;
+//! tokio::spawn(async move { axum::serve(listener, app).await });
+//!
+//! let answer: serde_json::Value = reqwest::Client::new()
+//!     .post(format!("http://{addr}/agent/chat"))
+//!     .json(&serde_json::json!({"input": "Hi"}))
+//!     .send()
+//!     .await
+//!     .unwrap()
+//!     .json()
+//!     .await
+//!     .unwrap();
+//! assert!(answer["output"].as_str().unwrap().starts_with("(demo)"));
+//! # Ok(())
+//! # }
+//! ```
+
+mod auth;
+mod chat;
+mod config;
+mod error;
+mod extract;
+mod limits;
+mod options;
+mod router;
+mod server;
+mod shutdown;
+mod sse_body;
+
+pub use chat::RUN_ID_HEADER;
+pub use config::{Cors, ServerConfig, TOKEN_ENV};
+pub use error::ApiError;
+pub use router::router;
+pub use server::{AgentorServeExt, BoundServer, Server};
+pub use shutdown::Shutdown;

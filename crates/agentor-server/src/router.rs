@@ -1,0 +1,99 @@
+//! [`router`]: the routes, their shared state and the layers around them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentor::Agentor;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, StatusCode};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use serde_json::json;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::config::{Cors, ServerConfig};
+use crate::error::ApiError;
+use crate::limits::RunLimit;
+use crate::shutdown::Shutdown;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) agent: Agentor,
+    pub(crate) limit: RunLimit,
+    pub(crate) heartbeat: Duration,
+    pub(crate) shutdown: Shutdown,
+}
+
+/// The agentor app: `POST /chat` and `GET /health`, with the limits, auth and
+/// CORS of `config`. Mount it in a larger app with [`Router::nest`] or
+/// [`Router::merge`]; trigger `config`'s [`Shutdown`] when that app shuts
+/// down so open streams end with a `cancelled` run end.
+pub fn router(agent: Agentor, config: ServerConfig) -> Router {
+    let state = AppState {
+        agent,
+        limit: RunLimit::new(config.max_runs),
+        heartbeat: config.heartbeat,
+        shutdown: config.shutdown.clone(),
+    };
+    let mut protected = Router::new()
+        .route("/chat", post(crate::chat::chat))
+        .with_state(state);
+    if let Some(token) = &config.token {
+        let token: Arc<str> = Arc::from(token.as_str());
+        protected = protected.route_layer(middleware::from_fn_with_state(
+            token,
+            crate::auth::require_token,
+        ));
+    }
+    let mut app = Router::new()
+        .route("/health", get(health))
+        .merge(protected)
+        .fallback(not_found)
+        // tower-http's limit rejects a too-long Content-Length before reading
+        // and stops a chunked body at the limit; axum's own default (2 MB)
+        // would otherwise override a larger configured limit.
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(middleware::from_fn(crate::error::json_errors));
+    if let Some(cors) = cors_layer(&config.cors) {
+        // Outermost, so a preflight is answered before auth asks for a token.
+        app = app.layer(cors);
+    }
+    app
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+fn cors_layer(cors: &Cors) -> Option<CorsLayer> {
+    let origin = match cors {
+        Cors::None => return None,
+        Cors::Any => AllowOrigin::from(Any),
+        Cors::Origins(origins) => AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| o.parse().ok())
+                .collect::<Vec<_>>(),
+        ),
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(origin)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                axum::http::header::CONTENT_TYPE,
+                axum::http::header::AUTHORIZATION,
+                axum::http::header::ACCEPT,
+                HeaderName::from_static("last-event-id"),
+            ])
+            .expose_headers([HeaderName::from_static(crate::chat::RUN_ID_HEADER)])
+            .max_age(Duration::from_secs(600)),
+    )
+}
