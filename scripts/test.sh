@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, lints, every test (unit, property,
-# doc), and every example run to completion. CI runs exactly this.
+# doc), every example run to completion, and the interop tests (the server
+# read by third-party SSE clients; they need python3 and node). CI runs
+# exactly this.
 #
 # PROPTEST_CASES sets the property-test case count (CI: 10000; default: 256).
 set -euo pipefail
@@ -17,3 +19,6 @@ for example in $(sed -n 's/^name = "\(.*\)"$/\1/p' examples/Cargo.toml | grep -v
     env -u OPENAI_API_KEY -u OPENAI_BASE_URL \
         cargo run --quiet --locked -p agentor-examples --example "$example" > /dev/null
 done
+
+# The server read by independent clients (installs them, pinned, on first use).
+tests/interop/run.sh
