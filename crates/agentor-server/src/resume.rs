@@ -237,3 +237,37 @@ impl Follower {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::run_log::RunRegistry;
+
+    #[tokio::test]
+    async fn a_reader_outpaced_by_the_ring_gets_an_error_frame_without_id() {
+        let registry = RunRegistry::new(2, Duration::from_secs(60), 4);
+        let log = registry.register("run_a");
+        log.append((0..2).map(|id| Event::text_delta("x").with_seq(id)));
+        let mut follower = Follower {
+            _guard: log.follow(),
+            log: log.clone(),
+            cursor: 0,
+            framing: Framing::Sse,
+            format: Format::Native,
+            heartbeat: Duration::from_secs(60),
+            done: false,
+        };
+        let chunk = follower.next_chunk().await.unwrap();
+        assert!(chunk.starts_with(b"id: 0\n"));
+        // The run moves on by more than the ring keeps.
+        log.append((2..5).map(|id| Event::text_delta("x").with_seq(id)));
+        let chunk = follower.next_chunk().await.unwrap();
+        let text = std::str::from_utf8(&chunk).unwrap();
+        assert!(text.starts_with("event: error\ndata: "), "{text}");
+        assert!(!text.contains("id: "), "{text}");
+        assert!(text.contains("fell behind"), "{text}");
+        assert!(follower.next_chunk().await.is_none());
+    }
+}

@@ -221,3 +221,57 @@ impl RunRegistry {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use agentor::RunStatus;
+
+    use super::*;
+
+    fn delta(id: u64) -> Event {
+        Event::text_delta("x").with_seq(id)
+    }
+
+    fn ids(read: Read) -> Vec<u64> {
+        match read {
+            Read::Events(events) => events.iter().map(|e| e.seq).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_ring_keeps_the_last_events_and_says_gone_before() {
+        let log = RunLog::new(3);
+        assert!(matches!(log.read(0, 10), Read::Pending));
+        log.append((0..5).map(delta));
+        assert_eq!(log.bounds(), (2, 5));
+        assert!(matches!(log.read(1, 10), Read::Gone { oldest: 2 }));
+        assert_eq!(ids(log.read(2, 10)), [2, 3, 4]);
+        assert_eq!(ids(log.read(3, 1)), [3]);
+        assert!(matches!(log.read(5, 10), Read::Pending));
+        log.append([Event::run_end(RunStatus::Completed).with_seq(5)]);
+        // Nothing follows a run end.
+        log.append([delta(6)]);
+        assert_eq!(ids(log.read(5, 10)), [5]);
+        assert!(matches!(log.read(6, 10), Read::End));
+    }
+
+    #[test]
+    fn a_full_registry_evicts_the_oldest_ended_log() {
+        let registry = RunRegistry::new(8, Duration::from_secs(300), 2);
+        let first = registry.register("a");
+        let _live = registry.register("b");
+        first.append([Event::run_end(RunStatus::Completed)]);
+        registry.register("c");
+        assert!(registry.get("a").is_none());
+        assert!(registry.get("b").is_some());
+        assert!(registry.get("c").is_some());
+        // Only live logs: none is evicted (live runs are bounded by the
+        // run limit instead).
+        registry.register("d");
+        assert!(registry.get("b").is_some());
+        assert!(registry.get("d").is_some());
+    }
+}
