@@ -68,8 +68,8 @@ pub(crate) async fn chat(State(state): State<AppState>, request: ChatRequest) ->
         state.heartbeat,
         state.shutdown.triggered_owned(),
         permit,
-        Some(resume),
-    );
+    )
+    .with_resume(resume);
     let mut response = Response::new(Body::from_stream(body));
     let headers = response.headers_mut();
     headers.insert(

@@ -92,14 +92,13 @@ impl EventBody {
         heartbeat_every: Duration,
         shutdown: WaitForCancellationFutureOwned,
         permit: OwnedSemaphorePermit,
-        resume: Option<Resume>,
     ) -> Self {
         EventBody {
             events: Some(events),
             framing,
             format,
             numbering: Numbering::new(run_id),
-            resume,
+            resume: None,
             unlogged: Vec::new(),
             finished: false,
             heartbeat_every,
@@ -108,6 +107,12 @@ impl EventBody {
             permit: Some(permit),
             buf: BytesMut::new(),
         }
+    }
+
+    /// Keeps the run's events in `resume`'s log as they are sent.
+    pub(crate) fn with_resume(mut self, resume: Resume) -> Self {
+        self.resume = Some(resume);
+        self
     }
 
     /// Writes one item as a frame with the next id.

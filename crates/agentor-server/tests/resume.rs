@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use agentor::{Agentor, BoxEventStream, ChatRequest, Event, EventKind, Provider, RunStatus};
 use agentor_server::ServerConfig;
 use common::*;
+use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
