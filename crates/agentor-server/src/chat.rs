@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::extract::ChatRequest;
 use crate::router::AppState;
-use crate::sse_body::{EventBody, Framing};
+use crate::sse_body::{EventBody, Framing, Resume};
 
 /// The header carrying the run id.
 pub const RUN_ID_HEADER: &str = "x-run-id";
@@ -55,6 +55,11 @@ pub(crate) async fn chat(State(state): State<AppState>, request: ChatRequest) ->
     } else {
         Framing::Sse
     };
+    let resume = Resume {
+        log: state.runs.register(&run_id),
+        window: state.resume_window,
+        shutdown: state.shutdown.clone(),
+    };
     let body = EventBody::new(
         events,
         framing,
@@ -63,7 +68,8 @@ pub(crate) async fn chat(State(state): State<AppState>, request: ChatRequest) ->
         state.heartbeat,
         state.shutdown.triggered_owned(),
         permit,
-    );
+    )
+    .with_resume(resume);
     let mut response = Response::new(Body::from_stream(body));
     let headers = response.headers_mut();
     headers.insert(

@@ -43,11 +43,15 @@ pub struct ServerConfig {
     pub(crate) token: Option<String>,
     pub(crate) cors: Cors,
     pub(crate) shutdown: Shutdown,
+    pub(crate) replay_events: usize,
+    pub(crate) replay_retention: Duration,
+    pub(crate) resume_window: Duration,
 }
 
 impl Default for ServerConfig {
     /// 1 MiB bodies, 64 concurrent runs, a heartbeat every 15 s, no token,
-    /// no CORS. Reads no environment (see [`ServerConfig::from_env`]).
+    /// no CORS; replay logs of 1024 events kept 5 min after the run ended,
+    /// no resume window. Reads no environment (see [`ServerConfig::from_env`]).
     fn default() -> Self {
         ServerConfig {
             body_limit: 1024 * 1024,
@@ -56,6 +60,9 @@ impl Default for ServerConfig {
             token: None,
             cors: Cors::None,
             shutdown: Shutdown::new(),
+            replay_events: 1024,
+            replay_retention: Duration::from_secs(300),
+            resume_window: Duration::ZERO,
         }
     }
 }
@@ -70,6 +77,9 @@ impl fmt::Debug for ServerConfig {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("cors", &self.cors)
             .field("shutdown", &self.shutdown)
+            .field("replay_events", &self.replay_events)
+            .field("replay_retention", &self.replay_retention)
+            .field("resume_window", &self.resume_window)
             .finish()
     }
 }
@@ -136,6 +146,38 @@ impl ServerConfig {
     #[must_use]
     pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
         self.shutdown = shutdown;
+        self
+    }
+
+    /// How many events of each streamed run are kept for readers that
+    /// reconnect (default 1024, at least 1): the last ones sent. A reader
+    /// asking for older ones gets `410 gone`. Together with the limit of
+    /// `4 × max_runs` logs kept, this bounds the memory of replay.
+    #[must_use]
+    pub fn replay_events(mut self, events: usize) -> Self {
+        self.replay_events = events.max(1);
+        self
+    }
+
+    /// How long a run's replay log is kept after the run ended (default
+    /// 5 min); then `GET /runs/{run_id}/events` answers `404 unknown_run`.
+    /// At most `4 × max_runs` logs are kept: beyond, the oldest ended one
+    /// goes first, even within its retention.
+    #[must_use]
+    pub fn replay_retention(mut self, retention: Duration) -> Self {
+        self.replay_retention = retention;
+        self
+    }
+
+    /// How long a streamed run whose client went away keeps going, so a
+    /// client that reconnects in time continues live (default zero: the run
+    /// is dropped at once, which cancels the model request and tools within
+    /// milliseconds). With a window, a disconnect no longer cancels at once:
+    /// the run goes on for up to the window (another window each time it
+    /// passes while a reader is attached), still holding its run permit.
+    #[must_use]
+    pub fn resume_window(mut self, window: Duration) -> Self {
+        self.resume_window = window;
         self
     }
 

@@ -95,7 +95,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Whether `Accept` names NDJSON (otherwise the stream is SSE).
-fn accepts_ndjson(headers: &HeaderMap) -> bool {
+pub(crate) fn accepts_ndjson(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT)
         .iter()

@@ -6,6 +6,9 @@
 //!   `event: done`), or NDJSON with `Accept: application/x-ndjson`;
 //!   `"stream": false` answers `{"output", "run_id"}`. Options `events`,
 //!   `rebuffer`, `batch_ms`, `timeout` and `format` apply the core layers.
+//! - `GET /runs/{run_id}/events` — a streamed run read again from its
+//!   bounded replay log after `Last-Event-ID` (or `?after=`): the missed
+//!   events, then the live ones, ids continuing exactly; `410` past the log.
 //! - `GET /health` — `{"status": "ok"}`, never behind the token.
 //!
 //! Every error is JSON `{"error": {"code", "message"}}`. A client that
@@ -56,11 +59,15 @@
 mod auth;
 mod chat;
 mod config;
+mod detach;
 mod error;
 mod extract;
 mod limits;
+mod numbering;
 mod options;
+mod resume;
 mod router;
+mod run_log;
 mod server;
 mod shutdown;
 mod sse_body;
@@ -68,6 +75,7 @@ mod sse_body;
 pub use chat::RUN_ID_HEADER;
 pub use config::{Cors, ServerConfig, TOKEN_ENV};
 pub use error::ApiError;
+pub use resume::LAST_EVENT_ID_HEADER;
 pub use router::router;
 pub use server::{AgentorServeExt, BoundServer, Server};
 pub use shutdown::Shutdown;

@@ -15,6 +15,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::config::{Cors, ServerConfig};
 use crate::error::ApiError;
 use crate::limits::RunLimit;
+use crate::run_log::RunRegistry;
 use crate::shutdown::Shutdown;
 
 /// What every handler shares.
@@ -24,6 +25,9 @@ pub(crate) struct AppState {
     pub(crate) limit: RunLimit,
     pub(crate) heartbeat: Duration,
     pub(crate) shutdown: Shutdown,
+    /// The replay logs of streamed runs.
+    pub(crate) runs: RunRegistry,
+    pub(crate) resume_window: Duration,
 }
 
 /// The agentor app: `POST /chat` and `GET /health`, with the limits, auth and
@@ -36,9 +40,16 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
         limit: RunLimit::new(config.max_runs),
         heartbeat: config.heartbeat,
         shutdown: config.shutdown.clone(),
+        runs: RunRegistry::new(
+            config.replay_events,
+            config.replay_retention,
+            config.max_runs.saturating_mul(4),
+        ),
+        resume_window: config.resume_window,
     };
     let mut protected = Router::new()
         .route("/chat", post(crate::chat::chat))
+        .route("/runs/{run_id}/events", get(crate::resume::run_events))
         .with_state(state);
     if let Some(token) = &config.token {
         let token: Arc<str> = Arc::from(token.as_str());
