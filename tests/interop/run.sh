@@ -32,6 +32,7 @@ echo "interop: server at $base"
 "$here/.venv/bin/python" "$here/sse_clients.py" "$base"
 "$here/.venv/bin/python" "$here/curl_frames.py" "$base"
 node "$here/eventsource.mjs" "$base"
+node "$here/eventsource_resume.mjs" "$base"
 
 # A real SIGTERM: the server shuts down gracefully and exits 0.
 kill -TERM "$server"

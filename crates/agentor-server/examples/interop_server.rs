@@ -30,7 +30,11 @@ async fn main() -> std::io::Result<()> {
         .provider(Demo::with_delay(Duration::from_millis(5)))
         .tool(get_weather)
         .build();
-    let config = ServerConfig::default().heartbeat(Duration::from_secs(1));
+    // A resume window lets a client that drops mid-run reconnect and go on
+    // live (the Node client's Last-Event-ID reconnect).
+    let config = ServerConfig::default()
+        .heartbeat(Duration::from_secs(1))
+        .resume_window(Duration::from_secs(10));
     let server = Server::new(agent)
         .config(config)
         .bind("127.0.0.1:0")
