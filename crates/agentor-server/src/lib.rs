@@ -6,6 +6,10 @@
 //!   `event: done`), or NDJSON with `Accept: application/x-ndjson`;
 //!   `"stream": false` answers `{"output", "run_id"}`. Options `events`,
 //!   `rebuffer`, `batch_ms`, `timeout` and `format` apply the core layers.
+//! - `GET /ws` — a WebSocket: each text frame `{"input": …}` (same options)
+//!   runs the agent, answered by one JSON event per text frame ending with
+//!   the run end; `{"type": "cancel"}` cancels; several inputs one after
+//!   another on one connection.
 //! - `GET /health` — `{"status": "ok"}`, never behind the token.
 //!
 //! Every error is JSON `{"error": {"code", "message"}}`. A client that
@@ -64,6 +68,7 @@ mod router;
 mod server;
 mod shutdown;
 mod sse_body;
+mod ws;
 
 pub use chat::RUN_ID_HEADER;
 pub use config::{Cors, ServerConfig, TOKEN_ENV};

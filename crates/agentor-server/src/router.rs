@@ -24,9 +24,10 @@ pub(crate) struct AppState {
     pub(crate) limit: RunLimit,
     pub(crate) heartbeat: Duration,
     pub(crate) shutdown: Shutdown,
+    pub(crate) ws: crate::ws::WsSettings,
 }
 
-/// The agentor app: `POST /chat` and `GET /health`, with the limits, auth and
+/// The agentor app: `POST /chat`, `GET /ws` and `GET /health`, with the limits, auth and
 /// CORS of `config`. Mount it in a larger app with [`Router::nest`] or
 /// [`Router::merge`]; trigger `config`'s [`Shutdown`] when that app shuts
 /// down so open streams end with a `cancelled` run end.
@@ -36,9 +37,11 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
         limit: RunLimit::new(config.max_runs),
         heartbeat: config.heartbeat,
         shutdown: config.shutdown.clone(),
+        ws: crate::ws::WsSettings::new(&config),
     };
     let mut protected = Router::new()
         .route("/chat", post(crate::chat::chat))
+        .route("/ws", get(crate::ws::ws))
         .with_state(state);
     if let Some(token) = &config.token {
         let token: Arc<str> = Arc::from(token.as_str());
