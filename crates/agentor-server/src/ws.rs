@@ -247,7 +247,13 @@ impl Connection {
             // tungstenite answers pings itself; either kind only proves
             // the client is alive (the idle deadline was reset).
             Message::Ping(_) | Message::Pong(_) => return Next::Continue,
-            Message::Close(_) => return Next::Close,
+            Message::Close(_) => {
+                // Drop the run now, but keep reading: tungstenite sends the
+                // closing reply on the next read, which then ends the stream
+                // (a client waits for that reply before it closes TCP).
+                self.run = None;
+                return Next::Continue;
+            }
         };
         match self.parse(text.as_str()) {
             Err((code, message)) => self.send(error_message(code, message)).await,
@@ -329,9 +335,8 @@ impl Connection {
         let Some(mut run) = self.run.take() else {
             return Next::Continue;
         };
-        let events = std::mem::replace(&mut run.events, Box::pin(futures_util::stream::empty()));
-        drop(events);
         let message = run.synthesized_end(status);
+        // Cancel before the frame goes out: the send may wait on a slow client.
         drop(run);
         self.send(message).await
     }

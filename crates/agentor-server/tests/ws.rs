@@ -268,6 +268,36 @@ async fn disconnect_cancels_the_run_within_100ms() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_close_cancels_and_gets_its_reply() {
+    let provider = Stalling::new(None);
+    let dropped_at = provider.dropped_at.clone();
+    let agent = Agentor::builder().provider(provider).build();
+    let server = start(agent, ServerConfig::default()).await;
+    let mut ws = connect(&server, "/ws?format=native").await;
+    send(&mut ws, json!({"input": "Hi"})).await;
+    assert_eq!(next_json(&mut ws).await["type"], "run_start");
+    let closed_at = Instant::now();
+    ws.close(None).await.unwrap();
+    // The server answers the close handshake (a client waits for it).
+    loop {
+        match tokio::time::timeout(Duration::from_secs(1), ws.next())
+            .await
+            .expect("no close reply")
+        {
+            Some(Ok(Message::Close(_))) | None => break,
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("{e}"),
+        }
+    }
+    let dropped = dropped_at.lock().unwrap().expect("run not dropped");
+    let delay = dropped.saturating_duration_since(closed_at);
+    assert!(
+        delay < Duration::from_millis(100),
+        "dropped after {delay:?}"
+    );
+}
+
 #[tokio::test]
 async fn pings_arrive_and_a_silent_client_is_closed() {
     let config = ServerConfig::default().ws_ping(Duration::from_millis(50));
