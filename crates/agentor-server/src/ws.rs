@@ -194,8 +194,13 @@ impl Connection {
                         idle.as_mut().reset(Instant::now() + idle_limit);
                         self.on_message(message).await
                     }
-                    // Closed or broken: returning drops the run.
-                    Some(Err(_)) | None => Next::Close,
+                    // Closed: returning drops the run.
+                    None => Next::Close,
+                    Some(Err(e)) => {
+                        self.run = None;
+                        self.close_after_read_error(&e).await;
+                        Next::Close
+                    }
                 },
                 _ = ping.tick() => match self.socket.send(Message::Ping(Default::default())).await {
                     Ok(()) => Next::Continue,
@@ -346,6 +351,31 @@ impl Connection {
             Ok(()) => Next::Continue,
             Err(_) => Next::Close,
         }
+    }
+
+    /// Tells the client why its frame broke the connection (too large, a
+    /// protocol violation), if the socket still takes a frame.
+    async fn close_after_read_error(&mut self, error: &axum::Error) {
+        let text = error.to_string();
+        // axum's error is opaque (no tungstenite type to match), so the
+        // size limit is recognized by its message; anything else is 1002.
+        let code = if text.contains("too long") || text.contains("too big") {
+            close_code::SIZE
+        } else {
+            close_code::PROTOCOL
+        };
+        // A close reason is at most 123 bytes.
+        let mut end = text.len().min(123);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let _ = self
+            .socket
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: Utf8Bytes::from(&text[..end]),
+            })))
+            .await;
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) {

@@ -354,3 +354,20 @@ async fn shutdown_cancels_then_closes_going_away() {
     };
     assert_eq!(close.unwrap().code, CloseCode::Away);
 }
+
+#[tokio::test]
+async fn a_message_over_the_body_limit_closes() {
+    let server = start(demo_agent(), ServerConfig::default().body_limit(1024)).await;
+    let mut ws = connect(&server, "/ws").await;
+    let input = "x".repeat(4096);
+    send(&mut ws, json!({ "input": input })).await;
+    let end = tokio::time::timeout(Duration::from_secs(2), ws.next())
+        .await
+        .unwrap();
+    match end {
+        Some(Ok(Message::Close(frame))) => {
+            assert_eq!(frame.unwrap().code, CloseCode::Size);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
