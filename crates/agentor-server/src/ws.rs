@@ -165,15 +165,21 @@ struct Connection {
     state: AppState,
     query: QueryOptions,
     run: Option<ActiveRun>,
+    /// How long the client may stay silent, and how long one frame may
+    /// wait for the socket: a client that reads nothing for that long is
+    /// gone, even while a send is stuck behind a full TCP window.
+    idle_limit: Duration,
 }
 
 impl Connection {
     fn new(socket: WebSocket, state: AppState, query: QueryOptions) -> Self {
+        let idle_limit = state.ws.ping * IDLE_PINGS;
         Connection {
             socket,
             state,
             query,
             run: None,
+            idle_limit,
         }
     }
 
@@ -182,7 +188,7 @@ impl Connection {
         let mut ping = tokio::time::interval_at(Instant::now() + every, every);
         // A late tick (a long send) must not fire a burst of pings.
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let idle_limit = every * IDLE_PINGS;
+        let idle_limit = self.idle_limit;
         let idle = tokio::time::sleep(idle_limit);
         tokio::pin!(idle);
         let shutdown = self.state.shutdown.clone();
@@ -202,11 +208,9 @@ impl Connection {
                         Next::Close
                     }
                 },
-                _ = ping.tick() => match self.socket.send(Message::Ping(Default::default())).await {
-                    Ok(()) => Next::Continue,
-                    Err(_) => Next::Close,
-                },
+                _ = ping.tick() => self.send(Message::Ping(Default::default())).await,
                 () = &mut idle => {
+                    self.run = None;
                     self.close(close_code::AWAY, "no frame for 3 ping intervals").await;
                     Next::Close
                 }
@@ -347,9 +351,10 @@ impl Connection {
     }
 
     async fn send(&mut self, message: Message) -> Next {
-        match self.socket.send(message).await {
-            Ok(()) => Next::Continue,
-            Err(_) => Next::Close,
+        match tokio::time::timeout(self.idle_limit, self.socket.send(message)).await {
+            Ok(Ok(())) => Next::Continue,
+            // Broken, or stuck for as long as a silent client is given.
+            Ok(Err(_)) | Err(_) => Next::Close,
         }
     }
 
@@ -370,7 +375,6 @@ impl Connection {
             end -= 1;
         }
         let _ = self
-            .socket
             .send(Message::Close(Some(CloseFrame {
                 code,
                 reason: Utf8Bytes::from(&text[..end]),
@@ -381,7 +385,6 @@ impl Connection {
     async fn close(&mut self, code: u16, reason: &'static str) {
         // The connection ends either way; a failed close changes nothing.
         let _ = self
-            .socket
             .send(Message::Close(Some(CloseFrame {
                 code,
                 reason: Utf8Bytes::from_static(reason),

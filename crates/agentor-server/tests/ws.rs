@@ -371,3 +371,29 @@ async fn a_message_over_the_body_limit_closes() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_dropped_with_its_run() {
+    // Far more than the socket buffers hold: the server's send gets stuck.
+    let agent = Agentor::builder().provider(Fast(500_000)).build();
+    let config = ServerConfig::default()
+        .max_runs(1)
+        .ws_ping(Duration::from_millis(50));
+    let server = start(agent, config).await;
+    let mut stuck = connect(&server, "/ws").await;
+    send(&mut stuck, json!({"input": "Hi"})).await;
+    // The stuck client's permit comes back once its send timed out.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut ws = connect(&server, "/ws?events=run_end").await;
+        send(&mut ws, json!({"input": "Hi"})).await;
+        let frame = next_json(&mut ws).await;
+        if frame["type"] == "run_end" {
+            break;
+        }
+        assert_eq!(frame["error"]["code"], "overloaded");
+        assert!(Instant::now() < deadline, "the stuck run was never dropped");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(stuck);
+}
