@@ -40,6 +40,7 @@ pub struct ServerConfig {
     pub(crate) body_limit: usize,
     pub(crate) max_runs: usize,
     pub(crate) heartbeat: Duration,
+    pub(crate) ws_ping: Duration,
     pub(crate) token: Option<String>,
     pub(crate) cors: Cors,
     pub(crate) shutdown: Shutdown,
@@ -49,14 +50,16 @@ pub struct ServerConfig {
 }
 
 impl Default for ServerConfig {
-    /// 1 MiB bodies, 64 concurrent runs, a heartbeat every 15 s, no token,
-    /// no CORS; replay logs of 1024 events kept 5 min after the run ended,
-    /// no resume window. Reads no environment (see [`ServerConfig::from_env`]).
+    /// 1 MiB bodies, 64 concurrent runs, a heartbeat every 15 s, a WebSocket
+    /// ping every 20 s, no token, no CORS; replay logs of 1024 events kept
+    /// 5 min after the run ended, no resume window. Reads no environment
+    /// (see [`ServerConfig::from_env`]).
     fn default() -> Self {
         ServerConfig {
             body_limit: 1024 * 1024,
             max_runs: 64,
             heartbeat: Duration::from_secs(15),
+            ws_ping: Duration::from_secs(20),
             token: None,
             cors: Cors::None,
             shutdown: Shutdown::new(),
@@ -74,6 +77,7 @@ impl fmt::Debug for ServerConfig {
             .field("body_limit", &self.body_limit)
             .field("max_runs", &self.max_runs)
             .field("heartbeat", &self.heartbeat)
+            .field("ws_ping", &self.ws_ping)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("cors", &self.cors)
             .field("shutdown", &self.shutdown)
@@ -124,7 +128,17 @@ impl ServerConfig {
         self
     }
 
-    /// Requires `Authorization: Bearer <token>` on every route but `GET /health`.
+    /// How often `GET /ws` sends a WebSocket Ping (default 20 s); a client
+    /// that sends no frame at all, pongs included, for 3 intervals is closed.
+    #[must_use]
+    pub fn ws_ping(mut self, every: Duration) -> Self {
+        // A zero interval would spin; 1 ms is the timer's resolution anyway.
+        self.ws_ping = every.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on every route but `GET /health`
+    /// (on a WebSocket upgrade, `?token=<token>` is accepted instead).
     #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());

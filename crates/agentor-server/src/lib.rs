@@ -9,6 +9,10 @@
 //! - `GET /runs/{run_id}/events` — a streamed run read again from its
 //!   bounded replay log after `Last-Event-ID` (or `?after=`): the missed
 //!   events, then the live ones, ids continuing exactly; `410` past the log.
+//! - `GET /ws` — a WebSocket: each text frame `{"input": …}` (same options)
+//!   runs the agent, answered by one JSON event per text frame ending with
+//!   the run end; `{"type": "cancel"}` cancels; several inputs one after
+//!   another on one connection.
 //! - `GET /health` — `{"status": "ok"}`, never behind the token.
 //!
 //! Every error is JSON `{"error": {"code", "message"}}`. A client that
@@ -71,6 +75,7 @@ mod run_log;
 mod server;
 mod shutdown;
 mod sse_body;
+mod ws;
 
 pub use chat::RUN_ID_HEADER;
 pub use config::{Cors, ServerConfig, TOKEN_ENV};

@@ -28,9 +28,10 @@ pub(crate) struct AppState {
     /// The replay logs of streamed runs.
     pub(crate) runs: RunRegistry,
     pub(crate) resume_window: Duration,
+    pub(crate) ws: crate::ws::WsSettings,
 }
 
-/// The agentor app: `POST /chat` and `GET /health`, with the limits, auth and
+/// The agentor app: `POST /chat`, `GET /ws` and `GET /health`, with the limits, auth and
 /// CORS of `config`. Mount it in a larger app with [`Router::nest`] or
 /// [`Router::merge`]; trigger `config`'s [`Shutdown`] when that app shuts
 /// down so open streams end with a `cancelled` run end.
@@ -46,10 +47,12 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
             config.max_runs.saturating_mul(4),
         ),
         resume_window: config.resume_window,
+        ws: crate::ws::WsSettings::new(&config),
     };
     let mut protected = Router::new()
         .route("/chat", post(crate::chat::chat))
         .route("/runs/{run_id}/events", get(crate::resume::run_events))
+        .route("/ws", get(crate::ws::ws))
         .with_state(state);
     if let Some(token) = &config.token {
         let token: Arc<str> = Arc::from(token.as_str());
