@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop tests: the real server on 127.0.0.1, read by independent clients
-# (Python httpx-sse and sseclient-py, curl -N, Node's eventsource v4).
+# (Python httpx-sse and sseclient-py, curl -N, Python websockets, Node's
+# eventsource v4 including a Last-Event-ID reconnect).
 # Installs the clients it needs (pinned) on first use: a Python venv in
 # tests/interop/.venv and node_modules in tests/interop.
 set -euo pipefail
@@ -31,6 +32,7 @@ echo "interop: server at $base"
 
 "$here/.venv/bin/python" "$here/sse_clients.py" "$base"
 "$here/.venv/bin/python" "$here/curl_frames.py" "$base"
+"$here/.venv/bin/python" "$here/ws_client.py" "$base"
 node "$here/eventsource.mjs" "$base"
 node "$here/eventsource_resume.mjs" "$base"
 
