@@ -2,7 +2,8 @@
 //!
 //! 1. One SSE connection carrying a run of 1,000,000 ready events, with and
 //!    without coalescing ready frames into one body chunk: events per second.
-//! 2. 10,000 concurrent SSE streams of 100 events each (one every 10 ms):
+//! 2. 10,000 concurrent SSE streams of 100 events each (one every
+//!    `AGENTOR_LOAD_PACE_MS`, default 200 ms):
 //!    total events per second, and p50/p99 of the delay between consecutive
 //!    events of a stream as the client sees them.
 //! 3. 10,000 open idle streams (a run start, then nothing): the server's
@@ -11,6 +12,8 @@
 //! The clients of 2 and 3 run in a child process (this binary again), so the
 //! server's memory is measured alone and each process stays under its file
 //! descriptor limit. `cargo bench -p agentor-benches --bench server_load`.
+
+#![allow(clippy::print_stdout)] // the report is this program's output
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -25,7 +28,15 @@ use futures::{stream, StreamExt};
 const FIREHOSE_EVENTS: u64 = 1_000_000;
 const STREAMS: usize = 10_000;
 const EVENTS_PER_STREAM: usize = 100;
-const PACE: Duration = Duration::from_millis(10);
+/// The time between two events of a paced stream: `AGENTOR_LOAD_PACE_MS`,
+/// default 200 ms (10,000 streams then offer 50,000 events/s).
+fn pace() -> Duration {
+    let ms = std::env::var("AGENTOR_LOAD_PACE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    Duration::from_millis(ms)
+}
 
 /// Yields `events` text deltas as fast as they are pulled.
 #[derive(Debug)]
@@ -51,12 +62,16 @@ struct Paced;
 
 impl Provider for Paced {
     fn stream(&self, _request: ChatRequest) -> BoxEventStream {
-        let ticks = stream::unfold(0usize, |n| async move {
+        let pace = pace();
+        let ticks = stream::unfold(0usize, move |n| async move {
             if n == EVENTS_PER_STREAM {
                 return None;
             }
-            tokio::time::sleep(PACE).await;
-            Some((Ok::<_, agentor_core::Error>(Event::text_delta(Text::from_static("tok "))), n + 1))
+            tokio::time::sleep(pace).await;
+            Some((
+                Ok::<_, agentor_core::Error>(Event::text_delta(Text::from_static("tok "))),
+                n + 1,
+            ))
         });
         ticks
             .chain(stream::iter([Ok(Event::run_end(RunStatus::Completed))]))
@@ -83,8 +98,15 @@ impl Provider for Idle {
 }
 
 async fn start(provider: impl Provider + 'static, config: ServerConfig) -> SocketAddr {
-    let agent = agentor::Agentor::builder().provider(provider).model("load").build();
-    let server = Server::new(agent).config(config).bind("127.0.0.1:0").await.expect("bind");
+    let agent = agentor::Agentor::builder()
+        .provider(provider)
+        .model("load")
+        .build();
+    let server = Server::new(agent)
+        .config(config)
+        .bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = server.local_addr().expect("addr");
     tokio::spawn(server.serve());
     addr
@@ -100,8 +122,14 @@ fn frames_in(chunk: &[u8]) -> usize {
     chunk.windows(7).filter(|w| *w == b"event: ").count()
 }
 
-async fn one_connection(config: ServerConfig) -> (f64, usize) {
-    let addr = start(Firehose { events: FIREHOSE_EVENTS }, config.max_runs(4)).await;
+async fn one_connection(config: ServerConfig) -> (f64, f64) {
+    let addr = start(
+        Firehose {
+            events: FIREHOSE_EVENTS,
+        },
+        config.max_runs(4),
+    )
+    .await;
     let client = reqwest::Client::new();
     let started = Instant::now();
     let response = stream_request(&client, addr).send().await.expect("request");
@@ -112,7 +140,10 @@ async fn one_connection(config: ServerConfig) -> (f64, usize) {
         frames += frames_in(&chunk);
         chunks += 1;
     }
-    (frames as f64 / started.elapsed().as_secs_f64(), frames / chunks.max(1))
+    (
+        frames as f64 / started.elapsed().as_secs_f64(),
+        frames as f64 / chunks.max(1) as f64,
+    )
 }
 
 fn resident_kib() -> u64 {
@@ -142,7 +173,18 @@ async fn client(addr: SocketAddr, mode: &str) {
         let request = stream_request(&client, addr);
         let idle = mode == "idle";
         tasks.push(tokio::spawn(async move {
-            let response = request.send().await.expect("request");
+            // A connect storm may see a reset; try again like a client would.
+            let mut attempt = 0;
+            let response = loop {
+                match request.try_clone().expect("cloneable").send().await {
+                    Ok(response) => break response,
+                    Err(_) if attempt < 5 => {
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                    }
+                    Err(err) => panic!("request failed after retries: {err}"),
+                }
+            };
             let mut body = response.bytes_stream();
             let mut delays = Vec::with_capacity(EVENTS_PER_STREAM + 4);
             let mut last: Option<Instant> = None;
@@ -169,7 +211,7 @@ async fn client(addr: SocketAddr, mode: &str) {
             (frames, delays, None)
         }));
         // Connect in waves so the listen backlog never overflows.
-        if i % 500 == 499 {
+        if i % 250 == 249 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -214,20 +256,22 @@ fn main() {
         let (addr, mode) = spec.split_once(' ').expect("spec");
         let addr: SocketAddr = addr.parse().expect("addr");
         let mode = mode.to_owned();
-        tokio::runtime::Runtime::new().expect("runtime").block_on(client(addr, &mode));
+        tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(client(addr, &mode));
         return;
     }
     let rt = Arc::new(tokio::runtime::Runtime::new().expect("runtime"));
 
     println!("server load (loopback, this machine; medians of 3 for the single connection)");
     for coalesce in [true, false] {
-        let mut rates: Vec<(f64, usize)> = (0..3)
+        let mut rates: Vec<(f64, f64)> = (0..3)
             .map(|_| rt.block_on(one_connection(ServerConfig::default().coalesce(coalesce))))
             .collect();
         rates.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (rate, per_chunk) = rates[1];
         println!(
-            "one SSE connection, coalescing {:3}: {:>10.0} events/s ({per_chunk} frames per body chunk)",
+            "one SSE connection, coalescing {:3}: {:>10.0} events/s ({per_chunk:.1} frames per chunk read)",
             if coalesce { "on" } else { "off" },
             rate
         );
@@ -237,13 +281,16 @@ fn main() {
     let addr = rt.block_on(start(Paced, config.clone()));
     let mut child = spawn_client(addr, "paced");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
     child.wait().expect("client");
     let parts: Vec<&str> = line.split_whitespace().collect();
     let frames: f64 = parts[1].parse().expect("frames");
     let secs: f64 = parts[2].parse().expect("secs");
     println!(
-        "{STREAMS} concurrent streams x {EVENTS_PER_STREAM} events (one per {PACE:?}): {:.0} events/s; delay between events p50 {:.1} ms, p99 {:.1} ms",
+        "{STREAMS} concurrent streams x {EVENTS_PER_STREAM} events (one per {:?}): {:.0} events/s; delay between events p50 {:.1} ms, p99 {:.1} ms",
+        pace(),
         frames / secs,
         parts[3].parse::<f64>().expect("p50") / 1000.0,
         parts[4].parse::<f64>().expect("p99") / 1000.0,
@@ -253,10 +300,16 @@ fn main() {
     let before = resident_kib();
     let mut child = spawn_client(addr, "idle");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
     std::thread::sleep(Duration::from_millis(500));
     let after = resident_kib();
-    let open: usize = line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let open: usize = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     let _ = child.kill();
     let _ = child.wait();
     println!(

@@ -69,7 +69,8 @@ pub(crate) async fn chat(State(state): State<AppState>, request: ChatRequest) ->
         state.shutdown.triggered_owned(),
         permit,
     )
-    .with_resume(resume);
+    .with_resume(resume)
+    .coalescing(state.coalesce);
     let mut response = Response::new(Body::from_stream(body));
     let headers = response.headers_mut();
     headers.insert(

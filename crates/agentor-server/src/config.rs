@@ -47,6 +47,7 @@ pub struct ServerConfig {
     pub(crate) replay_events: usize,
     pub(crate) replay_retention: Duration,
     pub(crate) resume_window: Duration,
+    pub(crate) coalesce: bool,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +67,7 @@ impl Default for ServerConfig {
             replay_events: 1024,
             replay_retention: Duration::from_secs(300),
             resume_window: Duration::ZERO,
+            coalesce: true,
         }
     }
 }
@@ -84,6 +86,7 @@ impl fmt::Debug for ServerConfig {
             .field("replay_events", &self.replay_events)
             .field("replay_retention", &self.replay_retention)
             .field("resume_window", &self.resume_window)
+            .field("coalesce", &self.coalesce)
             .finish()
     }
 }
@@ -192,6 +195,16 @@ impl ServerConfig {
     #[must_use]
     pub fn resume_window(mut self, window: Duration) -> Self {
         self.resume_window = window;
+        self
+    }
+
+    /// Whether a streamed response writes the events that are already ready
+    /// as one body chunk (default `true`: fewer writes and syscalls, never a
+    /// wait). `false` writes each event as its own chunk; it exists to
+    /// measure what coalescing buys.
+    #[must_use]
+    pub fn coalesce(mut self, coalesce: bool) -> Self {
+        self.coalesce = coalesce;
         self
     }
 

@@ -28,6 +28,7 @@ pub(crate) struct AppState {
     /// The replay logs of streamed runs.
     pub(crate) runs: RunRegistry,
     pub(crate) resume_window: Duration,
+    pub(crate) coalesce: bool,
     pub(crate) ws: crate::ws::WsSettings,
 }
 
@@ -47,6 +48,7 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
             config.max_runs.saturating_mul(4),
         ),
         resume_window: config.resume_window,
+        coalesce: config.coalesce,
         ws: crate::ws::WsSettings::new(&config),
     };
     let mut protected = Router::new()

@@ -81,6 +81,8 @@ pub(crate) struct EventBody {
     /// moved with the run into the resume window).
     permit: Option<OwnedSemaphorePermit>,
     buf: BytesMut,
+    /// Most events per body chunk.
+    max_events: usize,
 }
 
 impl EventBody {
@@ -106,7 +108,15 @@ impl EventBody {
             shutdown: Box::pin(shutdown),
             permit: Some(permit),
             buf: BytesMut::new(),
+            max_events: COALESCE_EVENTS,
         }
+    }
+
+    /// Writes each event as its own body chunk instead of coalescing the
+    /// ready ones (for comparison; see [`ServerConfig::coalesce`](crate::ServerConfig::coalesce)).
+    pub(crate) fn coalescing(mut self, coalesce: bool) -> Self {
+        self.max_events = if coalesce { COALESCE_EVENTS } else { 1 };
+        self
     }
 
     /// Keeps the run's events in `resume`'s log as they are sent.
@@ -185,7 +195,7 @@ impl Stream for EventBody {
         // are already ready (a pending poll ends the chunk; never wait).
         let mut count = 0;
         while let Some(events) = this.events.as_mut() {
-            if count >= COALESCE_EVENTS || this.buf.len() >= COALESCE_BYTES {
+            if count >= this.max_events || this.buf.len() >= COALESCE_BYTES {
                 break;
             }
             match events.as_mut().poll_next(cx) {
