@@ -36,9 +36,16 @@ echo "interop: server at $base"
 node "$here/eventsource.mjs" "$base"
 node "$here/eventsource_resume.mjs" "$base"
 
-# A real SIGTERM: the server shuts down gracefully and exits 0.
+# A real SIGTERM while a WebSocket run streams: the client still gets its
+# `cancelled` run end and Close 1001, and the server exits 0, gracefully.
+ready="$(mktemp -u)"
+"$here/.venv/bin/python" "$here/ws_shutdown.py" "$base" "$ready" &
+client=$!
+for _ in $(seq 1 100); do [ -f "$ready" ] && break; sleep 0.1; done
 kill -TERM "$server"
 wait "$server"
+wait "$client"
+rm -f "$ready"
 grep -q "stopped gracefully" "$log"
 trap 'rm -f "$log"' EXIT
 echo "interop: all clients passed; the server stopped gracefully on SIGTERM"

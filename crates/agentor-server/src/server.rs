@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use agentor::Agentor;
 use tokio::net::{TcpListener, ToSocketAddrs};
@@ -104,9 +105,13 @@ impl BoundServer {
             }
             trigger.trigger();
         });
+        let connections = shutdown.clone();
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move { shutdown.triggered().await })
             .await;
+        // WebSockets are upgraded out of the HTTP server's sight: let them
+        // send their `cancelled` run end and Close frame before returning.
+        connections.drain(Duration::from_secs(5)).await;
         watcher.abort();
         result
     }

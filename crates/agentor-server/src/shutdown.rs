@@ -2,6 +2,7 @@
 //! that trigger it.
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tokio_util::task::TaskTracker;
 
 /// A shutdown signal shared by the server and every open stream.
 ///
@@ -9,32 +10,52 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 /// pulling their run, drop it (cancelling the model request and tools),
 /// send a `cancelled` run end and end.
 #[derive(Clone, Debug, Default)]
-pub struct Shutdown(CancellationToken);
+pub struct Shutdown {
+    token: CancellationToken,
+    /// Upgraded connections (WebSockets), which the HTTP server does not
+    /// wait for: the server waits for them itself before it returns.
+    connections: TaskTracker,
+}
 
 impl Shutdown {
     /// A signal not yet triggered.
     pub fn new() -> Self {
-        Shutdown(CancellationToken::new())
+        Shutdown::default()
     }
 
     /// Triggers the shutdown (idempotent).
     pub fn trigger(&self) {
-        self.0.cancel();
+        self.token.cancel();
     }
 
     /// Whether it was triggered.
     pub fn is_triggered(&self) -> bool {
-        self.0.is_cancelled()
+        self.token.is_cancelled()
     }
 
     /// Completes once triggered.
     pub async fn triggered(&self) {
-        self.0.cancelled().await;
+        self.token.cancelled().await;
     }
 
     /// An owned future completing once triggered, for a stream to hold.
     pub(crate) fn triggered_owned(&self) -> WaitForCancellationFutureOwned {
-        self.0.clone().cancelled_owned()
+        self.token.clone().cancelled_owned()
+    }
+
+    /// Runs `connection` as one the server waits for when it shuts down.
+    pub(crate) fn track<F: std::future::Future>(
+        &self,
+        connection: F,
+    ) -> impl std::future::Future<Output = F::Output> {
+        self.connections.track_future(connection)
+    }
+
+    /// Waits (at most `limit`) for tracked connections to finish their last
+    /// frames after a shutdown.
+    pub(crate) async fn drain(&self, limit: std::time::Duration) {
+        self.connections.close();
+        let _ = tokio::time::timeout(limit, self.connections.wait()).await;
     }
 }
 

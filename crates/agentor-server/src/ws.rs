@@ -84,7 +84,10 @@ pub(crate) async fn ws(
     }
     upgrade
         .max_message_size(state.ws.max_message)
-        .on_upgrade(move |socket| Connection::new(socket, state, query).run())
+        .on_upgrade(move |socket| {
+            let shutdown = state.shutdown.clone();
+            shutdown.track(Connection::new(socket, state, query).run())
+        })
 }
 
 /// A run in progress on a connection.
