@@ -2,8 +2,8 @@
 //!
 //! 1. One SSE connection carrying a run of 1,000,000 ready events, with and
 //!    without coalescing ready frames into one body chunk: events per second.
-//! 2. 10,000 concurrent SSE streams of 100 events each (one every
-//!    `AGENTOR_LOAD_PACE_MS`, default 200 ms):
+//! 2. 10,000 concurrent SSE streams of 100 events each, the events ready at
+//!    once, then paced (one every `AGENTOR_LOAD_PACE_MS`, default 200 ms):
 //!    total events per second, and p50/p99 of the delay between consecutive
 //!    events of a stream as the client sees them.
 //! 3. 10,000 open idle streams (a run start, then nothing): the server's
@@ -250,6 +250,25 @@ fn spawn_client(addr: SocketAddr, mode: &str) -> std::process::Child {
         .expect("client process")
 }
 
+/// Runs the streams client of `mode` against `addr` and prints its report.
+fn report_streams(addr: SocketAddr, mode: &str, what: String) {
+    let mut child = spawn_client(addr, mode);
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    child.wait().expect("client");
+    let parts: Vec<&str> = line.split_whitespace().collect();
+    let frames: f64 = parts[1].parse().expect("frames");
+    let secs: f64 = parts[2].parse().expect("secs");
+    println!(
+        "{STREAMS} concurrent streams x {EVENTS_PER_STREAM} {what}: {:.0} events/s; delay between events p50 {:.1} ms, p99 {:.1} ms",
+        frames / secs,
+        parts[3].parse::<f64>().expect("p50") / 1000.0,
+        parts[4].parse::<f64>().expect("p99") / 1000.0,
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
     if let Ok(spec) = std::env::var("AGENTOR_LOAD_CLIENT") {
@@ -278,23 +297,13 @@ fn main() {
     }
 
     let config = ServerConfig::default().max_runs(STREAMS * 2);
+    let ready = Firehose {
+        events: EVENTS_PER_STREAM as u64,
+    };
+    let addr = rt.block_on(start(ready, config.clone()));
+    report_streams(addr, "ready", "ready events".to_owned());
     let addr = rt.block_on(start(Paced, config.clone()));
-    let mut child = spawn_client(addr, "paced");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read");
-    child.wait().expect("client");
-    let parts: Vec<&str> = line.split_whitespace().collect();
-    let frames: f64 = parts[1].parse().expect("frames");
-    let secs: f64 = parts[2].parse().expect("secs");
-    println!(
-        "{STREAMS} concurrent streams x {EVENTS_PER_STREAM} events (one per {:?}): {:.0} events/s; delay between events p50 {:.1} ms, p99 {:.1} ms",
-        pace(),
-        frames / secs,
-        parts[3].parse::<f64>().expect("p50") / 1000.0,
-        parts[4].parse::<f64>().expect("p99") / 1000.0,
-    );
+    report_streams(addr, "paced", format!("events (one per {:?})", pace()));
 
     let addr = rt.block_on(start(Idle, config));
     let before = resident_kib();
