@@ -146,17 +146,6 @@ async fn open_raw(server: &TestServer) -> (TcpStream, String) {
     (socket, run_id)
 }
 
-async fn wait_dropped(dropped_at: &Mutex<Option<Instant>>, within: Duration) -> Instant {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(at) = *dropped_at.lock().unwrap() {
-            return at;
-        }
-        assert!(Instant::now() < deadline, "the run was never dropped");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finished_run_reads_again_after_k() {
     let server = start(agent(Fast(5)), ServerConfig::default()).await;

@@ -253,14 +253,7 @@ async fn disconnect_cancels_the_run_within_100ms() {
     // Vanish without a close handshake: the TCP connection just closes.
     let closed_at = Instant::now();
     drop(ws);
-    let deadline = closed_at + Duration::from_secs(2);
-    let dropped = loop {
-        if let Some(at) = *dropped_at.lock().unwrap() {
-            break at;
-        }
-        assert!(Instant::now() < deadline, "the run was never dropped");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    };
+    let dropped = wait_dropped(&dropped_at, Duration::from_secs(2)).await;
     let delay = dropped.saturating_duration_since(closed_at);
     assert!(
         delay < Duration::from_millis(100),

@@ -156,3 +156,16 @@ pub async fn sse_frames(response: reqwest::Response) -> Vec<eventsource_stream::
         .collect()
         .await
 }
+
+/// Waits (at most `within`) until a stub provider records that its run was
+/// dropped, and returns when that was.
+pub async fn wait_dropped(dropped_at: &Mutex<Option<Instant>>, within: Duration) -> Instant {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(at) = *dropped_at.lock().unwrap() {
+            return at;
+        }
+        assert!(Instant::now() < deadline, "the run was never dropped");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
