@@ -9,28 +9,6 @@ use agentor::Agentor;
 use agentor_server::ServerConfig;
 use common::*;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-/// Sends a streaming `/chat` over a raw TCP connection and reads until the
-/// first text delta frame arrived.
-async fn open_stream(server: &TestServer) -> TcpStream {
-    let mut socket = TcpStream::connect(server.addr).await.unwrap();
-    let body = json!({"input": "Hi", "stream": true}).to_string();
-    let request = format!(
-        "POST /chat HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    socket.write_all(request.as_bytes()).await.unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !String::from_utf8_lossy(&seen).contains("event: text_delta") {
-        let n = socket.read(&mut buf).await.unwrap();
-        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&seen));
-        seen.extend_from_slice(&buf[..n]);
-    }
-    socket
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_cancels_the_run_within_100ms() {
@@ -38,16 +16,11 @@ async fn disconnect_cancels_the_run_within_100ms() {
     let dropped_at = provider.dropped_at.clone();
     let agent = Agentor::builder().provider(provider).build();
     let server = start(agent, ServerConfig::default()).await;
-    let socket = open_stream(&server).await;
+    let socket = open_raw(&server).await.0;
     assert!(dropped_at.lock().unwrap().is_none());
     let closed_at = Instant::now();
     drop(socket);
-    let dropped = wait_dropped(&dropped_at, Duration::from_secs(2)).await;
-    let delay = dropped.saturating_duration_since(closed_at);
-    assert!(
-        delay < Duration::from_millis(100),
-        "dropped after {delay:?}"
-    );
+    assert_dropped_soon(&dropped_at, closed_at).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,7 +60,7 @@ async fn shutdown_sends_cancelled_then_stops() {
 async fn over_the_run_limit_is_503() {
     let agent = Agentor::builder().provider(Stalling::new(None)).build();
     let server = start(agent, ServerConfig::default().max_runs(1)).await;
-    let first = open_stream(&server).await;
+    let first = open_raw(&server).await.0;
     let response = reqwest::Client::new()
         .post(server.url("/chat"))
         .json(&json!({"input": "Hi", "stream": true}))

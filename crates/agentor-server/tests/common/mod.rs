@@ -9,6 +9,9 @@ use agentor::{BoxEventStream, ChatRequest, Event, EventKind, Provider, RunStatus
 use agentor_providers::Demo;
 use agentor_server::{Server, ServerConfig, Shutdown};
 use futures::StreamExt;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -168,4 +171,42 @@ pub async fn wait_dropped(dropped_at: &Mutex<Option<Instant>>, within: Duration)
         assert!(Instant::now() < deadline, "the run was never dropped");
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+}
+
+/// Opens a streaming `/chat` over raw TCP, reads until the first text delta
+/// and returns the socket and the run id.
+pub async fn open_raw(server: &TestServer) -> (TcpStream, String) {
+    let mut socket = TcpStream::connect(server.addr).await.unwrap();
+    let body = json!({"input": "Hi", "stream": true}).to_string();
+    let request = format!(
+        "POST /chat HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("event: text_delta") {
+        let n = socket.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&seen).to_string();
+    let run_id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("x-run-id: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    (socket, run_id)
+}
+
+/// Asserts that the stub provider's run was dropped within 100 ms of
+/// `closed_at` (when the client went away).
+pub async fn assert_dropped_soon(dropped_at: &Mutex<Option<Instant>>, closed_at: Instant) {
+    let dropped = wait_dropped(dropped_at, Duration::from_secs(2)).await;
+    let delay = dropped.saturating_duration_since(closed_at);
+    assert!(
+        delay < Duration::from_millis(100),
+        "dropped after {delay:?}"
+    );
 }
