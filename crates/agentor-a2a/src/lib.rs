@@ -11,12 +11,17 @@
 
 mod dialect;
 mod error;
+mod ids;
 pub mod jsonrpc;
+pub mod project;
+pub mod store;
 pub mod timestamp;
 pub mod types;
 
 pub use dialect::{Dialect, Method};
 pub use error::{A2aError, ErrorCode, ERROR_DOMAIN, ERROR_INFO_TYPE};
+pub use ids::new_id;
+pub use project::TaskProjector;
 pub use types::{
     Artifact, FileContent, FilePart, ListTasksParams, ListTasksResult, Message, Part, PartContent,
     Role, SendConfiguration, SendMessageParams, SendMessageResult, StreamResponse, Task,
