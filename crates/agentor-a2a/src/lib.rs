@@ -9,6 +9,7 @@
 //! - [`types`]: the neutral model ([`Task`], [`Message`], [`StreamResponse`], …).
 //! - [`jsonrpc`]: request, response and error envelopes; [`A2aError`].
 
+pub mod card;
 mod dialect;
 mod error;
 mod ids;

@@ -198,10 +198,12 @@ impl TaskStore {
                 Some((_, evict)) => {
                     inner.tasks.remove(&evict);
                 }
-                None => return Err(A2aError::internal(format!(
+                None => {
+                    return Err(A2aError::internal(format!(
                     "task store is full: {} tasks are running (the limit); retry when one finishes",
                     self.limits.max_tasks
-                ))),
+                )))
+                }
             }
         }
         let context_id = context_id.unwrap_or_else(crate::new_id);
