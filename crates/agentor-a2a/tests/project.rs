@@ -1,4 +1,5 @@
 //! The projection of agentor runs onto A2A tasks, event by event.
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
 //! The task store: bounds, time to live, fan-out, cancel, list.
+#![allow(clippy::unwrap_used)]
 
 use std::future::pending;
 use std::time::Duration;
