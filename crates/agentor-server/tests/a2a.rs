@@ -1139,3 +1139,72 @@ async fn serve_for_manual_interop() {
         .unwrap_or(60);
     tokio::time::sleep(Duration::from_secs(secs)).await;
 }
+
+/// Replaces every `"timestamp":"…"` value with a fixed one.
+fn fixed_timestamps(text: &str) -> String {
+    const KEY: &str = "\"timestamp\":\"";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        let (head, tail) = rest.split_at(at + KEY.len());
+        out.push_str(head);
+        out.push_str("2026-01-01T00:00:00.000Z");
+        rest = &tail[tail.find('"').unwrap()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The frames in `docs/a2a.md` are what the server sends for a scripted run
+/// (ids fixed by the client, timestamps normalized). `A2A_WRITE_DOCS=1`
+/// rewrites them from the server's output.
+#[tokio::test]
+async fn docs_frames_match_what_the_server_sends() {
+    let script = Script::new(vec![
+        Ok(Event::text_delta("Hel")),
+        Ok(Event::text_delta("lo!")),
+        Ok(Event::message("Hello!")),
+        Ok(Event::new(EventKind::Usage {
+            input_tokens: 9,
+            output_tokens: 2,
+            total_tokens: 11,
+        })),
+        Ok(Event::run_end(RunStatus::Completed)),
+    ]);
+    let server = start(agent_with(script), ServerConfig::default()).await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/a2a.md");
+    let mut doc = std::fs::read_to_string(path).unwrap();
+    for (dialect, name) in [(Dialect::V0_3, "0.3"), (Dialect::V1_0, "1.0")] {
+        let mut msg = message(dialect, "Hi");
+        msg["messageId"] = json!("msg-1");
+        msg["contextId"] = json!("ctx-1");
+        msg["taskId"] = json!(format!("task-{}", name.replace('.', "")));
+        let method = method(dialect, "message/stream", "SendStreamingMessage");
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": {"message": msg}});
+        let response = post(&server, &body, version_of(dialect))
+            .send()
+            .await
+            .unwrap();
+        let frames = fixed_timestamps(&response.text().await.unwrap());
+        let header = match dialect {
+            Dialect::V0_3 => "",
+            Dialect::V1_0 => "A2A-Version: 1.0\n",
+        };
+        let block = format!("POST /\n{header}\n{body}\n\n200 OK, text/event-stream\n\n{frames}");
+        let open = format!("<!-- frames {name} -->\n```text\n");
+        let start = doc.find(&open).unwrap() + open.len();
+        let end = start + doc[start..].find("```\n<!-- /frames -->").unwrap();
+        if std::env::var("A2A_WRITE_DOCS").is_ok_and(|v| v == "1") {
+            doc.replace_range(start..end, &block);
+        } else {
+            assert_eq!(
+                doc[start..end],
+                block,
+                "docs/a2a.md is stale: run with A2A_WRITE_DOCS=1"
+            );
+        }
+    }
+    if std::env::var("A2A_WRITE_DOCS").is_ok_and(|v| v == "1") {
+        std::fs::write(path, doc).unwrap();
+    }
+}
