@@ -1208,3 +1208,69 @@ async fn docs_frames_match_what_the_server_sends() {
         std::fs::write(path, doc).unwrap();
     }
 }
+
+/// A provider that records the conversation of each request and answers "ok".
+#[derive(Clone, Debug, Default)]
+struct Recording(Arc<Mutex<Vec<Turn>>>);
+
+/// One request's conversation: (role, content) pairs.
+type Turn = Vec<(String, String)>;
+
+impl Provider for Recording {
+    fn stream(&self, request: ChatRequest) -> BoxEventStream {
+        let turn = request
+            .messages
+            .iter()
+            .map(|m| (format!("{:?}", m.role), m.content.to_string()))
+            .collect();
+        self.0.lock().unwrap().push(turn);
+        Box::pin(futures::stream::iter(vec![
+            Ok(Event::message("ok")),
+            Ok(Event::run_end(RunStatus::Completed)),
+        ]))
+    }
+
+    fn name(&self) -> &str {
+        "recording"
+    }
+}
+
+#[tokio::test]
+async fn a_context_is_a_conversation() {
+    let recording = Recording::default();
+    let agent = Agentor::builder()
+        .name("Assistant")
+        .provider(recording.clone())
+        .build();
+    let server = start(agent, ServerConfig::default()).await;
+    for text in ["first", "second"] {
+        let mut msg = message(Dialect::V1_0, text);
+        msg["contextId"] = json!("conv-1");
+        let answer = call(
+            &server,
+            Dialect::V1_0,
+            "SendMessage",
+            json!({"message": msg}),
+        )
+        .await;
+        assert_eq!(
+            answer["result"]["task"]["status"]["state"],
+            "TASK_STATE_COMPLETED"
+        );
+    }
+    // Another context starts afresh.
+    call(
+        &server,
+        Dialect::V1_0,
+        "SendMessage",
+        json!({"message": message(Dialect::V1_0, "elsewhere")}),
+    )
+    .await;
+    let turns = recording.0.lock().unwrap().clone();
+    let texts =
+        |turn: &Vec<(String, String)>| turn.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>();
+    assert_eq!(texts(&turns[0]), ["first"]);
+    assert_eq!(texts(&turns[1]), ["first", "ok", "second"]);
+    assert_eq!(turns[1][1].0, "Assistant");
+    assert_eq!(texts(&turns[2]), ["elsewhere"]);
+}
