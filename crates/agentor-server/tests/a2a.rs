@@ -863,6 +863,31 @@ async fn unsupported_versions_and_push_notifications() {
         json_body(&text)["error"],
         json!({"code": -32001, "message": "Task not found: x"})
     );
+    // Output modes the agent cannot produce: -32005; text among them is fine.
+    let params = |modes: Value| json!({"message": message(Dialect::V1_0, "Hi"), "configuration": {"acceptedOutputModes": modes}});
+    let answer = call(
+        &server,
+        Dialect::V1_0,
+        "SendMessage",
+        params(json!(["image/png"])),
+    )
+    .await;
+    assert_eq!(answer["error"]["code"], -32005);
+    assert_eq!(
+        answer["error"]["data"][0]["reason"],
+        "CONTENT_TYPE_NOT_SUPPORTED"
+    );
+    let answer = call(
+        &server,
+        Dialect::V1_0,
+        "SendMessage",
+        params(json!(["image/png", "text/plain; charset=utf-8"])),
+    )
+    .await;
+    assert_eq!(
+        answer["result"]["task"]["status"]["state"],
+        "TASK_STATE_COMPLETED"
+    );
     for (dialect, name) in [
         (Dialect::V0_3, "tasks/pushNotificationConfig/set"),
         (Dialect::V0_3, "tasks/pushNotificationConfig/get"),
