@@ -1370,3 +1370,31 @@ async fn garbage_params_never_answer_500() {
         }
     }
 }
+
+#[tokio::test]
+async fn idle_a2a_streams_get_heartbeats() {
+    let config = ServerConfig::default().heartbeat(Duration::from_millis(50));
+    let server = start(
+        agent_with(Stalling::new(Some(Duration::from_millis(300)))),
+        config,
+    )
+    .await;
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "message/stream", "params": {"message": message(Dialect::V0_3, "Hi")}});
+    let text = post(&server, &body, None)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(": keep-alive\n\n"), "{text}");
+    // Heartbeats are comments: the events are intact around them.
+    let last = text
+        .trim_end()
+        .rsplit("\n\n")
+        .find(|f| f.starts_with("data: "))
+        .unwrap();
+    let last: Value = serde_json::from_str(last.strip_prefix("data: ").unwrap()).unwrap();
+    assert_eq!(last["result"]["final"], true);
+    assert_eq!(last["result"]["status"]["state"], "completed");
+}
