@@ -1,4 +1,4 @@
-//! [`TaskMapper`]: a remote task's stream events, as agentor events.
+//! How a remote task's stream events become agentor events.
 //!
 //! | A2A | agentor |
 //! |---|---|
