@@ -509,6 +509,37 @@ async fn a_direct_message_answer_is_text_then_completed() {
 }
 
 #[tokio::test]
+async fn a_whole_task_answered_as_json_gives_its_artifacts_once() {
+    let task = json!({"jsonrpc": "2.0", "id": 1, "result": {"task": {"id": "t", "contextId": "c",
+        "status": {"state": "TASK_STATE_COMPLETED"},
+        "artifacts": [{"artifactId": "a", "parts": [{"text": "All "}, {"text": "at once"}]}]}}});
+    let stub = Stub::replying(Reply::Json(task)).await;
+    let client = A2aClient::connect(&stub.base).await.unwrap();
+    let events = run(&client, "hi").await;
+    assert_eq!(
+        kinds(&events),
+        ["run_start", "text_delta", "message", "run_end"]
+    );
+    assert_eq!(deltas(&events), "All at once");
+    assert_eq!(events[2].as_ref().unwrap().text(), Some("All at once"));
+    assert_eq!(last_status(&events), Some(RunStatus::Completed));
+}
+
+#[tokio::test]
+async fn a_final_task_snapshot_after_streamed_chunks_repeats_nothing() {
+    let mut body = first_events(&frames("sdk-1.0-completed.sse"), 7);
+    let snapshot = json!({"task": {"id": "t", "contextId": "c",
+        "status": {"state": "TASK_STATE_COMPLETED"},
+        "artifacts": [{"artifactId": "a", "parts": [{"text": SDK_ANSWER}]}]}});
+    body.extend(sse_results(&[snapshot]));
+    let stub = Stub::replying(Reply::Events { body, chunk: 256 }).await;
+    let client = A2aClient::connect(&stub.base).await.unwrap();
+    let events = run(&client, "hi").await;
+    assert_eq!(deltas(&events), SDK_ANSWER);
+    assert_eq!(last_status(&events), Some(RunStatus::Completed));
+}
+
+#[tokio::test]
 async fn dropping_the_stream_closes_the_connection() {
     let stub = Stub::replying(Reply::Hang(first_events(
         &frames("sdk-1.0-completed.sse"),
