@@ -540,26 +540,43 @@ async fn a_final_task_snapshot_after_streamed_chunks_repeats_nothing() {
 }
 
 #[tokio::test]
-async fn dropping_the_stream_closes_the_connection() {
-    let stub = Stub::replying(Reply::Hang(first_events(
-        &frames("sdk-1.0-completed.sse"),
-        3,
-    )))
-    .await;
-    let client = A2aClient::connect(&stub.base).await.unwrap();
-    let mut events = client.stream("hi");
-    let first: Vec<_> = (&mut events).take(2).collect().await;
-    assert_eq!(kinds(&first), ["run_start", "text_delta"]);
-    assert!(!stub.hang_dropped());
-    drop(events);
-    let closed = async {
-        while !stub.hang_dropped() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(2), closed)
-        .await
-        .expect("the server saw the connection close");
+async fn dropping_the_stream_closes_the_connection_and_cancels_the_remote_task() {
+    for (dialect, method) in [
+        (Dialect::V0_3, "tasks/cancel"),
+        (Dialect::V1_0, "CancelTask"),
+    ] {
+        let recording = frames(&format!("sdk-{}-completed.sse", dialect_name(dialect)));
+        let stub = Stub::replying(Reply::Hang(first_events(&recording, 3))).await;
+        let client = A2aClient::builder()
+            .dialect(dialect)
+            .bearer_token("t0ken")
+            .connect(&stub.base)
+            .await
+            .unwrap();
+        let mut events = client.stream("hi");
+        let first: Vec<_> = (&mut events).take(2).collect().await;
+        assert_eq!(kinds(&first), ["run_start", "text_delta"]);
+        assert!(!stub.hang_dropped());
+        drop(events);
+        let closed_and_cancelled = async {
+            while !stub.hang_dropped() || stub.posts().len() < 2 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(2), closed_and_cancelled)
+            .await
+            .expect("the connection closed and a cancel came");
+        let posts = stub.posts();
+        // The task the recording's first frame announces.
+        let first_frame = String::from_utf8(first_events(&recording, 1)).unwrap();
+        let first: Value =
+            serde_json::from_str(first_frame.trim().trim_start_matches("data:")).unwrap();
+        let task = first["result"].get("task").unwrap_or(&first["result"]);
+        let task_id = task["id"].as_str().unwrap();
+        assert_eq!(posts[1].body["method"], method, "{dialect:?}");
+        assert_eq!(posts[1].body["params"]["id"], task_id, "{dialect:?}");
+        assert_eq!(posts[1].authorization.as_deref(), Some("Bearer t0ken"));
+    }
 }
 
 #[tokio::test]

@@ -12,7 +12,10 @@
 //! How A2A maps to agentor events is in the [`mapper`] module's table;
 //! failures (an HTTP error, a JSON-RPC error, invalid JSON, a stream cut
 //! before a final state) end the turn with the `Err` item and a `failed`
-//! run end, as the [`Provider`] contract says.
+//! run end, as the [`Provider`] contract says. Dropping a stream closes its
+//! connection and, when the remote task has not ended, cancels it
+//! (`tasks/cancel` / `CancelTask`): a server keeps a task running when only
+//! its stream goes away.
 //!
 //! ```no_run
 //! use agentor_a2a::client::A2aClient;
@@ -50,7 +53,7 @@ pub use card::RemoteCard;
 
 use crate::jsonrpc::{self, RequestId};
 use crate::{Dialect, Message, Method, Part, Role, SendMessageParams};
-use http::Http;
+use http::{CancelOnDrop, Http};
 use stream::RemoteStream;
 
 /// A connected remote A2A agent. Cheap to clone: clones share the card and
@@ -99,13 +102,16 @@ impl A2aClient {
         let body = jsonrpc::request(&id, method, params)
             .to_string()
             .into_bytes();
-        let open = self
-            .http
-            .clone()
-            .open(self.card.endpoint().to_owned(), body, dialect);
+        let endpoint = self.card.endpoint().to_owned();
+        let open = self.http.clone().open(endpoint.clone(), body, dialect);
+        let cancel = CancelOnDrop {
+            http: self.http.clone(),
+            endpoint,
+            dialect,
+        };
         Box::pin(RemoteStream::new(
             Box::pin(open),
-            dialect,
+            cancel,
             self.card.name_text(),
             run_id,
         ))

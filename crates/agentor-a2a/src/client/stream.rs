@@ -11,6 +11,7 @@ use eventsource_stream::{EventStream, EventStreamError, Eventsource};
 use futures_core::Stream;
 use serde_json::Value;
 
+use super::http::CancelOnDrop;
 use super::mapper::TaskMapper;
 use crate::{jsonrpc, Dialect, StreamResponse};
 
@@ -41,7 +42,8 @@ enum Phase {
 ///
 /// The outputs of one frame are handed out before the next frame is read, so
 /// nothing piles up. Once the run has ended the body is dropped, and dropping
-/// the stream drops it too: either closes the HTTP connection.
+/// the stream drops it too: either closes the HTTP connection. Dropping it
+/// before the run ended also cancels the remote task ([`CancelOnDrop`]).
 pub(crate) struct RemoteStream {
     phase: Phase,
     dialect: Dialect,
@@ -51,18 +53,28 @@ pub(crate) struct RemoteStream {
     seq: u64,
     source: Text,
     run_id: Option<Text>,
+    /// The remote task, once an event named it.
+    task_id: Option<String>,
+    cancel: Option<CancelOnDrop>,
 }
 
 impl RemoteStream {
-    pub(crate) fn new(open: Open, dialect: Dialect, source: Text, run_id: Option<Text>) -> Self {
+    pub(crate) fn new(
+        open: Open,
+        cancel: CancelOnDrop,
+        source: Text,
+        run_id: Option<Text>,
+    ) -> Self {
         RemoteStream {
             phase: Phase::Opening(open),
-            dialect,
+            dialect: cancel.dialect,
             mapper: TaskMapper::new(source.clone()),
             out: Vec::new(),
             seq: 0,
             source,
             run_id,
+            task_id: None,
+            cancel: Some(cancel),
         }
     }
 
@@ -76,6 +88,8 @@ impl RemoteStream {
             seq: 0,
             source,
             run_id,
+            task_id: None,
+            cancel: None,
         };
         stream.mapper.fail(error, &mut stream.out);
         stream.out.reverse();
@@ -119,7 +133,15 @@ impl RemoteStream {
                 produced,
             ),
             Ok(result) => match StreamResponse::parse_at(self.dialect, &result, "result") {
-                Ok(event) => self.mapper.event(event, produced),
+                Ok(event) => {
+                    if self.task_id.is_none() {
+                        self.task_id = event
+                            .task_id()
+                            .filter(|id| !id.is_empty())
+                            .map(str::to_owned);
+                    }
+                    self.mapper.event(event, produced);
+                }
                 Err(error) => self.mapper.fail(
                     Error::protocol(format!(
                         "the A2A server sent an unreadable event: {}",
@@ -189,6 +211,17 @@ impl Stream for RemoteStream {
                     }
                 },
             }
+        }
+    }
+}
+
+impl Drop for RemoteStream {
+    fn drop(&mut self) {
+        if self.mapper.is_done() {
+            return;
+        }
+        if let (Some(cancel), Some(task_id)) = (self.cancel.take(), self.task_id.take()) {
+            cancel.send(task_id);
         }
     }
 }
