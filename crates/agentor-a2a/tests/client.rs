@@ -302,6 +302,16 @@ async fn invalid_json_ends_the_run_and_nothing_after_it_is_read() {
         .message()
         .contains("invalid JSON"));
     assert_eq!(last_status(&events), Some(RunStatus::Failed));
+    // The remote task was left running: the client cancels it.
+    let cancelled = async {
+        while stub.posts().len() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(2), cancelled)
+        .await
+        .expect("a cancel came");
+    assert_eq!(stub.posts()[1].body["method"], "tasks/cancel");
 }
 
 #[tokio::test]
@@ -577,6 +587,20 @@ async fn dropping_the_stream_closes_the_connection_and_cancels_the_remote_task()
         assert_eq!(posts[1].body["params"]["id"], task_id, "{dialect:?}");
         assert_eq!(posts[1].authorization.as_deref(), Some("Bearer t0ken"));
     }
+}
+
+#[tokio::test]
+async fn a_task_that_ended_is_not_cancelled_when_its_stream_is_dropped() {
+    let stub = Stub::replying(Reply::Events {
+        body: frames("sdk-1.0-failed.sse"),
+        chunk: 4096,
+    })
+    .await;
+    let client = A2aClient::connect(&stub.base).await.unwrap();
+    let events = run(&client, "fail").await;
+    assert_eq!(last_status(&events), Some(RunStatus::Failed));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(stub.posts().len(), 1, "no cancel for a task that ended");
 }
 
 #[tokio::test]

@@ -43,7 +43,8 @@ enum Phase {
 /// The outputs of one frame are handed out before the next frame is read, so
 /// nothing piles up. Once the run has ended the body is dropped, and dropping
 /// the stream drops it too: either closes the HTTP connection. Dropping it
-/// before the run ended also cancels the remote task ([`CancelOnDrop`]).
+/// before the remote task ended (early, or after a frame that could not be
+/// read) also cancels that task ([`CancelOnDrop`]).
 pub(crate) struct RemoteStream {
     phase: Phase,
     dialect: Dialect,
@@ -55,6 +56,9 @@ pub(crate) struct RemoteStream {
     run_id: Option<Text>,
     /// The remote task, once an event named it.
     task_id: Option<String>,
+    /// Whether the remote task reached a state that ends the stream (as
+    /// opposed to the run ending here, on a failure to read it).
+    remote_ended: bool,
     cancel: Option<CancelOnDrop>,
 }
 
@@ -74,6 +78,7 @@ impl RemoteStream {
             source,
             run_id,
             task_id: None,
+            remote_ended: false,
             cancel: Some(cancel),
         }
     }
@@ -89,6 +94,7 @@ impl RemoteStream {
             source,
             run_id,
             task_id: None,
+            remote_ended: false,
             cancel: None,
         };
         stream.mapper.fail(error, &mut stream.out);
@@ -141,6 +147,7 @@ impl RemoteStream {
                             .map(str::to_owned);
                     }
                     self.mapper.event(event, produced);
+                    self.remote_ended = self.mapper.is_done();
                 }
                 Err(error) => self.mapper.fail(
                     Error::protocol(format!(
@@ -217,9 +224,11 @@ impl Stream for RemoteStream {
 
 impl Drop for RemoteStream {
     fn drop(&mut self) {
-        if self.mapper.is_done() {
+        if self.remote_ended {
             return;
         }
+        // Still running over there: dropped early, or ended here on a frame
+        // that could not be read. Either way no one reads it any more.
         if let (Some(cancel), Some(task_id)) = (self.cancel.take(), self.task_id.take()) {
             cancel.send(task_id);
         }
