@@ -1,4 +1,5 @@
 //! The neutral model renders each dialect's shapes and parses them back.
+#![allow(clippy::unwrap_used)]
 
 use agentor_a2a::jsonrpc::{error_response, parse_request, RequestId};
 use agentor_a2a::{
