@@ -604,6 +604,44 @@ async fn a_task_that_ended_is_not_cancelled_when_its_stream_is_dropped() {
 }
 
 #[tokio::test]
+async fn a_conversation_sends_its_next_messages_in_the_remote_context() {
+    for dialect in [Dialect::V0_3, Dialect::V1_0] {
+        let recording = frames(&format!("sdk-{}-completed.sse", dialect_name(dialect)));
+        let first_frame = String::from_utf8(first_events(&recording, 1)).unwrap();
+        let first: Value =
+            serde_json::from_str(first_frame.trim().trim_start_matches("data:")).unwrap();
+        let task = first["result"].get("task").unwrap_or(&first["result"]);
+        let context_id = task["contextId"].as_str().unwrap();
+        let stub = Stub::replying(Reply::Events {
+            body: recording.clone(),
+            chunk: 4096,
+        })
+        .await;
+        let client = A2aClient::builder()
+            .dialect(dialect)
+            .connect(&stub.base)
+            .await
+            .unwrap();
+        let chat = client.conversation();
+        assert_eq!(chat.context_id(), None);
+        let _: Vec<_> = chat.stream("My name is Ada.").collect().await;
+        assert_eq!(
+            chat.context_id().as_deref(),
+            Some(context_id),
+            "{dialect:?}"
+        );
+        let _: Vec<_> = chat.stream("What is my name?").collect().await;
+        // A plain stream stays out of it.
+        let _: Vec<_> = client.stream("Unrelated").collect().await;
+        let posts = stub.posts();
+        let sent = |n: usize| posts[n].body["params"]["message"].get("contextId").cloned();
+        assert_eq!(sent(0), None, "{dialect:?}");
+        assert_eq!(sent(1), Some(json!(context_id)), "{dialect:?}");
+        assert_eq!(sent(2), None, "{dialect:?}");
+    }
+}
+
+#[tokio::test]
 async fn as_a_provider_it_sends_the_last_user_message_and_keeps_the_run_id() {
     let stub = Stub::replying(Reply::Events {
         body: frames("sdk-1.0-completed.sse"),

@@ -38,21 +38,22 @@
 
 mod builder;
 mod card;
+mod conversation;
 mod http;
 pub mod mapper;
 mod stream;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use agentor_core::{BoxEventStream, ChatRequest, Error, Provider, Role as ChatRole, Text};
 
 pub use builder::A2aClientBuilder;
 pub use card::RemoteCard;
+pub use conversation::Conversation;
 
 use crate::jsonrpc::{self, RequestId};
-use crate::{Dialect, Message, Method, Part, Role, SendMessageParams};
+use crate::{new_id, Dialect, Message, Method, Part, Role, SendMessageParams};
+use conversation::SharedContext;
 use http::{CancelOnDrop, Http};
 use stream::RemoteStream;
 
@@ -91,14 +92,33 @@ impl A2aClient {
         self.stream_with_run_id(text, None)
     }
 
+    /// A conversation with the agent: each message of it continues the
+    /// remote context the first one started (its `contextId`), so the remote
+    /// agent answers with what was said before.
+    pub fn conversation(&self) -> Conversation {
+        Conversation::new(self.clone())
+    }
+
     fn stream_with_run_id(&self, text: impl Into<String>, run_id: Option<Text>) -> BoxEventStream {
+        self.send(text.into(), run_id, None)
+    }
+
+    /// Sends `text` (in `context`'s remote context, when it has one; the
+    /// context the task runs in is then noted there).
+    fn send(
+        &self,
+        text: String,
+        run_id: Option<Text>,
+        context: Option<SharedContext>,
+    ) -> BoxEventStream {
         let dialect = self.card.dialect();
-        let message = Message::new(next_message_id(), Role::User, vec![Part::text(text)]);
+        let mut message = Message::new(new_id(), Role::User, vec![Part::text(text)]);
+        message.context_id = context.as_ref().and_then(|c| c.get());
         let params = SendMessageParams::new(message).render(dialect);
         let method = Method::SendStreamingMessage
             .name(dialect)
             .unwrap_or("SendStreamingMessage");
-        let id = RequestId::from(next_message_id().as_str());
+        let id = RequestId::from(new_id().as_str());
         let body = jsonrpc::request(&id, method, params)
             .to_string()
             .into_bytes();
@@ -109,12 +129,11 @@ impl A2aClient {
             endpoint,
             dialect,
         };
-        Box::pin(RemoteStream::new(
-            Box::pin(open),
-            cancel,
-            self.card.name_text(),
-            run_id,
-        ))
+        let stream = RemoteStream::new(Box::pin(open), cancel, self.card.name_text(), run_id);
+        Box::pin(match context {
+            Some(context) => stream.noting_context(context),
+            None => stream,
+        })
     }
 }
 
@@ -141,15 +160,4 @@ impl Provider for A2aClient {
     fn name(&self) -> &str {
         "a2a"
     }
-}
-
-/// A message (and request) id unique in this process and unlikely to repeat
-/// across processes: the start time and a counter.
-fn next_message_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let started = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("agentor-{started:x}-{n}")
 }

@@ -11,6 +11,7 @@ use eventsource_stream::{EventStream, EventStreamError, Eventsource};
 use futures_core::Stream;
 use serde_json::Value;
 
+use super::conversation::SharedContext;
 use super::http::CancelOnDrop;
 use super::mapper::TaskMapper;
 use crate::{jsonrpc, Dialect, StreamResponse};
@@ -60,6 +61,8 @@ pub(crate) struct RemoteStream {
     /// opposed to the run ending here, on a failure to read it).
     remote_ended: bool,
     cancel: Option<CancelOnDrop>,
+    /// Where to note the remote context of the task, for a conversation.
+    context: Option<SharedContext>,
 }
 
 impl RemoteStream {
@@ -80,7 +83,14 @@ impl RemoteStream {
             task_id: None,
             remote_ended: false,
             cancel: Some(cancel),
+            context: None,
         }
+    }
+
+    /// Notes the remote context the task runs in into `context`.
+    pub(crate) fn noting_context(mut self, context: SharedContext) -> Self {
+        self.context = Some(context);
+        self
     }
 
     /// A turn that fails before any request: `run_start`, the error, `run_end failed`.
@@ -96,6 +106,7 @@ impl RemoteStream {
             task_id: None,
             remote_ended: false,
             cancel: None,
+            context: None,
         };
         stream.mapper.fail(error, &mut stream.out);
         stream.out.reverse();
@@ -140,6 +151,9 @@ impl RemoteStream {
             ),
             Ok(result) => match StreamResponse::parse_at(self.dialect, &result, "result") {
                 Ok(event) => {
+                    if let Some(context) = &self.context {
+                        context.note(&event);
+                    }
                     if self.task_id.is_none() {
                         self.task_id = event
                             .task_id()
