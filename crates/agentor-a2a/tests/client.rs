@@ -380,10 +380,9 @@ async fn the_legacy_card_path_and_a_full_card_url_are_understood() {
     );
 }
 
-/// The frames agentor's own server sends for a run with a tool call, in each
-/// dialect, made by its projector: the client gets the run back.
-#[tokio::test]
-async fn agentor_server_frames_round_trip_text_and_tool_events() {
+/// The frames agentor's own server sends, in `dialect`, for a run with a
+/// tool call, made by its projector.
+fn agentor_frames(dialect: Dialect) -> Vec<u8> {
     let run_events = [
         Event::tool_call("call-1", "get_weather", json!({"city": "Paris"})),
         Event::tool_result("call-1", "get_weather", "18°C and sunny"),
@@ -393,16 +392,22 @@ async fn agentor_server_frames_round_trip_text_and_tool_events() {
         Event::message("It is 18°C in Paris."),
         Event::run_end(RunStatus::Completed),
     ];
+    let user = Message::new("m1", Role::User, vec![Part::text("Weather in Paris?")]);
+    let mut projector = TaskProjector::new("t1", "c1", user);
+    let mut results = projector.start();
+    for event in run_events {
+        results.extend(projector.on_item(Ok(event)));
+    }
+    let rendered: Vec<Value> = results.iter().map(|r| r.render(dialect)).collect();
+    sse_results(&rendered)
+}
+
+/// The client gets the run back from agentor's own frames.
+#[tokio::test]
+async fn agentor_server_frames_round_trip_text_and_tool_events() {
     for dialect in [Dialect::V0_3, Dialect::V1_0] {
-        let user = Message::new("m1", Role::User, vec![Part::text("Weather in Paris?")]);
-        let mut projector = TaskProjector::new("t1", "c1", user);
-        let mut results = projector.start();
-        for event in run_events.clone() {
-            results.extend(projector.on_item(Ok(event)));
-        }
-        let rendered: Vec<Value> = results.iter().map(|r| r.render(dialect)).collect();
         let stub = Stub::replying(Reply::Events {
-            body: sse_results(&rendered),
+            body: agentor_frames(dialect),
             chunk: 11,
         })
         .await;
@@ -639,6 +644,32 @@ async fn a_conversation_sends_its_next_messages_in_the_remote_context() {
         assert_eq!(sent(1), Some(json!(context_id)), "{dialect:?}");
         assert_eq!(sent(2), None, "{dialect:?}");
     }
+}
+
+#[tokio::test]
+async fn as_a_provider_the_remote_tool_events_are_left_out() {
+    // An agent loop runs the tool calls of its provider's turn: the remote
+    // agent's, already run over there, must not be among them.
+    let stub = Stub::replying(Reply::Events {
+        body: agentor_frames(Dialect::V1_0),
+        chunk: 4096,
+    })
+    .await;
+    let client = A2aClient::connect(&stub.base).await.unwrap();
+    let request = ChatRequest::new("", vec![ChatMessage::user("Weather in Paris?")]);
+    let events: Vec<EventResult> = Provider::stream(&client, request).collect().await;
+    assert_eq!(
+        kinds(&events),
+        [
+            "run_start",
+            "text_delta",
+            "text_delta",
+            "text_delta",
+            "message",
+            "run_end"
+        ]
+    );
+    assert_eq!(last_status(&events), Some(RunStatus::Completed));
 }
 
 #[tokio::test]

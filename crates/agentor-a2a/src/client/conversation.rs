@@ -43,8 +43,10 @@ impl Conversation {
     /// Sends `text` in the conversation's context and streams the remote
     /// task, as [`A2aClient::stream`] does.
     pub fn stream(&self, text: impl Into<String>) -> BoxEventStream {
-        self.client
-            .send(text.into(), None, Some(self.context.clone()))
+        Box::pin(
+            self.client
+                .send(text.into(), None, Some(self.context.clone())),
+        )
     }
 
     /// The remote context, once a message's stream has named it.

@@ -35,6 +35,8 @@ pub(crate) struct TaskMapper {
     open: Vec<(String, String)>,
     /// Whether an artifact update came: a task's artifacts are then known.
     streamed: bool,
+    /// Whether the remote agent's tool calls and results are passed on.
+    tool_events: bool,
 }
 
 impl TaskMapper {
@@ -46,6 +48,33 @@ impl TaskMapper {
             done: false,
             open: Vec::new(),
             streamed: false,
+            tool_events: true,
+        }
+    }
+
+    /// Leaves out the remote agent's tool calls and results: as a model turn
+    /// ([`Provider`](agentor_core::Provider)), a `tool_call` asks the caller
+    /// to run the tool, but the remote agent has run its own already.
+    pub(crate) fn leave_out_tool_events(&mut self) {
+        self.tool_events = false;
+    }
+
+    /// The agentor events among `parts` (see [`data_event`]).
+    fn data_parts(&self, parts: &[Part], out: &mut Vec<EventResult>) {
+        for part in parts {
+            let PartContent::Data(data) = &part.content else {
+                continue;
+            };
+            let Some(event) = data_event(data) else {
+                continue;
+            };
+            let is_tool = matches!(
+                event.kind,
+                EventKind::ToolCall(_) | EventKind::ToolResult(_)
+            );
+            if self.tool_events || !is_tool {
+                out.push(Ok(event));
+            }
         }
     }
 
@@ -89,7 +118,7 @@ impl TaskMapper {
             StreamResponse::Message(message) => {
                 let text = message.text();
                 let id = Text::from(message.message_id.as_str());
-                tools(&message.parts, out);
+                self.data_parts(&message.parts, out);
                 if !text.is_empty() {
                     out.push(Ok(Event::new(EventKind::TextDelta {
                         text: Text::from(text.as_str()),
@@ -146,7 +175,7 @@ impl TaskMapper {
     ) {
         let text = message.map(crate::Message::text).unwrap_or_default();
         if let Some(message) = message {
-            tools(&message.parts, out);
+            self.data_parts(&message.parts, out);
         }
         let say = |out: &mut Vec<EventResult>| {
             if let (false, Some(message)) = (text.is_empty(), message) {
@@ -194,7 +223,7 @@ impl TaskMapper {
         last_chunk: bool,
         out: &mut Vec<EventResult>,
     ) {
-        tools(parts, out);
+        self.data_parts(parts, out);
         let piece: String = parts.iter().filter_map(Part::as_text).collect();
         let at = match self.open.iter().position(|(open, _)| *open == id) {
             // Not an append: the artifact starts over. What was streamed of it
@@ -240,23 +269,12 @@ fn close(id: String, text: String, out: &mut Vec<EventResult>) {
     }
 }
 
-/// The events agentor's server puts in data parts (see [`crate::project`]):
+/// The agentor event a data part stands for, as agentor's server writes
+/// them (see [`crate::project`]):
 /// `{"type": "tool_call", "callId", "name", "arguments"}`,
 /// `{"type": "tool_result", "callId", "name", "output", "isError", "durationMs"?}`,
 /// `{"type": "handoff", "from", "to"}`, `{"type": "reasoning_summary", "text"}`
-/// (snake_case keys accepted too). Other data is not an agentor event and is
-/// left out.
-fn tools(parts: &[Part], out: &mut Vec<EventResult>) {
-    for part in parts {
-        let PartContent::Data(data) = &part.content else {
-            continue;
-        };
-        if let Some(event) = data_event(data) {
-            out.push(Ok(event));
-        }
-    }
-}
-
+/// (snake_case keys accepted too). Other data is not an agentor event.
 fn data_event(data: &Value) -> Option<Event> {
     let field = |camel: &str, snake: &str| data.get(camel).or_else(|| data.get(snake));
     let text =

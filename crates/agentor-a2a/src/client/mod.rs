@@ -89,7 +89,7 @@ impl A2aClient {
 
     /// Sends `text` as a user message and streams the remote task.
     pub fn stream(&self, text: impl Into<String>) -> BoxEventStream {
-        self.stream_with_run_id(text, None)
+        Box::pin(self.send(text.into(), None, None))
     }
 
     /// A conversation with the agent: each message of it continues the
@@ -99,10 +99,6 @@ impl A2aClient {
         Conversation::new(self.clone())
     }
 
-    fn stream_with_run_id(&self, text: impl Into<String>, run_id: Option<Text>) -> BoxEventStream {
-        self.send(text.into(), run_id, None)
-    }
-
     /// Sends `text` (in `context`'s remote context, when it has one; the
     /// context the task runs in is then noted there).
     fn send(
@@ -110,7 +106,7 @@ impl A2aClient {
         text: String,
         run_id: Option<Text>,
         context: Option<SharedContext>,
-    ) -> BoxEventStream {
+    ) -> RemoteStream {
         let dialect = self.card.dialect();
         let mut message = Message::new(new_id(), Role::User, vec![Part::text(text)]);
         message.context_id = context.as_ref().and_then(|c| c.get());
@@ -130,16 +126,18 @@ impl A2aClient {
             dialect,
         };
         let stream = RemoteStream::new(Box::pin(open), cancel, self.card.name_text(), run_id);
-        Box::pin(match context {
+        match context {
             Some(context) => stream.noting_context(context),
             None => stream,
-        })
+        }
     }
 }
 
 /// The remote agent as a model: the request's last user message is sent, the
 /// rest of the conversation (the remote agent keeps its own) and the tools
-/// (it runs its own) are not.
+/// (it runs its own) are not. The remote agent's tool calls and results are
+/// left out of the turn: a `tool_call` from a provider asks the caller to run
+/// the tool, and the remote agent has run it already.
 impl Provider for A2aClient {
     fn stream(&self, request: ChatRequest) -> BoxEventStream {
         let last_user = request
@@ -148,7 +146,10 @@ impl Provider for A2aClient {
             .rev()
             .find(|m| m.role == ChatRole::User);
         match last_user {
-            Some(message) => self.stream_with_run_id(message.content.as_str(), request.run_id),
+            Some(message) => Box::pin(
+                self.send(message.content.to_string(), request.run_id, None)
+                    .without_tool_events(),
+            ),
             None => Box::pin(RemoteStream::failed(
                 Error::provider("no user message to send to the A2A agent"),
                 self.card.name_text(),

@@ -93,6 +93,13 @@ impl RemoteStream {
         self
     }
 
+    /// Leaves out the remote agent's tool calls and results (see
+    /// [`TaskMapper::leave_out_tool_events`]).
+    pub(crate) fn without_tool_events(mut self) -> Self {
+        self.mapper.leave_out_tool_events();
+        self
+    }
+
     /// A turn that fails before any request: `run_start`, the error, `run_end failed`.
     pub(crate) fn failed(error: Error, source: Text, run_id: Option<Text>) -> Self {
         let mut stream = RemoteStream {
