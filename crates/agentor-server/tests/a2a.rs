@@ -1274,3 +1274,74 @@ async fn a_context_is_a_conversation() {
     assert_eq!(turns[1][1].0, "Assistant");
     assert_eq!(texts(&turns[2]), ["elsewhere"]);
 }
+
+#[tokio::test]
+async fn a_streaming_client_that_leaves_only_unsubscribes() {
+    let stalling = Stalling::new(Some(Duration::from_millis(200)));
+    let dropped = stalling.dropped_at.clone();
+    let server = start(agent_with(stalling), ServerConfig::default()).await;
+    let mut msg = message(Dialect::V1_0, "Hi");
+    msg["taskId"] = json!("leaver");
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "SendStreamingMessage", "params": {"message": msg}});
+    let mut response = post(&server, &body, Some("1.0")).send().await.unwrap();
+    // Read the first chunk (the task), then go away.
+    let first = response.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("\"task\""));
+    drop(response);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let task = call(&server, Dialect::V1_0, "GetTask", json!({"id": "leaver"})).await;
+    assert_eq!(task["result"]["status"]["state"], "TASK_STATE_COMPLETED");
+    assert_eq!(task["result"]["artifacts"][0]["parts"][0]["text"], "Hello");
+    // The run ended by itself (its stream was dropped only after it finished).
+    assert!(dropped.lock().unwrap().is_some());
+}
+
+#[tokio::test]
+async fn garbage_params_never_answer_500() {
+    let server = demo_server().await;
+    let params = [
+        json!(null),
+        json!([]),
+        json!(5),
+        json!("x"),
+        json!({}),
+        json!({"id": 5}),
+        json!({"id": "x", "historyLength": -3}),
+        json!({"message": 5}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"kind": "file"}]}}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"kind": "file", "file": {"bytes": 5}}]}}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{}]}}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"kind": "nope"}]}}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"text": ""}]}}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"kind": "text", "text": "x"}]}, "configuration": 5}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"kind": "text", "text": "x"}]}, "configuration": {"pushNotificationConfig": {"url": "http://x"}}}),
+        json!({"pageSize": "lots", "status": "TASK_STATE_BOGUS"}),
+    ];
+    let methods = [
+        "message/send",
+        "message/stream",
+        "tasks/get",
+        "tasks/cancel",
+        "tasks/resubscribe",
+        "SendMessage",
+        "SendStreamingMessage",
+        "GetTask",
+        "CancelTask",
+        "SubscribeToTask",
+        "ListTasks",
+        "agent/getAuthenticatedExtendedCard",
+        "GetExtendedAgentCard",
+    ];
+    for method in methods {
+        for params in &params {
+            let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+            let response = post(&server, &body, Some("1.0")).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{method} {params}");
+            let text = response.text().await.unwrap();
+            assert!(
+                text.contains("\"error\"") || text.contains("\"result\""),
+                "{method} {params}: {text}"
+            );
+        }
+    }
+}
