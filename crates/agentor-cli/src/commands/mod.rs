@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub(crate) mod bench;
+pub(crate) mod chat;
+pub(crate) mod replay;
+pub(crate) mod serve;

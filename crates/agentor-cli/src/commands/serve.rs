@@ -1,0 +1,49 @@
+//! `agentor serve`: the built-in server until Ctrl-C or SIGTERM.
+
+use agentor_server::{Server, ServerConfig};
+
+use crate::args::ServeArgs;
+use crate::config::Config;
+use crate::exit::Outcome;
+use crate::provider::ProviderChoice;
+
+/// The port `serve` listens on by default.
+const DEFAULT_PORT: u16 = 8000;
+/// Every interface, as `agent.serve(port)` does.
+const DEFAULT_HOST: &str = "0.0.0.0";
+
+pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
+    let file = config.serve;
+    let host = args.host.or(file.host).unwrap_or_else(|| DEFAULT_HOST.into());
+    let port = args.port.or(file.port).unwrap_or(DEFAULT_PORT);
+    let agent = ProviderChoice::resolve(args.provider, config.provider).agent(args.name.or(file.name));
+
+    // `AGENTOR_TOKEN` reaches the flag through clap; the file comes last.
+    let mut server_config = ServerConfig::default();
+    if let Some(token) = args.token.or(file.token).filter(|t| !t.is_empty()) {
+        server_config = server_config.token(token);
+    }
+    let name = agent.name().to_owned();
+    let bound = match Server::new(agent)
+        .config(server_config)
+        .bind((host.as_str(), port))
+        .await
+    {
+        Ok(bound) => bound,
+        Err(err) => return Outcome::Failed(format!("cannot listen on {host}:{port}: {err}")),
+    };
+    match bound.local_addr() {
+        Ok(addr) => eprintln!(
+            "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, GET /health); \
+             Ctrl-C to stop"
+        ),
+        Err(err) => return Outcome::Failed(format!("cannot read the listening address: {err}")),
+    }
+    match bound.serve().await {
+        Ok(()) => {
+            eprintln!("agentor: server stopped");
+            Outcome::Success
+        }
+        Err(err) => Outcome::Failed(format!("the server failed: {err}")),
+    }
+}

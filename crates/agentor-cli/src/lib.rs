@@ -1,0 +1,68 @@
+//! The `agentor` command line: stream an agent run in a terminal, serve an
+//! agent over HTTP, replay a recording, measure the stream layers.
+//!
+//! ```text
+//! agentor chat "Explain quantum computing"          # text as it arrives
+//! agentor chat --json --record run.jsonl "Hi"       # native JSON lines, recorded
+//! agentor replay --speed 1 --rebuffer words run.jsonl
+//! agentor serve --port 8000
+//! agentor bench --events 100000
+//! ```
+//!
+//! `docs/cli.md` documents every subcommand, flag, configuration key,
+//! environment variable and exit code. This library holds the command line's
+//! pieces so they can be tested; [`run`] is what the binary calls.
+//! [`bench`] is the benchmark workload shared with the criterion benches.
+
+pub mod args;
+pub mod bench;
+pub mod config;
+pub mod exit;
+
+mod commands;
+mod interrupt;
+mod pipeline;
+mod provider;
+mod render;
+mod status;
+
+use std::process::ExitCode;
+
+use args::{Cli, Command};
+use config::Config;
+use exit::Outcome;
+
+/// Runs the parsed command line to its end; writes the one-line cause of a
+/// failure to stderr and returns the exit code (see [`exit`]).
+pub fn run(cli: Cli) -> ExitCode {
+    outcome(cli).report()
+}
+
+fn outcome(cli: Cli) -> Outcome {
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(message) => return Outcome::Usage(message),
+    };
+    if let Command::Bench(args) = &cli.command {
+        // Measures on a runtime of its own, one thread, as the criterion benches do.
+        return commands::bench::run(args);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => return Outcome::Failed(format!("cannot start the runtime: {err}")),
+    };
+    let outcome = runtime.block_on(async move {
+        match cli.command {
+            Command::Chat(args) => commands::chat::run(args, config).await,
+            Command::Replay(args) => commands::replay::run(args, config).await,
+            Command::Serve(args) => commands::serve::run(args, config).await,
+            Command::Bench(_) => Outcome::Success,
+        }
+    });
+    // A blocked read of stdin (replay -) must not hold the exit.
+    runtime.shutdown_background();
+    outcome
+}
