@@ -206,7 +206,10 @@ mod tests {
         assert!(typo.starts_with("line 3:"), "{typo}");
         assert!(typo.contains("rebufer"), "{typo}");
         let bad = Config::parse("[chat]\n\nevents = \"text\"\n").unwrap_err();
-        assert!(bad.starts_with("line 3:") && bad.contains("unknown Kind `text`"), "{bad}");
+        assert!(
+            bad.starts_with("line 3:") && bad.contains("unknown Kind `text`"),
+            "{bad}"
+        );
         let range = Config::parse("[serve]\nport = 70000\n").unwrap_err();
         assert!(range.starts_with("line 2:"), "{range}");
         assert!(Config::parse("[chat]\ntimeout = -1\n").is_err());

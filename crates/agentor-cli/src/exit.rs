@@ -76,14 +76,14 @@ impl RunEnding {
         }
     }
 
-    /// The outcome: success for `completed`, interrupted for `cancelled`
-    /// (only Ctrl-C cancels a command's run), a failure naming its cause
-    /// otherwise.
-    pub(crate) fn outcome(self) -> Outcome {
+    /// The outcome: success for `completed`, interrupted for a `cancelled`
+    /// that `interrupted` (Ctrl-C) caused, a failure naming its cause
+    /// otherwise (a replayed recording of a cancelled run included).
+    pub(crate) fn outcome(self, interrupted: bool) -> Outcome {
         let cause = |fallback: String| self.failure.clone().unwrap_or(fallback);
         match self.status {
             Some(RunStatus::Completed) => Outcome::Success,
-            Some(RunStatus::Cancelled) => Outcome::Interrupted,
+            Some(RunStatus::Cancelled) if interrupted => Outcome::Interrupted,
             Some(RunStatus::MaxTurns) => Outcome::Failed(cause(
                 "the agent stopped at its turn limit without a final answer (max_turns)".into(),
             )),
@@ -108,7 +108,7 @@ mod tests {
         let ending = |items: Vec<EventResult>| {
             let mut ending = RunEnding::default();
             items.iter().for_each(|item| ending.observe(item));
-            ending.outcome()
+            ending.outcome(true)
         };
         assert_eq!(
             ending(vec![Ok(Event::run_end(RunStatus::Completed))]),
@@ -132,6 +132,12 @@ mod tests {
         assert_eq!(
             ending(vec![Ok(Event::run_end(RunStatus::Cancelled))]),
             Outcome::Interrupted
+        );
+        let mut recorded = RunEnding::default();
+        recorded.observe(&Ok(Event::run_end(RunStatus::Cancelled)));
+        assert_eq!(
+            recorded.outcome(false),
+            Outcome::Failed("the run ended cancelled".into())
         );
         assert_eq!(
             ending(vec![]),

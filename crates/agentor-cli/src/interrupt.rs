@@ -2,11 +2,20 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use agentor_core::{Event, EventResult, RunStatus};
 use futures::Stream;
 use pin_project_lite::pin_project;
+
+/// Whether Ctrl-C was pressed (so a `cancelled` run end is ours, not recorded).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether [`ctrl_c`] has completed in this process.
+pub(crate) fn was_interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Acquire)
+}
 
 /// Completes on Ctrl-C (SIGINT). From then on a second Ctrl-C exits at
 /// once with 130, in case cancelling gets stuck. If the handler cannot be
@@ -15,6 +24,7 @@ pub(crate) async fn ctrl_c() {
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
     }
+    INTERRUPTED.store(true, Ordering::Release);
     tokio::spawn(async {
         if tokio::signal::ctrl_c().await.is_ok() {
             std::process::exit(130);

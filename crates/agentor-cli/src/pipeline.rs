@@ -27,10 +27,7 @@ impl PipelineSpec {
             events: args.events.or(file.events),
             rebuffer: args.rebuffer.or(file.rebuffer),
             batch: args.batch_ms.or(file.batch_ms).map(Duration::from_millis),
-            total: args
-                .timeout
-                .or(file.timeout)
-                .map(Duration::from_secs_f64),
+            total: args.timeout.or(file.timeout).map(Duration::from_secs_f64),
             idle: args
                 .idle_timeout
                 .or(file.idle_timeout)
@@ -46,9 +43,8 @@ impl PipelineSpec {
     /// filter, rebuffer, batch. The filter always keeps the run end and
     /// errors, as the server does: the exit code is read from them.
     pub(crate) fn apply(&self, run: BoxEventStream, progress: &ProgressHandle) -> BoxEventStream {
-        let mut events: BoxEventStream = Box::pin(
-            run.progress(ProgressLayer::new().with_handle(progress.clone())),
-        );
+        let mut events: BoxEventStream =
+            Box::pin(run.progress(ProgressLayer::new().with_handle(progress.clone())));
         if self.total.is_some() || self.idle.is_some() {
             let mut timeouts = TimeoutLayer::new();
             if let Some(total) = self.total {
@@ -128,7 +124,9 @@ mod tests {
         for _ in 0..5 {
             script = script.after(Duration::from_millis(600), Event::reasoning_delta("."));
         }
-        let run = script.then(Event::text_delta("done")).end(RunStatus::Completed);
+        let run = script
+            .then(Event::text_delta("done"))
+            .end(RunStatus::Completed);
         assert_eq!(
             kinds(&spec, Box::pin(run.into_stream())).await,
             ["text_delta", "run_end"]

@@ -27,7 +27,11 @@ pub(crate) fn output_format(args: &OutputArgs, file: &ChatConfig) -> OutputForma
 ///
 /// Text is styled (reasoning dimmed) only when stdout is a terminal and
 /// `NO_COLOR` is not set.
-pub(crate) async fn show(run: BoxEventStream, spec: &PipelineSpec, format: OutputFormat) -> Outcome {
+pub(crate) async fn show(
+    run: BoxEventStream,
+    spec: &PipelineSpec,
+    format: OutputFormat,
+) -> Outcome {
     let progress = ProgressHandle::new();
     let mut events = spec.apply(run, &progress);
     let status = Status::start(progress);
@@ -37,8 +41,7 @@ pub(crate) async fn show(run: BoxEventStream, spec: &PipelineSpec, format: Outpu
         OutputFormat::Agentor => PrintFormat::JsonLines(Format::Agentor),
     };
     let styled = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let mut printer =
-        Printer::new(status.writer(tokio::io::stdout()), print_format).styled(styled);
+    let mut printer = Printer::new(status.writer(tokio::io::stdout()), print_format).styled(styled);
     let mut ending = RunEnding::default();
     while let Some(item) = events.next().await {
         ending.observe(&item);
@@ -52,5 +55,5 @@ pub(crate) async fn show(run: BoxEventStream, spec: &PipelineSpec, format: Outpu
         }
     }
     status.finish();
-    ending.outcome()
+    ending.outcome(crate::interrupt::was_interrupted())
 }

@@ -88,7 +88,8 @@ impl Status {
     /// Starts the status line for a run counted into `progress`, when stderr
     /// is a terminal (and `AGENTOR_NO_STATUS` is not set); otherwise does nothing.
     pub(crate) fn start(progress: ProgressHandle) -> Status {
-        let wanted = std::io::stderr().is_terminal() && std::env::var_os("AGENTOR_NO_STATUS").is_none();
+        let wanted =
+            std::io::stderr().is_terminal() && std::env::var_os("AGENTOR_NO_STATUS").is_none();
         if !wanted {
             return Status {
                 shared: None,
@@ -177,15 +178,14 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for StatusWriter<W> {
         let flushed = Pin::new(&mut self.out).poll_flush(cx);
         // Only once the bytes are on the screen may the line come back.
         if let (Poll::Ready(Ok(())), Some(shared)) = (&flushed, &self.shared) {
-            shared.at_line_start.store(self.line_start, Ordering::Release);
+            shared
+                .at_line_start
+                .store(self.line_start, Ordering::Release);
         }
         flushed
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.out).poll_shutdown(cx)
     }
 }

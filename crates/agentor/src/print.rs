@@ -343,7 +343,10 @@ mod tests {
         let out = printed(PrintFormat::Text, items).await;
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 2, "{out}");
-        assert!(lines[0].ends_with('…') && lines[0].chars().count() < 120, "{out}");
+        assert!(
+            lines[0].ends_with('…') && lines[0].chars().count() < 120,
+            "{out}"
+        );
         assert_eq!(lines[1], "[tool result] search: first second");
     }
 
@@ -356,7 +359,10 @@ mod tests {
             Err(Error::provider("boom")),
             Ok(Event::run_end(RunStatus::Failed)),
         ];
-        printer.print_all(source::iter_results(items)).await.unwrap();
+        printer
+            .print_all(source::iter_results(items))
+            .await
+            .unwrap();
         let out = String::from_utf8(printer.into_inner()).unwrap();
         assert_eq!(
             out,

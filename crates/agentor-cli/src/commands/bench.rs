@@ -123,7 +123,12 @@ async fn drain<S: Stream<Item = EventResult>>(stream: S) {
 }
 
 /// Writes the table: ns/event and the ratio to the hand-written loop.
-fn table(rows: &[Row], events: usize, repetitions: u64, out: &mut impl Write) -> std::io::Result<()> {
+fn table(
+    rows: &[Row],
+    events: usize,
+    repetitions: u64,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     let build = if cfg!(debug_assertions) {
         "debug build: run with --release for representative numbers"
     } else {
@@ -134,12 +139,22 @@ fn table(rows: &[Row], events: usize, repetitions: u64, out: &mut impl Write) ->
         "agentor bench: {events} events, median of {repetitions} runs ({build})"
     )?;
     writeln!(out)?;
-    writeln!(out, "{:<30} {:>10} {:>16}", "layer", "ns/event", "vs hand-written")?;
+    writeln!(
+        out,
+        "{:<30} {:>10} {:>16}",
+        "layer", "ns/event", "vs hand-written"
+    )?;
     let per_event = |row: &Row| row.median.as_nanos() as f64 / events.max(1) as f64;
     let baseline = rows.first().map_or(1.0, per_event).max(f64::MIN_POSITIVE);
     for row in rows {
         let ns = per_event(row);
-        writeln!(out, "{:<30} {:>10.1} {:>15.2}×", row.name, ns, ns / baseline)?;
+        writeln!(
+            out,
+            "{:<30} {:>10.1} {:>15.2}×",
+            row.name,
+            ns,
+            ns / baseline
+        )?;
     }
     Ok(())
 }
@@ -164,7 +179,10 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3 + CASES.len(), "{text}");
-        assert!(lines[3].contains("100.0") && lines[3].ends_with("1.00×"), "{text}");
+        assert!(
+            lines[3].contains("100.0") && lines[3].ends_with("1.00×"),
+            "{text}"
+        );
         assert!(lines.last().unwrap().ends_with("8.00×"), "{text}");
     }
 }

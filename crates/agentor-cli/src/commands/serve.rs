@@ -14,9 +14,13 @@ const DEFAULT_HOST: &str = "0.0.0.0";
 
 pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     let file = config.serve;
-    let host = args.host.or(file.host).unwrap_or_else(|| DEFAULT_HOST.into());
+    let host = args
+        .host
+        .or(file.host)
+        .unwrap_or_else(|| DEFAULT_HOST.into());
     let port = args.port.or(file.port).unwrap_or(DEFAULT_PORT);
-    let agent = ProviderChoice::resolve(args.provider, config.provider).agent(args.name.or(file.name));
+    let agent =
+        ProviderChoice::resolve(args.provider, config.provider).agent(args.name.or(file.name));
 
     // `AGENTOR_TOKEN` reaches the flag through clap; the file comes last.
     let mut server_config = ServerConfig::default();
