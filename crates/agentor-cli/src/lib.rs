@@ -12,7 +12,7 @@
 //! `docs/cli.md` documents every subcommand, flag, configuration key,
 //! environment variable and exit code. This library holds the command line's
 //! pieces so they can be tested; [`run`] is what the binary calls.
-//! [`bench`] is the benchmark workload shared with the criterion benches.
+//! [`mod@bench`] is the benchmark workload shared with the criterion benches.
 
 pub mod args;
 pub mod bench;
