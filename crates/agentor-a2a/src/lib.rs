@@ -8,6 +8,7 @@
 //! - [`Dialect`] and [`Method`]: which dialect a request speaks.
 //! - [`types`]: the neutral model ([`Task`], [`Message`], [`StreamResponse`], …).
 //! - [`jsonrpc`]: request, response and error envelopes; [`A2aError`].
+//! - [`client`]: [`client::A2aClient`], a remote A2A agent streamed as agentor events.
 
 pub mod card;
 mod dialect;
@@ -28,3 +29,5 @@ pub use types::{
     Role, SendConfiguration, SendMessageParams, SendMessageResult, StreamResponse, Task,
     TaskArtifactUpdate, TaskQuery, TaskState, TaskStatus, TaskStatusUpdate,
 };
+
+pub mod client;
