@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::exit::EXIT_CODES_HELP;
 
 /// Stream AI-agent runs from a terminal: chat with an agent, serve one over
-/// HTTP, replay a recording, measure the stream layers.
+/// HTTP, talk to any A2A agent, replay a recording, measure the stream layers.
 #[derive(Debug, Parser)]
 #[command(name = "agentor", version, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
@@ -40,9 +40,78 @@ pub enum Command {
     /// Plays a recording (from `chat --record`) through the same layers and output.
     #[command(after_help = EXIT_CODES_HELP)]
     Replay(ReplayArgs),
+    /// Talks to a remote A2A agent (protocol 0.3 or 1.0): its card, or a streamed message.
+    #[command(subcommand)]
+    A2a(A2aCommand),
     /// Measures each stream layer and the full pipeline against a hand-written loop.
     #[command(after_help = EXIT_CODES_HELP)]
     Bench(BenchArgs),
+}
+
+/// `agentor a2a …`.
+#[derive(Debug, Subcommand)]
+pub enum A2aCommand {
+    /// Prints the agent card (its JSON, as the agent serves it) to stdout.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Card(A2aCardArgs),
+    /// Sends a message and streams the remote task as it runs: text as it
+    /// arrives, then the final state.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Stream(A2aStreamArgs),
+}
+
+/// Which A2A protocol version to speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    /// Protocol 0.3 (`message/stream`).
+    #[value(name = "0.3")]
+    V0_3,
+    /// Protocol 1.0 (`SendStreamingMessage`).
+    #[value(name = "1.0")]
+    V1_0,
+}
+
+/// Where a remote A2A agent is and how to reach it.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// The agent's base URL (its card is at `/.well-known/agent-card.json`)
+    /// or the card's own URL.
+    pub url: String,
+
+    /// Sends `Authorization: Bearer <TOKEN>` with every request.
+    #[arg(long, env = "AGENTOR_A2A_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Speaks this protocol version [default: the card's choice, 1.0 when it offers both].
+    #[arg(long, value_enum)]
+    pub dialect: Option<DialectArg>,
+}
+
+/// `agentor a2a card`.
+#[derive(Debug, Args)]
+pub struct A2aCardArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub remote: RemoteArgs,
+}
+
+/// `agentor a2a stream`.
+#[derive(Debug, Args)]
+pub struct A2aStreamArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub remote: RemoteArgs,
+
+    /// The message to send.
+    pub text: String,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub pipeline: PipelineArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
 }
 
 /// `agentor chat`.
@@ -100,13 +169,24 @@ pub struct ServeArgs {
     #[arg(long, env = "AGENTOR_PORT")]
     pub port: Option<u16>,
 
-    /// Requires `Authorization: Bearer <TOKEN>` on every route but `/health`.
+    /// Requires `Authorization: Bearer <TOKEN>` on every route but `/health`
+    /// and the agent card.
     #[arg(long, env = "AGENTOR_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 
-    /// The agent's name: the `source` of its events [default: Assistant].
+    /// The URL clients reach the server at, as the A2A agent card announces
+    /// it [default: derived from each request's `Host` header].
+    #[arg(long, value_name = "URL", env = "AGENTOR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// The agent's name: the `source` of its events and the name on its
+    /// agent card [default: Assistant].
     #[arg(long, env = "AGENTOR_NAME")]
     pub name: Option<String>,
+
+    /// The description on the agent card [default: "<name>, an agentor agent"].
+    #[arg(long, env = "AGENTOR_DESCRIPTION")]
+    pub description: Option<String>,
 
     #[command(flatten)]
     #[allow(missing_docs)]

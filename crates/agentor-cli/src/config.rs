@@ -7,7 +7,7 @@
 //! base_url = "http://127.0.0.1:11434/v1"
 //! instructions = "You are a helpful assistant."
 //!
-//! [chat]                # chat and replay
+//! [chat]                # chat, replay and a2a stream
 //! format = "text"       # text | native | agentor
 //! events = "text_delta,tool_call"
 //! rebuffer = "words"    # words | lines | sentences
@@ -18,7 +18,9 @@
 //! [serve]
 //! host = "127.0.0.1"
 //! port = 8000
+//! public_url = "https://agents.example.com"
 //! name = "Assistant"
+//! description = "Answers questions."
 //! ```
 //!
 //! Flags override the environment (`AGENTOR_*`, read by clap), which
@@ -96,8 +98,12 @@ pub struct ServeConfig {
     pub port: Option<u16>,
     /// `--token` (prefer `AGENTOR_TOKEN` over a token in a file).
     pub token: Option<String>,
+    /// `--public-url`.
+    pub public_url: Option<String>,
     /// `--name`.
     pub name: Option<String>,
+    /// `--description`.
+    pub description: Option<String>,
 }
 
 impl Config {

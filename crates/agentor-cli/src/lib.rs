@@ -1,11 +1,13 @@
 //! The `agentor` command line: stream an agent run in a terminal, serve an
-//! agent over HTTP, replay a recording, measure the stream layers.
+//! agent over HTTP, talk to any A2A agent, replay a recording, measure the
+//! stream layers.
 //!
 //! ```text
 //! agentor chat "Explain quantum computing"          # text as it arrives
 //! agentor chat --json --record run.jsonl "Hi"       # native JSON lines, recorded
 //! agentor replay --speed 1 --rebuffer words run.jsonl
 //! agentor serve --port 8000
+//! agentor a2a stream http://127.0.0.1:8000 "What's the weather in Paris?"
 //! agentor bench --events 100000
 //! ```
 //!
@@ -28,7 +30,7 @@ mod status;
 
 use std::process::ExitCode;
 
-use args::{Cli, Command};
+use args::{A2aCommand, Cli, Command};
 use config::Config;
 use exit::Outcome;
 
@@ -59,6 +61,8 @@ fn outcome(cli: Cli) -> Outcome {
             Command::Chat(args) => commands::chat::run(args, config).await,
             Command::Replay(args) => commands::replay::run(args, config).await,
             Command::Serve(args) => commands::serve::run(args, config).await,
+            Command::A2a(A2aCommand::Card(args)) => commands::a2a::card(args).await,
+            Command::A2a(A2aCommand::Stream(args)) => commands::a2a::stream(args, config).await,
             Command::Bench(_) => Outcome::Success,
         }
     });

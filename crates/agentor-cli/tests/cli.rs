@@ -389,35 +389,76 @@ fn bench_prints_its_table() {
     );
 }
 
+/// `agentor serve` on a free loopback port, stopped with SIGTERM on drop.
+struct Served {
+    child: std::process::Child,
+    stderr: BufReader<std::process::ChildStderr>,
+    url: String,
+    first_line: String,
+}
+
+impl Served {
+    fn start(dir: &Path, extra: &[&str]) -> Served {
+        let mut child = agentor(dir)
+            .args([
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--provider",
+                "demo",
+            ])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first_line = String::new();
+        stderr.read_line(&mut first_line).unwrap();
+        let url = first_line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {first_line:?}"))
+            .to_owned();
+        Served {
+            child,
+            stderr,
+            url,
+            first_line,
+        }
+    }
+
+    /// SIGTERM, then the exit code and the rest of stderr.
+    fn stop(mut self) -> (Option<i32>, String) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
+        (status.code(), rest)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[tokio::test]
 async fn serve_answers_health_and_chat() {
     let dir = workdir("serve");
-    let mut child = agentor(&dir)
-        .args([
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--name",
-            "Tester",
-            "--provider",
-            "demo",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
-    assert!(line.contains("serving Tester"), "{line}");
+    let served = Served::start(&dir, &["--name", "Tester"]);
+    assert!(
+        served.first_line.contains("serving Tester"),
+        "{}",
+        served.first_line
+    );
+    let url = served.url.clone();
 
     let client = reqwest::Client::new();
     let health: serde_json::Value = client
@@ -447,11 +488,96 @@ async fn serve_answers_health_and_chat() {
     );
 
     // SIGTERM: a graceful shutdown, exit 0.
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let (code, rest) = served.stop();
+    assert_eq!(code, Some(0));
     assert!(rest.contains("server stopped"), "{rest}");
+}
+
+#[test]
+fn a2a_card_and_stream_talk_to_a_served_agent_in_both_dialects() {
+    let dir = workdir("a2a");
+    let served = Served::start(
+        &dir,
+        &[
+            "--name",
+            "Weather",
+            "--description",
+            "Tells the weather.",
+            "--public-url",
+            "https://agents.example.com/weather/",
+        ],
+    );
+    let url = served.url.clone();
+
+    let card = run(agentor(&dir).args(["a2a", "card", &url]));
+    assert_eq!(card.status.code(), Some(0), "{}", stderr(&card));
+    let json: serde_json::Value = serde_json::from_slice(&card.stdout).unwrap();
+    assert_eq!(json["name"], "Weather");
+    assert_eq!(json["description"], "Tells the weather.");
+    assert!(
+        json.to_string()
+            .contains("https://agents.example.com/weather/"),
+        "the card announces the public URL: {json}"
+    );
+
+    // That public URL is not where the test server is: stream from a second
+    // server, whose card gives its real address, behind a token.
+    drop(served);
+    let served = Served::start(&dir, &["--name", "Weather", "--token", "s3cret"]);
+    let url = served.url.clone();
+    let refused = run(agentor(&dir).args(["a2a", "stream", &url, "Hi"]));
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "no token: {}",
+        stderr(&refused)
+    );
+    let text = run(agentor(&dir).env("AGENTOR_A2A_TOKEN", "s3cret").args([
+        "a2a",
+        "stream",
+        &url,
+        "Hello remote",
+    ]));
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    let out = stdout(&text);
+    assert!(out.contains("You said: \"Hello remote\""), "{out}");
+    assert!(out.ends_with("[done] completed\n"), "{out}");
+
+    for dialect in ["0.3", "1.0"] {
+        let json = run(agentor(&dir).args([
+            "a2a",
+            "stream",
+            "--token",
+            "s3cret",
+            "--dialect",
+            dialect,
+            "--json",
+            &url,
+            "Hi",
+        ]));
+        assert_eq!(json.status.code(), Some(0), "{dialect}: {}", stderr(&json));
+        let events = events(&json);
+        assert!(
+            events.iter().any(|e| e.kind() == Kind::TextDelta),
+            "{dialect}"
+        );
+        assert!(events
+            .iter()
+            .all(|e| e.source.as_deref() == Some("Weather")));
+        assert_eq!(
+            events.last().unwrap().run_status(),
+            Some(RunStatus::Completed)
+        );
+    }
+
+    let (code, _) = served.stop();
+    assert_eq!(code, Some(0));
+
+    // Nobody there: exit 1, one line.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let gone = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let failed = run(agentor(&dir).args(["a2a", "stream", &gone, "Hi"]));
+    assert_eq!(failed.status.code(), Some(1));
+    assert_eq!(stderr(&failed).lines().count(), 1, "{}", stderr(&failed));
 }

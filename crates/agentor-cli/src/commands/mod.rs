@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod a2a;
 pub(crate) mod bench;
 pub(crate) mod chat;
 pub(crate) mod replay;

@@ -27,6 +27,12 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     if let Some(token) = args.token.or(file.token).filter(|t| !t.is_empty()) {
         server_config = server_config.token(token);
     }
+    if let Some(url) = args.public_url.or(file.public_url) {
+        server_config = server_config.public_url(url);
+    }
+    if let Some(description) = args.description.or(file.description) {
+        server_config = server_config.description(description);
+    }
     let name = agent.name().to_owned();
     let bound = match Server::new(agent)
         .config(server_config)
@@ -38,8 +44,8 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     };
     match bound.local_addr() {
         Ok(addr) => eprintln!(
-            "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, GET /health); \
-             Ctrl-C to stop"
+            "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, A2A at POST /, \
+             GET /health); Ctrl-C to stop"
         ),
         Err(err) => return Outcome::Failed(format!("cannot read the listening address: {err}")),
     }
