@@ -184,7 +184,7 @@ pub struct ServeArgs {
     #[arg(long, env = "AGENTOR_NAME")]
     pub name: Option<String>,
 
-    /// The description on the agent card [default: "<name>, an agentor agent"].
+    /// The description on the agent card [default: "NAME, an agentor agent"].
     #[arg(long, env = "AGENTOR_DESCRIPTION")]
     pub description: Option<String>,
 
