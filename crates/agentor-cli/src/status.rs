@@ -189,3 +189,50 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for StatusWriter<W> {
         Pin::new(&mut self.out).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    fn shared() -> Arc<Shared> {
+        Arc::new(Shared {
+            bar: Mutex::new(None),
+            at_line_start: AtomicBool::new(true),
+            shares_screen: true,
+            progress: ProgressHandle::new(),
+        })
+    }
+
+    #[tokio::test]
+    async fn the_line_may_show_only_once_a_flushed_write_ended_a_line() {
+        let shared = shared();
+        let mut out = StatusWriter {
+            out: Vec::new(),
+            shared: Some(shared.clone()),
+            line_start: true,
+        };
+        let may_show = |s: &Shared| s.at_line_start.load(Ordering::Acquire);
+
+        out.write_all(b"half a li").await.unwrap();
+        assert!(!may_show(&shared), "taken down before the write");
+        out.flush().await.unwrap();
+        assert!(!may_show(&shared), "the text stands mid-line");
+
+        out.write_all(b"ne\n").await.unwrap();
+        assert!(!may_show(&shared), "not before the flush");
+        out.flush().await.unwrap();
+        assert!(may_show(&shared));
+        assert_eq!(out.out, b"half a line\n");
+    }
+
+    #[test]
+    fn off_a_terminal_the_writer_passes_through() {
+        let status = Status {
+            shared: None,
+            ticker: None,
+        };
+        assert!(status.writer(Vec::<u8>::new()).shared.is_none());
+    }
+}
