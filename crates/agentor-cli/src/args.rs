@@ -34,14 +34,14 @@ pub enum Command {
     /// Streams one agent run on a prompt to stdout.
     #[command(after_help = EXIT_CODES_HELP)]
     Chat(ChatArgs),
-    /// Serves an agent over HTTP (SSE, NDJSON, WebSocket) until Ctrl-C or SIGTERM.
+    /// Serves an agent over HTTP (SSE, NDJSON, WebSocket, A2A) until Ctrl-C or SIGTERM.
     #[command(after_help = EXIT_CODES_HELP)]
     Serve(ServeArgs),
     /// Plays a recording (from `chat --record`) through the same layers and output.
     #[command(after_help = EXIT_CODES_HELP)]
     Replay(ReplayArgs),
     /// Talks to a remote A2A agent (protocol 0.3 or 1.0): its card, or a streamed message.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXIT_CODES_HELP)]
     A2a(A2aCommand),
     /// Measures each stream layer and the full pipeline against a hand-written loop.
     #[command(after_help = EXIT_CODES_HELP)]
