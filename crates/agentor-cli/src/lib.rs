@@ -45,10 +45,6 @@ fn outcome(cli: Cli) -> Outcome {
         Ok(config) => config,
         Err(message) => return Outcome::Usage(message),
     };
-    if let Command::Bench(args) = &cli.command {
-        // Measures on a runtime of its own, one thread, as the criterion benches do.
-        return commands::bench::run(args);
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -63,7 +59,7 @@ fn outcome(cli: Cli) -> Outcome {
             Command::Serve(args) => commands::serve::run(args, config).await,
             Command::A2a(A2aCommand::Card(args)) => commands::a2a::card(args).await,
             Command::A2a(A2aCommand::Stream(args)) => commands::a2a::stream(args, config).await,
-            Command::Bench(_) => Outcome::Success,
+            Command::Bench(args) => commands::bench::run(&args).await,
         }
     });
     // A blocked read of stdin (replay -) must not hold the exit.

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use agentor_core::{
-    source, BatchLayer, Boundary, EventResult, EventStreamExt, ProgressLayer, TimeoutLayer,
+    source, BatchLayer, Boundary, Event, EventResult, EventStreamExt, ProgressLayer, TimeoutLayer,
 };
 use futures::{Stream, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -36,38 +36,28 @@ const CASES: &[&str] = &[
     "full pipeline + SSE",
 ];
 
-pub(crate) fn run(args: &BenchArgs) -> Outcome {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => return Outcome::Failed(format!("cannot start the runtime: {err}")),
-    };
+/// Runs every case `repetitions` times, in the caller's task (no spawned
+/// task, no thread hop: what the criterion benches measure too).
+pub(crate) async fn run(args: &BenchArgs) -> Outcome {
     let events = usize::try_from(args.events).unwrap_or(usize::MAX);
     let input = synthetic_run(events);
     let bar = progress_bar((CASES.len() as u64) * args.repetitions);
-    let rows: Vec<Row> = CASES
-        .iter()
-        .enumerate()
-        .map(|(case, name)| {
-            let mut times: Vec<Duration> = (0..args.repetitions)
-                .map(|_| {
-                    let input = input.clone();
-                    let started = Instant::now();
-                    measure(case, input, &runtime);
-                    let took = started.elapsed();
-                    bar.inc(1);
-                    took
-                })
-                .collect();
-            times.sort();
-            Row {
-                name,
-                median: times[times.len() / 2],
-            }
-        })
-        .collect();
+    let mut rows = Vec::with_capacity(CASES.len());
+    for (case, name) in CASES.iter().enumerate() {
+        let mut times = Vec::new();
+        for _ in 0..args.repetitions {
+            let input = input.clone();
+            let started = Instant::now();
+            measure(case, input).await;
+            times.push(started.elapsed());
+            bar.inc(1);
+        }
+        times.sort();
+        rows.push(Row {
+            name,
+            median: times[times.len() / 2],
+        });
+    }
     bar.finish_and_clear();
 
     let mut out = std::io::stdout().lock();
@@ -87,7 +77,7 @@ fn progress_bar(steps: u64) -> ProgressBar {
 }
 
 /// Runs case number `case` once over `input`.
-fn measure(case: usize, input: Vec<agentor_core::Event>, runtime: &tokio::runtime::Runtime) {
+async fn measure(case: usize, input: Vec<Event>) {
     if case == 0 {
         let mut sink = Sink::default();
         black_box(hand_written(input, &mut sink));
@@ -96,17 +86,15 @@ fn measure(case: usize, input: Vec<agentor_core::Event>, runtime: &tokio::runtim
     }
     let stream = source::iter(input);
     match case {
-        1 => runtime.block_on(drain(stream)),
-        2 => runtime.block_on(drain(stream.filter_events(kept_kinds()))),
-        3 => runtime.block_on(drain(stream.rebuffer(Boundary::Words))),
-        4 => runtime.block_on(drain(stream.batch(BatchLayer::new().max_count(64)))),
-        5 => runtime.block_on(drain(
-            stream.timeouts(TimeoutLayer::new().idle(Duration::from_secs(30))),
-        )),
-        6 => runtime.block_on(drain(stream.progress(ProgressLayer::new()))),
+        1 => drain(stream).await,
+        2 => drain(stream.filter_events(kept_kinds())).await,
+        3 => drain(stream.rebuffer(Boundary::Words)).await,
+        4 => drain(stream.batch(BatchLayer::new().max_count(64))).await,
+        5 => drain(stream.timeouts(TimeoutLayer::new().idle(Duration::from_secs(30)))).await,
+        6 => drain(stream.progress(ProgressLayer::new())).await,
         _ => {
             let mut sink = Sink::default();
-            runtime.block_on(drain_sse(pipeline(stream), &mut sink));
+            drain_sse(pipeline(stream), &mut sink).await;
             black_box(sink.finish());
         }
     }
