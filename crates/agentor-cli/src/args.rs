@@ -107,11 +107,7 @@ pub struct A2aStreamArgs {
 
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub pipeline: PipelineArgs,
-
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub output: OutputArgs,
+    pub show: ShowArgs,
 }
 
 /// `agentor chat`.
@@ -131,11 +127,7 @@ pub struct ChatArgs {
 
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub pipeline: PipelineArgs,
-
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub output: OutputArgs,
+    pub show: ShowArgs,
 }
 
 /// `agentor replay`.
@@ -151,11 +143,7 @@ pub struct ReplayArgs {
 
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub pipeline: PipelineArgs,
-
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub output: OutputArgs,
+    pub show: ShowArgs,
 }
 
 /// `agentor serve`.
@@ -251,7 +239,19 @@ pub enum RebufferArg {
     Sentences,
 }
 
-/// The pipeline flags of `chat` and `replay`: each maps onto a core layer.
+/// The pipeline and output flags of `chat`, `replay` and `a2a stream`.
+#[derive(Debug, Args, Default)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub pipeline: PipelineArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
+}
+
+/// The pipeline flags: each maps onto a core layer.
 #[derive(Debug, Args, Default)]
 pub struct PipelineArgs {
     /// Keeps only these event kinds (comma-separated; native names or the
@@ -290,7 +290,7 @@ pub enum OutputFormat {
     Agentor,
 }
 
-/// The output flags of `chat` and `replay`.
+/// The output flags.
 #[derive(Debug, Args, Default)]
 pub struct OutputArgs {
     /// Native JSON lines (the same as `--format native`).

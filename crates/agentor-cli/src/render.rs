@@ -8,30 +8,29 @@ use agentor_core::wire::Format;
 use agentor_core::{BoxEventStream, ProgressHandle};
 use futures::StreamExt;
 
-use crate::args::{OutputArgs, OutputFormat};
+use crate::args::{OutputArgs, OutputFormat, ShowArgs};
 use crate::config::ChatConfig;
 use crate::exit::{Outcome, RunEnding};
 use crate::pipeline::PipelineSpec;
 use crate::status::Status;
 
 /// `--json` or `--format`, else the file's `format`, else text.
-pub(crate) fn output_format(args: &OutputArgs, file: &ChatConfig) -> OutputFormat {
+fn output_format(args: &OutputArgs, file: &ChatConfig) -> OutputFormat {
     if args.json {
         return OutputFormat::Native;
     }
     args.format.or(file.format).unwrap_or(OutputFormat::Text)
 }
 
-/// Runs `run` through the layers of `spec` and prints it in `format`;
-/// the outcome says how the run ended.
+/// Runs `run` through the layers the flags (else the file's `[chat]`) ask
+/// for and prints it in the format they ask for; the outcome says how the
+/// run ended.
 ///
 /// Text is styled (reasoning dimmed) only when stdout is a terminal and
 /// `NO_COLOR` is not set.
-pub(crate) async fn show(
-    run: BoxEventStream,
-    spec: &PipelineSpec,
-    format: OutputFormat,
-) -> Outcome {
+pub(crate) async fn show(run: BoxEventStream, args: ShowArgs, file: &ChatConfig) -> Outcome {
+    let format = output_format(&args.output, file);
+    let spec = PipelineSpec::resolve(args.pipeline, file);
     let progress = ProgressHandle::new();
     let mut events = spec.apply(run, &progress);
     let status = Status::start(progress);

@@ -11,7 +11,6 @@ use crate::args::{A2aCardArgs, A2aStreamArgs, DialectArg, RemoteArgs};
 use crate::config::Config;
 use crate::exit::Outcome;
 use crate::interrupt::{ctrl_c, Interruptible};
-use crate::pipeline::PipelineSpec;
 use crate::render;
 
 /// Fetches the card and picks the endpoint and dialect.
@@ -60,12 +59,10 @@ pub(crate) async fn card(args: A2aCardArgs) -> Outcome {
 
 /// Streams the remote task through the layers and output of `chat`.
 pub(crate) async fn stream(args: A2aStreamArgs, config: Config) -> Outcome {
-    let format = render::output_format(&args.output, &config.chat);
-    let spec = PipelineSpec::resolve(args.pipeline, &config.chat);
     let client = match connect(args.remote).await {
         Ok(client) => client,
         Err(outcome) => return outcome,
     };
     let run = Interruptible::new(client.stream(args.text), ctrl_c());
-    render::show(Box::pin(run), &spec, format).await
+    render::show(Box::pin(run), args.show, &config.chat).await
 }

@@ -7,13 +7,10 @@ use crate::args::ChatArgs;
 use crate::config::Config;
 use crate::exit::Outcome;
 use crate::interrupt::{ctrl_c, Interruptible};
-use crate::pipeline::PipelineSpec;
 use crate::provider::ProviderChoice;
 use crate::render;
 
 pub(crate) async fn run(args: ChatArgs, config: Config) -> Outcome {
-    let format = render::output_format(&args.output, &config.chat);
-    let spec = PipelineSpec::resolve(args.pipeline, &config.chat);
     let agent = ProviderChoice::resolve(args.provider, config.provider).agent(None);
 
     let run = Interruptible::new(agent.stream_chat(args.prompt).into_inner(), ctrl_c());
@@ -31,5 +28,5 @@ pub(crate) async fn run(args: ChatArgs, config: Config) -> Outcome {
         },
         None => Box::pin(run),
     };
-    render::show(run, &spec, format).await
+    render::show(run, args.show, &config.chat).await
 }

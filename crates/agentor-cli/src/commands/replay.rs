@@ -7,12 +7,9 @@ use crate::args::ReplayArgs;
 use crate::config::Config;
 use crate::exit::Outcome;
 use crate::interrupt::{ctrl_c, Interruptible};
-use crate::pipeline::PipelineSpec;
 use crate::render;
 
 pub(crate) async fn run(args: ReplayArgs, config: Config) -> Outcome {
-    let format = render::output_format(&args.output, &config.chat);
-    let spec = PipelineSpec::resolve(args.pipeline, &config.chat);
     let replay = if args.file.as_os_str() == "-" {
         Replay::from_reader(|| tokio::io::BufReader::new(tokio::io::stdin()))
     } else {
@@ -22,5 +19,6 @@ pub(crate) async fn run(args: ReplayArgs, config: Config) -> Outcome {
     let run = replay
         .speed(args.speed)
         .stream(ChatRequest::new("replay", Vec::new()));
-    render::show(Box::pin(Interruptible::new(run, ctrl_c())), &spec, format).await
+    let run = Box::pin(Interruptible::new(run, ctrl_c()));
+    render::show(run, args.show, &config.chat).await
 }
