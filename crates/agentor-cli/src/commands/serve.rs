@@ -42,13 +42,20 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         Ok(bound) => bound,
         Err(err) => return Outcome::Failed(format!("cannot listen on {host}:{port}: {err}")),
     };
-    match bound.local_addr() {
-        Ok(addr) => eprintln!(
-            "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, A2A at POST /, \
-             GET /health); Ctrl-C to stop"
-        ),
+    let addr = match bound.local_addr() {
+        Ok(addr) => addr,
         Err(err) => return Outcome::Failed(format!("cannot read the listening address: {err}")),
-    }
+    };
+    // Every interface is not an address to browse: say which one works here.
+    let local = if addr.ip().is_unspecified() {
+        format!("; from this machine: http://127.0.0.1:{}", addr.port())
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, A2A at POST /, \
+         GET /health){local}; Ctrl-C to stop"
+    );
     match bound.serve().await {
         Ok(()) => {
             eprintln!("agentor: server stopped");
