@@ -227,3 +227,81 @@ impl AgentCard {
         Value::Object(card)
     }
 }
+
+/// A JSON-RPC interface a card offers: where, and in which dialect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardInterface {
+    /// The endpoint's URL.
+    pub url: String,
+    /// The dialect spoken there.
+    pub dialect: Dialect,
+}
+
+/// The JSON-RPC interfaces a card received from a peer offers, in the
+/// card's order, in either card dialect: 1.0 `supportedInterfaces` (entries
+/// with `protocolBinding` `JSONRPC`, or none), else the 0.3 `url` (with
+/// `preferredTransport` `JSONRPC` or none) and `additionalInterfaces`. An
+/// interface without a version, or a 0.x one, is 0.3; versions neither 0.3
+/// nor 1.x are skipped.
+///
+/// ```
+/// use agentor_a2a::card::{interfaces, AgentCard, CardInterface};
+/// use agentor_a2a::Dialect;
+///
+/// let card = AgentCard::new("Assistant", "http://127.0.0.1:8000/").render(Dialect::V1_0);
+/// let found = interfaces(&card);
+/// assert_eq!(found[0], CardInterface { url: "http://127.0.0.1:8000/".into(), dialect: Dialect::V1_0 });
+/// assert_eq!(found[1].dialect, Dialect::V0_3);
+/// ```
+pub fn interfaces(card: &Value) -> Vec<CardInterface> {
+    let jsonrpc = |binding: Option<&Value>| {
+        binding
+            .and_then(Value::as_str)
+            .is_none_or(|b| b.eq_ignore_ascii_case("JSONRPC"))
+    };
+    let dialect_of = |version: Option<&Value>| match version.and_then(Value::as_str) {
+        None | Some("") => Some(Dialect::V0_3),
+        Some(v) if v.trim_start().starts_with("0.") => Dialect::from_version_header(v)
+            .ok()
+            .filter(|d| *d == Dialect::V0_3),
+        Some(v) => Dialect::from_version_header(v).ok(),
+    };
+    let url_of = |value: &Value| value.get("url").and_then(Value::as_str).map(str::to_owned);
+    if let Some(list) = card
+        .get("supportedInterfaces")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty())
+    {
+        return list
+            .iter()
+            .filter(|i| jsonrpc(i.get("protocolBinding")))
+            .filter_map(|i| {
+                Some(CardInterface {
+                    url: url_of(i)?,
+                    dialect: dialect_of(i.get("protocolVersion"))?,
+                })
+            })
+            .collect();
+    }
+    let Some(dialect) = dialect_of(card.get("protocolVersion")) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    if let Some(url) = url_of(card).filter(|_| jsonrpc(card.get("preferredTransport"))) {
+        found.push(CardInterface { url, dialect });
+    }
+    for extra in card
+        .get("additionalInterfaces")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(url) = url_of(extra).filter(|_| jsonrpc(extra.get("transport"))) {
+            let interface = CardInterface { url, dialect };
+            if !found.contains(&interface) {
+                found.push(interface);
+            }
+        }
+    }
+    found
+}

@@ -70,6 +70,8 @@ struct Entry {
     finished_at: Option<Instant>,
     /// Bumped on every publish: the order `ListTasks` sorts by.
     touched: u64,
+    /// When it was created, on the same clock: the order of a conversation.
+    created: u64,
 }
 
 struct Inner {
@@ -220,6 +222,7 @@ impl TaskStore {
                 cancel: cancel.clone(),
                 finished_at: None,
                 touched,
+                created: touched,
             },
         );
         let handle = TaskHandle {
@@ -268,6 +271,31 @@ impl TaskStore {
             skip_through: entry.seq,
             done: false,
         })
+    }
+
+    /// The conversation so far in `context_id`: the user's message and the
+    /// agent's answer of each completed task of that context, oldest first,
+    /// at most the last `limit` messages. A new task of the context starts
+    /// its run from these, so a client continues a conversation by sending
+    /// its next message with the same `contextId`.
+    pub fn context_history(&self, context_id: &str, limit: usize) -> Vec<Message> {
+        let mut inner = self.lock();
+        self.purge(&mut inner);
+        let mut tasks: Vec<&Entry> = inner
+            .tasks
+            .values()
+            .filter(|entry| {
+                let task = entry.projector.task();
+                task.context_id == context_id && task.status.state == crate::TaskState::Completed
+            })
+            .collect();
+        tasks.sort_by_key(|entry| entry.created);
+        let messages: Vec<Message> = tasks
+            .iter()
+            .flat_map(|entry| entry.projector.task().history.iter().cloned())
+            .collect();
+        let skip = messages.len().saturating_sub(limit);
+        messages.into_iter().skip(skip).collect()
     }
 
     /// Asks task `id`'s run to stop; its driver then publishes the final

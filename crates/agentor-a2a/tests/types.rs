@@ -1,4 +1,5 @@
 //! The neutral model renders each dialect's shapes and parses them back.
+#![allow(clippy::unwrap_used)]
 
 use agentor_a2a::jsonrpc::{error_response, parse_request, RequestId};
 use agentor_a2a::{
@@ -230,4 +231,36 @@ fn envelopes() {
         json!({"code": -32001, "message": "Task not found: t9"})
     );
     assert_eq!(A2aError::from_error_object(&v10["error"]).code, error.code);
+}
+
+#[test]
+fn card_interfaces_in_both_card_dialects() {
+    use agentor_a2a::card::{interfaces, AgentCard, CardInterface};
+    let card = AgentCard::new("A", "http://h/");
+    let both = [
+        CardInterface {
+            url: "http://h/".into(),
+            dialect: Dialect::V1_0,
+        },
+        CardInterface {
+            url: "http://h/".into(),
+            dialect: Dialect::V0_3,
+        },
+    ];
+    assert_eq!(interfaces(&card.render(Dialect::V1_0)), both);
+    // The merged 0.3 card is read through its supportedInterfaces.
+    assert_eq!(interfaces(&card.render(Dialect::V0_3)), both);
+    // A pure 0.3 card.
+    let legacy = json!({"protocolVersion": "0.3.0", "url": "http://a/", "preferredTransport": "JSONRPC",
+        "additionalInterfaces": [{"url": "http://a/", "transport": "JSONRPC"}, {"url": "http://b/", "transport": "GRPC"}]});
+    assert_eq!(
+        interfaces(&legacy),
+        [CardInterface {
+            url: "http://a/".into(),
+            dialect: Dialect::V0_3
+        }]
+    );
+    let grpc_only = json!({"supportedInterfaces": [{"url": "x", "protocolBinding": "GRPC", "protocolVersion": "1.0"},
+        {"url": "y", "protocolBinding": "JSONRPC", "protocolVersion": "2.0"}]});
+    assert!(interfaces(&grpc_only).is_empty());
 }

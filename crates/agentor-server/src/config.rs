@@ -241,7 +241,7 @@ impl ServerConfig {
         self
     }
 
-    /// The description on the A2A agent card (default: "<name>, an agentor
+    /// The description on the A2A agent card (default: "`<name>`, an agentor
     /// agent"; never the agent's instructions, which may be private).
     #[must_use]
     pub fn description(mut self, description: impl Into<String>) -> Self {

@@ -1115,3 +1115,233 @@ async fn card_url_description_etag() {
         .unwrap();
     assert_eq!(body["url"], "https://agent.example.com/a2a");
 }
+
+/// Serves a demo agent (with a tool) on 127.0.0.1:0 for trying clients by
+/// hand: writes the base URL to `$A2A_SERVE_URL_FILE` (else prints it) and
+/// serves for `$A2A_SERVE_SECS` seconds (default 60).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a server for manual interop runs, not a test"]
+async fn serve_for_manual_interop() {
+    let agent = Agentor::builder()
+        .name("Weather")
+        .provider(Demo::new())
+        .tool(weather_tool())
+        .build();
+    let server = start(agent, ServerConfig::default()).await;
+    let url = server.url("/");
+    match std::env::var("A2A_SERVE_URL_FILE") {
+        Ok(path) => std::fs::write(path, &url).unwrap(),
+        Err(_) => eprintln!("serving A2A at {url}"),
+    }
+    let secs = std::env::var("A2A_SERVE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+}
+
+/// Replaces every `"timestamp":"…"` value with a fixed one.
+fn fixed_timestamps(text: &str) -> String {
+    const KEY: &str = "\"timestamp\":\"";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        let (head, tail) = rest.split_at(at + KEY.len());
+        out.push_str(head);
+        out.push_str("2026-01-01T00:00:00.000Z");
+        rest = &tail[tail.find('"').unwrap()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The frames in `docs/a2a.md` are what the server sends for a scripted run
+/// (ids fixed by the client, timestamps normalized). `A2A_WRITE_DOCS=1`
+/// rewrites them from the server's output.
+#[tokio::test]
+async fn docs_frames_match_what_the_server_sends() {
+    let script = Script::new(vec![
+        Ok(Event::text_delta("Hel")),
+        Ok(Event::text_delta("lo!")),
+        Ok(Event::message("Hello!")),
+        Ok(Event::new(EventKind::Usage {
+            input_tokens: 9,
+            output_tokens: 2,
+            total_tokens: 11,
+        })),
+        Ok(Event::run_end(RunStatus::Completed)),
+    ]);
+    let server = start(agent_with(script), ServerConfig::default()).await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/a2a.md");
+    let mut doc = std::fs::read_to_string(path).unwrap();
+    for (dialect, name) in [(Dialect::V0_3, "0.3"), (Dialect::V1_0, "1.0")] {
+        let mut msg = message(dialect, "Hi");
+        msg["messageId"] = json!("msg-1");
+        msg["contextId"] = json!("ctx-1");
+        msg["taskId"] = json!(format!("task-{}", name.replace('.', "")));
+        let method = method(dialect, "message/stream", "SendStreamingMessage");
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": {"message": msg}});
+        let response = post(&server, &body, version_of(dialect))
+            .send()
+            .await
+            .unwrap();
+        let frames = fixed_timestamps(&response.text().await.unwrap());
+        let header = match dialect {
+            Dialect::V0_3 => "",
+            Dialect::V1_0 => "A2A-Version: 1.0\n",
+        };
+        let block = format!("POST /\n{header}\n{body}\n\n200 OK, text/event-stream\n\n{frames}");
+        let open = format!("<!-- frames {name} -->\n```text\n");
+        let start = doc.find(&open).unwrap() + open.len();
+        let end = start + doc[start..].find("```\n<!-- /frames -->").unwrap();
+        if std::env::var("A2A_WRITE_DOCS").is_ok_and(|v| v == "1") {
+            doc.replace_range(start..end, &block);
+        } else {
+            assert_eq!(
+                doc[start..end],
+                block,
+                "docs/a2a.md is stale: run with A2A_WRITE_DOCS=1"
+            );
+        }
+    }
+    if std::env::var("A2A_WRITE_DOCS").is_ok_and(|v| v == "1") {
+        std::fs::write(path, doc).unwrap();
+    }
+}
+
+/// A provider that records the conversation of each request and answers "ok".
+#[derive(Clone, Debug, Default)]
+struct Recording(Arc<Mutex<Vec<Turn>>>);
+
+/// One request's conversation: (role, content) pairs.
+type Turn = Vec<(String, String)>;
+
+impl Provider for Recording {
+    fn stream(&self, request: ChatRequest) -> BoxEventStream {
+        let turn = request
+            .messages
+            .iter()
+            .map(|m| (format!("{:?}", m.role), m.content.to_string()))
+            .collect();
+        self.0.lock().unwrap().push(turn);
+        Box::pin(futures::stream::iter(vec![
+            Ok(Event::message("ok")),
+            Ok(Event::run_end(RunStatus::Completed)),
+        ]))
+    }
+
+    fn name(&self) -> &str {
+        "recording"
+    }
+}
+
+#[tokio::test]
+async fn a_context_is_a_conversation() {
+    let recording = Recording::default();
+    let agent = Agentor::builder()
+        .name("Assistant")
+        .provider(recording.clone())
+        .build();
+    let server = start(agent, ServerConfig::default()).await;
+    for text in ["first", "second"] {
+        let mut msg = message(Dialect::V1_0, text);
+        msg["contextId"] = json!("conv-1");
+        let answer = call(
+            &server,
+            Dialect::V1_0,
+            "SendMessage",
+            json!({"message": msg}),
+        )
+        .await;
+        assert_eq!(
+            answer["result"]["task"]["status"]["state"],
+            "TASK_STATE_COMPLETED"
+        );
+    }
+    // Another context starts afresh.
+    call(
+        &server,
+        Dialect::V1_0,
+        "SendMessage",
+        json!({"message": message(Dialect::V1_0, "elsewhere")}),
+    )
+    .await;
+    let turns = recording.0.lock().unwrap().clone();
+    let texts =
+        |turn: &Vec<(String, String)>| turn.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>();
+    assert_eq!(texts(&turns[0]), ["first"]);
+    assert_eq!(texts(&turns[1]), ["first", "ok", "second"]);
+    assert_eq!(turns[1][1].0, "Assistant");
+    assert_eq!(texts(&turns[2]), ["elsewhere"]);
+}
+
+#[tokio::test]
+async fn a_streaming_client_that_leaves_only_unsubscribes() {
+    let stalling = Stalling::new(Some(Duration::from_millis(200)));
+    let dropped = stalling.dropped_at.clone();
+    let server = start(agent_with(stalling), ServerConfig::default()).await;
+    let mut msg = message(Dialect::V1_0, "Hi");
+    msg["taskId"] = json!("leaver");
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "SendStreamingMessage", "params": {"message": msg}});
+    let mut response = post(&server, &body, Some("1.0")).send().await.unwrap();
+    // Read the first chunk (the task), then go away.
+    let first = response.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("\"task\""));
+    drop(response);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let task = call(&server, Dialect::V1_0, "GetTask", json!({"id": "leaver"})).await;
+    assert_eq!(task["result"]["status"]["state"], "TASK_STATE_COMPLETED");
+    assert_eq!(task["result"]["artifacts"][0]["parts"][0]["text"], "Hello");
+    // The run ended by itself (its stream was dropped only after it finished).
+    assert!(dropped.lock().unwrap().is_some());
+}
+
+#[tokio::test]
+async fn garbage_params_never_answer_500() {
+    let server = demo_server().await;
+    let params = [
+        json!(null),
+        json!([]),
+        json!(5),
+        json!("x"),
+        json!({}),
+        json!({"id": 5}),
+        json!({"id": "x", "historyLength": -3}),
+        json!({"message": 5}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"kind": "file"}]}}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"kind": "file", "file": {"bytes": 5}}]}}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{}]}}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"kind": "nope"}]}}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"text": ""}]}}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"kind": "text", "text": "x"}]}, "configuration": 5}),
+        json!({"message": {"messageId": "m", "role": "user", "parts": [{"kind": "text", "text": "x"}]}, "configuration": {"pushNotificationConfig": {"url": "http://x"}}}),
+        json!({"pageSize": "lots", "status": "TASK_STATE_BOGUS"}),
+    ];
+    let methods = [
+        "message/send",
+        "message/stream",
+        "tasks/get",
+        "tasks/cancel",
+        "tasks/resubscribe",
+        "SendMessage",
+        "SendStreamingMessage",
+        "GetTask",
+        "CancelTask",
+        "SubscribeToTask",
+        "ListTasks",
+        "agent/getAuthenticatedExtendedCard",
+        "GetExtendedAgentCard",
+    ];
+    for method in methods {
+        for params in &params {
+            let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+            let response = post(&server, &body, Some("1.0")).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{method} {params}");
+            let text = response.text().await.unwrap();
+            assert!(
+                text.contains("\"error\"") || text.contains("\"result\""),
+                "{method} {params}: {text}"
+            );
+        }
+    }
+}

@@ -64,9 +64,13 @@ pub(crate) async fn json_rpc(
     }
     match call(&state, method, dialect, request.params).await {
         Ok(Reply::Json(result)) => Json(jsonrpc::response(&request.id, result)).into_response(),
-        Ok(Reply::Stream(subscription)) => {
-            sse::event_stream(subscription, request.id, dialect, state.heartbeat)
-        }
+        Ok(Reply::Stream(subscription)) => sse::event_stream(
+            subscription,
+            request.id,
+            dialect,
+            state.heartbeat,
+            state.coalesce,
+        ),
         Err(error) => error_reply(method, dialect, &request.id, &error),
     }
 }

@@ -11,17 +11,17 @@ use agentor_a2a::{A2aError, Dialect};
 use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use bytes::{Bytes, BytesMut};
-use futures_util::stream;
+use bytes::BytesMut;
+use futures_util::{stream, FutureExt};
 
-/// One SSE frame holding `message` (JSON escapes newlines, so one `data:`
-/// line carries it all).
-fn frame(message: &serde_json::Value) -> Bytes {
-    let mut frame = BytesMut::with_capacity(128);
-    frame.extend_from_slice(b"data: ");
-    frame.extend_from_slice(message.to_string().as_bytes());
-    frame.extend_from_slice(b"\n\n");
-    frame.freeze()
+use crate::sse_body::{COALESCE_BYTES, COALESCE_EVENTS};
+
+/// Appends one SSE frame holding `message` (JSON escapes newlines, so one
+/// `data:` line carries it all).
+fn push_frame(dst: &mut BytesMut, message: &serde_json::Value) {
+    dst.extend_from_slice(b"data: ");
+    dst.extend_from_slice(message.to_string().as_bytes());
+    dst.extend_from_slice(b"\n\n");
 }
 
 fn sse_response(body: Body) -> Response {
@@ -38,30 +38,42 @@ fn sse_response(body: Body) -> Response {
 }
 
 /// The task's events from `subscription`, rendered in `dialect`, until the
-/// final one; a heartbeat comment after `heartbeat` of silence. Dropping the
-/// body (the client went away) only unsubscribes: the task runs on.
+/// final one; a heartbeat comment after `heartbeat` of silence. With
+/// `coalesce`, the events already published go out as one body chunk (never
+/// a wait), as `/chat` streams do. Dropping the body (the client went away)
+/// only unsubscribes: the task runs on.
 pub(crate) fn event_stream(
     subscription: Subscription,
     id: RequestId,
     dialect: Dialect,
     heartbeat: Duration,
+    coalesce: bool,
 ) -> Response {
+    let max_events = if coalesce { COALESCE_EVENTS } else { 1 };
     let frames = stream::unfold(Some(subscription), move |state| {
         let id = id.clone();
         async move {
             let mut subscription = state?;
-            let chunk = tokio::select! {
+            let mut chunk = BytesMut::with_capacity(256);
+            tokio::select! {
                 event = subscription.next() => {
-                    let event = event?;
-                    frame(&jsonrpc::response(&id, event.render(dialect)))
+                    push_frame(&mut chunk, &jsonrpc::response(&id, event?.render(dialect)));
                 }
-                () = tokio::time::sleep(heartbeat) => {
-                    let mut beat = BytesMut::new();
-                    encode_heartbeat(&mut beat);
-                    beat.freeze()
+                () = tokio::time::sleep(heartbeat) => encode_heartbeat(&mut chunk),
+            }
+            let mut events = 1;
+            while events < max_events && chunk.len() < COALESCE_BYTES {
+                // `next` is cancel-safe: an event not ready stays queued.
+                match subscription.next().now_or_never() {
+                    Some(Some(event)) => {
+                        push_frame(&mut chunk, &jsonrpc::response(&id, event.render(dialect)));
+                        events += 1;
+                    }
+                    // Over (the next poll ends the body) or nothing ready yet.
+                    Some(None) | None => break,
                 }
-            };
-            Some((Ok::<_, Infallible>(chunk), Some(subscription)))
+            }
+            Some((Ok::<_, Infallible>(chunk.freeze()), Some(subscription)))
         }
     });
     sse_response(Body::from_stream(frames))
@@ -69,7 +81,7 @@ pub(crate) fn event_stream(
 
 /// A stream of one frame: the error, as 0.3 streaming methods answer errors.
 pub(crate) fn error_event(id: &RequestId, error: &A2aError, dialect: Dialect) -> Response {
-    sse_response(Body::from(frame(&jsonrpc::error_response(
-        id, error, dialect,
-    ))))
+    let mut frame = BytesMut::new();
+    push_frame(&mut frame, &jsonrpc::error_response(id, error, dialect));
+    sse_response(Body::from(frame.freeze()))
 }

@@ -7,9 +7,9 @@
 //! it `canceled`, with its final event) and holding a run permit like any
 //! run. A streaming client that disconnects only unsubscribes.
 
-use agentor::Agentor;
+use agentor::{Agentor, Input};
 use agentor_a2a::store::Subscription;
-use agentor_a2a::{A2aError, Message, PartContent, SendMessageParams};
+use agentor_a2a::{A2aError, Message, PartContent, Role, SendMessageParams};
 
 use crate::router::AppState;
 
@@ -41,6 +41,7 @@ pub(crate) fn start(
         .acquire()
         .map_err(|e| A2aError::internal(e.message))?;
     let message = params.message;
+    let conversation = conversation(state, &message, input);
     let (handle, subscription) =
         state
             .a2a
@@ -49,7 +50,7 @@ pub(crate) fn start(
     let task_id = handle.id().to_owned();
     let run = state
         .agent
-        .stream_chat_with_run_id(input, Agentor::new_run_id())
+        .stream_chat_with_run_id(conversation, Agentor::new_run_id())
         .into_inner();
     let stop = state.shutdown.triggered_owned();
     let task = state.shutdown.track(async move {
@@ -58,6 +59,30 @@ pub(crate) fn start(
     });
     tokio::spawn(task);
     Ok((task_id, subscription))
+}
+
+/// How many earlier messages of a context a new task's run starts from.
+const CONTEXT_MESSAGES: usize = 64;
+
+/// The run's input: the context's conversation so far (the completed tasks'
+/// messages), then this message's text.
+fn conversation(state: &AppState, message: &Message, input: String) -> Input {
+    let prior = match &message.context_id {
+        Some(context) => state.a2a.store.context_history(context, CONTEXT_MESSAGES),
+        None => Vec::new(),
+    };
+    if prior.is_empty() {
+        return Input::Text(input.into());
+    }
+    let mut messages: Vec<agentor::Message> = prior
+        .iter()
+        .map(|m| match m.role {
+            Role::User => agentor::Message::user(input_text(m)),
+            Role::Agent => agentor::Message::assistant(input_text(m)),
+        })
+        .collect();
+    messages.push(agentor::Message::user(input));
+    Input::Messages(messages)
 }
 
 /// What the agent reads of a message: its text parts, data parts as JSON,
