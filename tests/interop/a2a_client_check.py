@@ -2,15 +2,17 @@
 """Agentor's A2A client provider streams from an A2A server; checks its events.
 
 Usage: a2a_client_check.py EXAMPLE URL TEXT --dialect auto|0.3|1.0 --agent NAME
-                           --expect-text E | --expect-error E
+                           --expect-text E | --expect-error E [--expect-tool NAME]
 
 Runs EXAMPLE (the `a2a_stream` example of agentor-a2a) and reads the native
-JSON lines it prints. Checks: every line is an event of the stream contract —
-`run_start` first (agent = the card's name), `run_end` last and only there,
-every event's `source` the card's name; with --expect-text, the text deltas
-join to E, a `message` carries the whole E, the run ends `completed` and the
-example exits 0; with --expect-error, an `error` event whose message contains
-E comes before a `failed` run end and the example exits 1.
+JSON lines it prints. Checks: the dialect it reports on stderr is the one
+forced (1.0 for auto: both servers offer it); every line is an event of the
+stream contract — `run_start` first (agent = the card's name), `run_end`
+last and only there, every event's `source` the card's name; with
+--expect-text, the text deltas join to E, a `message` carries the whole E,
+the run ends `completed` and the example exits 0; with --expect-error, an
+`error` event whose message contains E comes before a `failed` run end and
+the example exits 1; with --expect-tool, a call and a result of that tool.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def main() -> int:
     parser.add_argument("--agent", required=True)
     parser.add_argument("--expect-text")
     parser.add_argument("--expect-error")
+    parser.add_argument("--expect-tool", help="a tool whose call and result the run shows")
     args = parser.parse_args()
 
     command = [args.example, args.url, args.text]
@@ -47,6 +50,14 @@ def main() -> int:
     if any(e.get("source") != args.agent for e in events):
         problems.append(f"an event's source is not {args.agent}")
     status = events[-1].get("status") if events else None
+    # The dialect spoken: the one forced, else 1.0 (both servers offer it).
+    spoken = {"auto": "1.0", "0.3": "0.3.0", "1.0": "1.0"}[args.dialect]
+    if f"over A2A {spoken}\n" not in done.stderr:
+        problems.append(f"the client did not speak {spoken}: {done.stderr.strip()!r}")
+    if args.expect_tool is not None:
+        for kind in ("tool_call", "tool_result"):
+            if not any(e["type"] == kind and e.get("name") == args.expect_tool for e in events):
+                problems.append(f"no {kind} of {args.expect_tool}")
     if args.expect_text is not None:
         deltas = "".join(e["text"] for e in events if e["type"] == "text_delta")
         messages = [e["text"] for e in events if e["type"] == "message"]

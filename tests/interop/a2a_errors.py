@@ -118,8 +118,9 @@ def card_checks(http: httpx.Client) -> None:
                   for i in interfaces), interfaces)
         check(f"card {path}: 0.3 card has url and protocolVersion 0.3",
               "url" in card03 and str(card03.get("protocolVersion", "")).startswith("0.3"), card03)
-        check(f"card {path}: the header-less card is one of the two dialects",
-              plain.json() in (card1, card03) or "url" in plain.json() or "supportedInterfaces" in plain.json())
+        check(f"card {path}: the header-less card is one of the two dialects' cards",
+              plain.json() in (card1, card03), plain.json())
+        check(f"card {path}: the two dialects' cards differ", card1 != card03)
         urls = [i.get("url", "") for i in interfaces] + [card03.get("url", "")]
         check(f"card {path}: capabilities.streaming in both dialects",
               card1.get("capabilities", {}).get("streaming") is True
@@ -128,8 +129,13 @@ def card_checks(http: httpx.Client) -> None:
         check(f"card {path}: name, description, version, modes",
               all(card1.get(k) for k in ("name", "description", "version", "defaultInputModes", "defaultOutputModes")),
               card1)
+        # The interop server's instructions, which must stay private.
+        check(f"card {path}: the description is not the system prompt",
+              "Answer weather questions" not in card1.get("description", "") + card03.get("description", ""))
         check(f"card {path}: ETag and Cache-Control",
               bool(v1.headers.get("etag")) and bool(v1.headers.get("cache-control")), dict(v1.headers))
+        again = http.get(path, headers={**V1, "If-None-Match": v1.headers.get("etag", "")})
+        check(f"card {path}: If-None-Match with its ETag -> 304", again.status_code == 304, again.status_code)
 
 
 def main() -> int:

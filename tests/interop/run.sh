@@ -50,7 +50,7 @@ for mode in auto 0.3 1.0; do
     "$here/.venv/bin/python" "$here/a2a_sdk_client.py" "$base" --protocol "$mode" --text "$question" --expect "$expected"
     node "$here/a2a_sdk_client.mjs" "$base" --protocol "$mode" --text "$question" --expect "$expected"
     "$here/.venv/bin/python" "$here/a2a_client_check.py" "$a2a_stream" "$base" "$question" \
-        --dialect "$mode" --agent "$agent" --expect-text "$expected"
+        --dialect "$mode" --agent "$agent" --expect-text "$expected" --expect-tool get_weather
 done
 "$here/.venv/bin/python" "$here/a2a_errors.py" "$base"
 
@@ -76,6 +76,7 @@ for mode in 0.3 1.0; do
 done
 kill "$sdk_server"
 wait "$sdk_server" 2>/dev/null || true
+rm -f "$sdk_log"
 trap 'kill "$server" 2>/dev/null || true; rm -f "$log" "$sdk_log"' EXIT
 
 # A real SIGTERM while a WebSocket run streams: the client still gets its

@@ -5,7 +5,8 @@
 //! cargo run -p agentor-a2a --example a2a_stream -- http://127.0.0.1:8000 "Hello" [--dialect 0.3|1.0]
 //! ```
 //!
-//! An `Err` item is printed as the error event it stands for. Exits 0 when
+//! The agent, endpoint and dialect chosen go to stderr. An `Err` item is
+//! printed as the error event it stands for. Exits 0 when
 //! the run ended `completed`, 1 otherwise (or when the agent cannot be
 //! reached), 2 on bad arguments.
 #![allow(clippy::print_stdout, reason = "printing the events is the point")]
@@ -43,6 +44,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let card = client.card();
+    // On stderr, so that stdout stays pure JSON lines.
+    eprintln!(
+        "a2a_stream: {} at {} over A2A {}",
+        card.name(),
+        card.endpoint(),
+        card.dialect().version()
+    );
     let mut events = client.stream(text.as_str());
     let mut line = BytesMut::new();
     let mut status = None;

@@ -302,6 +302,16 @@ async fn invalid_json_ends_the_run_and_nothing_after_it_is_read() {
         .message()
         .contains("invalid JSON"));
     assert_eq!(last_status(&events), Some(RunStatus::Failed));
+    // The remote task was left running: the client cancels it.
+    let cancelled = async {
+        while stub.posts().len() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(2), cancelled)
+        .await
+        .expect("a cancel came");
+    assert_eq!(stub.posts()[1].body["method"], "tasks/cancel");
 }
 
 #[tokio::test]
@@ -370,10 +380,9 @@ async fn the_legacy_card_path_and_a_full_card_url_are_understood() {
     );
 }
 
-/// The frames agentor's own server sends for a run with a tool call, in each
-/// dialect, made by its projector: the client gets the run back.
-#[tokio::test]
-async fn agentor_server_frames_round_trip_text_and_tool_events() {
+/// The frames agentor's own server sends, in `dialect`, for a run with a
+/// tool call, made by its projector.
+fn agentor_frames(dialect: Dialect) -> Vec<u8> {
     let run_events = [
         Event::tool_call("call-1", "get_weather", json!({"city": "Paris"})),
         Event::tool_result("call-1", "get_weather", "18°C and sunny"),
@@ -383,16 +392,22 @@ async fn agentor_server_frames_round_trip_text_and_tool_events() {
         Event::message("It is 18°C in Paris."),
         Event::run_end(RunStatus::Completed),
     ];
+    let user = Message::new("m1", Role::User, vec![Part::text("Weather in Paris?")]);
+    let mut projector = TaskProjector::new("t1", "c1", user);
+    let mut results = projector.start();
+    for event in run_events {
+        results.extend(projector.on_item(Ok(event)));
+    }
+    let rendered: Vec<Value> = results.iter().map(|r| r.render(dialect)).collect();
+    sse_results(&rendered)
+}
+
+/// The client gets the run back from agentor's own frames.
+#[tokio::test]
+async fn agentor_server_frames_round_trip_text_and_tool_events() {
     for dialect in [Dialect::V0_3, Dialect::V1_0] {
-        let user = Message::new("m1", Role::User, vec![Part::text("Weather in Paris?")]);
-        let mut projector = TaskProjector::new("t1", "c1", user);
-        let mut results = projector.start();
-        for event in run_events.clone() {
-            results.extend(projector.on_item(Ok(event)));
-        }
-        let rendered: Vec<Value> = results.iter().map(|r| r.render(dialect)).collect();
         let stub = Stub::replying(Reply::Events {
-            body: sse_results(&rendered),
+            body: agentor_frames(dialect),
             chunk: 11,
         })
         .await;
@@ -509,26 +524,152 @@ async fn a_direct_message_answer_is_text_then_completed() {
 }
 
 #[tokio::test]
-async fn dropping_the_stream_closes_the_connection() {
-    let stub = Stub::replying(Reply::Hang(first_events(
-        &frames("sdk-1.0-completed.sse"),
-        3,
-    )))
+async fn a_whole_task_answered_as_json_gives_its_artifacts_once() {
+    let task = json!({"jsonrpc": "2.0", "id": 1, "result": {"task": {"id": "t", "contextId": "c",
+        "status": {"state": "TASK_STATE_COMPLETED"},
+        "artifacts": [{"artifactId": "a", "parts": [{"text": "All "}, {"text": "at once"}]}]}}});
+    let stub = Stub::replying(Reply::Json(task)).await;
+    let client = A2aClient::connect(&stub.base).await.unwrap();
+    let events = run(&client, "hi").await;
+    assert_eq!(
+        kinds(&events),
+        ["run_start", "text_delta", "message", "run_end"]
+    );
+    assert_eq!(deltas(&events), "All at once");
+    assert_eq!(events[2].as_ref().unwrap().text(), Some("All at once"));
+    assert_eq!(last_status(&events), Some(RunStatus::Completed));
+}
+
+#[tokio::test]
+async fn a_final_task_snapshot_after_streamed_chunks_repeats_nothing() {
+    let mut body = first_events(&frames("sdk-1.0-completed.sse"), 7);
+    let snapshot = json!({"task": {"id": "t", "contextId": "c",
+        "status": {"state": "TASK_STATE_COMPLETED"},
+        "artifacts": [{"artifactId": "a", "parts": [{"text": SDK_ANSWER}]}]}});
+    body.extend(sse_results(&[snapshot]));
+    let stub = Stub::replying(Reply::Events { body, chunk: 256 }).await;
+    let client = A2aClient::connect(&stub.base).await.unwrap();
+    let events = run(&client, "hi").await;
+    assert_eq!(deltas(&events), SDK_ANSWER);
+    assert_eq!(last_status(&events), Some(RunStatus::Completed));
+}
+
+#[tokio::test]
+async fn dropping_the_stream_closes_the_connection_and_cancels_the_remote_task() {
+    for (dialect, method) in [
+        (Dialect::V0_3, "tasks/cancel"),
+        (Dialect::V1_0, "CancelTask"),
+    ] {
+        let recording = frames(&format!("sdk-{}-completed.sse", dialect_name(dialect)));
+        let stub = Stub::replying(Reply::Hang(first_events(&recording, 3))).await;
+        let client = A2aClient::builder()
+            .dialect(dialect)
+            .bearer_token("t0ken")
+            .connect(&stub.base)
+            .await
+            .unwrap();
+        let mut events = client.stream("hi");
+        let first: Vec<_> = (&mut events).take(2).collect().await;
+        assert_eq!(kinds(&first), ["run_start", "text_delta"]);
+        assert!(!stub.hang_dropped());
+        drop(events);
+        let closed_and_cancelled = async {
+            while !stub.hang_dropped() || stub.posts().len() < 2 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(2), closed_and_cancelled)
+            .await
+            .expect("the connection closed and a cancel came");
+        let posts = stub.posts();
+        // The task the recording's first frame announces.
+        let first_frame = String::from_utf8(first_events(&recording, 1)).unwrap();
+        let first: Value =
+            serde_json::from_str(first_frame.trim().trim_start_matches("data:")).unwrap();
+        let task = first["result"].get("task").unwrap_or(&first["result"]);
+        let task_id = task["id"].as_str().unwrap();
+        assert_eq!(posts[1].body["method"], method, "{dialect:?}");
+        assert_eq!(posts[1].body["params"]["id"], task_id, "{dialect:?}");
+        assert_eq!(posts[1].authorization.as_deref(), Some("Bearer t0ken"));
+    }
+}
+
+#[tokio::test]
+async fn a_task_that_ended_is_not_cancelled_when_its_stream_is_dropped() {
+    let stub = Stub::replying(Reply::Events {
+        body: frames("sdk-1.0-failed.sse"),
+        chunk: 4096,
+    })
     .await;
     let client = A2aClient::connect(&stub.base).await.unwrap();
-    let mut events = client.stream("hi");
-    let first: Vec<_> = (&mut events).take(2).collect().await;
-    assert_eq!(kinds(&first), ["run_start", "text_delta"]);
-    assert!(!stub.hang_dropped());
-    drop(events);
-    let closed = async {
-        while !stub.hang_dropped() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(2), closed)
-        .await
-        .expect("the server saw the connection close");
+    let events = run(&client, "fail").await;
+    assert_eq!(last_status(&events), Some(RunStatus::Failed));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(stub.posts().len(), 1, "no cancel for a task that ended");
+}
+
+#[tokio::test]
+async fn a_conversation_sends_its_next_messages_in_the_remote_context() {
+    for dialect in [Dialect::V0_3, Dialect::V1_0] {
+        let recording = frames(&format!("sdk-{}-completed.sse", dialect_name(dialect)));
+        let first_frame = String::from_utf8(first_events(&recording, 1)).unwrap();
+        let first: Value =
+            serde_json::from_str(first_frame.trim().trim_start_matches("data:")).unwrap();
+        let task = first["result"].get("task").unwrap_or(&first["result"]);
+        let context_id = task["contextId"].as_str().unwrap();
+        let stub = Stub::replying(Reply::Events {
+            body: recording.clone(),
+            chunk: 4096,
+        })
+        .await;
+        let client = A2aClient::builder()
+            .dialect(dialect)
+            .connect(&stub.base)
+            .await
+            .unwrap();
+        let chat = client.conversation();
+        assert_eq!(chat.context_id(), None);
+        let _: Vec<_> = chat.stream("My name is Ada.").collect().await;
+        assert_eq!(
+            chat.context_id().as_deref(),
+            Some(context_id),
+            "{dialect:?}"
+        );
+        let _: Vec<_> = chat.stream("What is my name?").collect().await;
+        // A plain stream stays out of it.
+        let _: Vec<_> = client.stream("Unrelated").collect().await;
+        let posts = stub.posts();
+        let sent = |n: usize| posts[n].body["params"]["message"].get("contextId").cloned();
+        assert_eq!(sent(0), None, "{dialect:?}");
+        assert_eq!(sent(1), Some(json!(context_id)), "{dialect:?}");
+        assert_eq!(sent(2), None, "{dialect:?}");
+    }
+}
+
+#[tokio::test]
+async fn as_a_provider_the_remote_tool_events_are_left_out() {
+    // An agent loop runs the tool calls of its provider's turn: the remote
+    // agent's, already run over there, must not be among them.
+    let stub = Stub::replying(Reply::Events {
+        body: agentor_frames(Dialect::V1_0),
+        chunk: 4096,
+    })
+    .await;
+    let client = A2aClient::connect(&stub.base).await.unwrap();
+    let request = ChatRequest::new("", vec![ChatMessage::user("Weather in Paris?")]);
+    let events: Vec<EventResult> = Provider::stream(&client, request).collect().await;
+    assert_eq!(
+        kinds(&events),
+        [
+            "run_start",
+            "text_delta",
+            "text_delta",
+            "text_delta",
+            "message",
+            "run_end"
+        ]
+    );
+    assert_eq!(last_status(&events), Some(RunStatus::Completed));
 }
 
 #[tokio::test]

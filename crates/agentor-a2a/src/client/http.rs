@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use super::card::{RemoteCard, CARD_PATHS};
 use super::stream::{clip, Opened};
-use crate::Dialect;
+use crate::jsonrpc::{self, RequestId};
+use crate::{Dialect, Method, TaskQuery};
 
 /// The header a 1.0 client sends with every request.
 const VERSION_HEADER: &str = "A2A-Version";
@@ -138,6 +139,49 @@ impl Http {
             })
     }
 }
+
+/// What cancels the remote task when its stream is dropped before the run
+/// ended: the remote server keeps a task running when only its stream goes
+/// away (a client may resubscribe), so dropping means asking it to stop.
+#[derive(Clone, Debug)]
+pub(crate) struct CancelOnDrop {
+    pub(crate) http: Http,
+    pub(crate) endpoint: String,
+    pub(crate) dialect: Dialect,
+}
+
+impl CancelOnDrop {
+    /// Sends `tasks/cancel` / `CancelTask` for `task_id` from a task of its
+    /// own (the stream is gone), waiting at most [`CANCEL_TIMEOUT`] and
+    /// ignoring the answer: the task may have ended meanwhile. Without a
+    /// tokio runtime (dropped after it shut down) there is no one to send it.
+    pub(crate) fn send(self, task_id: String) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let method = Method::CancelTask
+            .name(self.dialect)
+            .unwrap_or("CancelTask");
+        let params = TaskQuery::new(task_id).render(self.dialect);
+        let body = jsonrpc::request(&RequestId::from(crate::new_id().as_str()), method, params);
+        let mut request = self
+            .http
+            .client
+            .post(&self.endpoint)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        if self.dialect == Dialect::V1_0 {
+            request = request.header(VERSION_HEADER, Dialect::V1_0.version());
+        }
+        let request = self.http.authorized(request);
+        runtime.spawn(async move {
+            let _ = tokio::time::timeout(CANCEL_TIMEOUT, request.send()).await;
+        });
+    }
+}
+
+/// How long a cancel sent on drop may take.
+const CANCEL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A non-2xx answer as an error carrying its status and what the server
 /// said (a JSON-RPC error's message when the body is one).

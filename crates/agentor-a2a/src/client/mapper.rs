@@ -3,6 +3,7 @@
 //! | A2A | agentor |
 //! |---|---|
 //! | first event (Task, status, artifact or Message) | `run_start` (agent = the card's name) |
+//! | a Task with artifacts, before any artifact update (a whole task answered) | each artifact's text as one `text_delta`, then its `message` |
 //! | artifact-update text | `text_delta` (message id = artifact id); the artifact's last chunk adds a `message` with its whole text |
 //! | a data part of a status message or artifact, as agentor's server writes them (`{"type": "tool_call" \| "tool_result" \| "handoff" \| "reasoning_summary", …}`) | `tool_call` / `tool_result` / `handoff` / `reasoning_summary` |
 //! | status message with text (not final) | `message` |
@@ -32,6 +33,10 @@ pub(crate) struct TaskMapper {
     done: bool,
     /// Artifacts begun and not closed: id and text so far, in order of start.
     open: Vec<(String, String)>,
+    /// Whether an artifact update came: a task's artifacts are then known.
+    streamed: bool,
+    /// Whether the remote agent's tool calls and results are passed on.
+    tool_events: bool,
 }
 
 impl TaskMapper {
@@ -42,6 +47,34 @@ impl TaskMapper {
             started: false,
             done: false,
             open: Vec::new(),
+            streamed: false,
+            tool_events: true,
+        }
+    }
+
+    /// Leaves out the remote agent's tool calls and results: as a model turn
+    /// ([`Provider`](agentor_core::Provider)), a `tool_call` asks the caller
+    /// to run the tool, but the remote agent has run its own already.
+    pub(crate) fn leave_out_tool_events(&mut self) {
+        self.tool_events = false;
+    }
+
+    /// The agentor events among `parts` (see [`data_event`]).
+    fn data_parts(&self, parts: &[Part], out: &mut Vec<EventResult>) {
+        for part in parts {
+            let PartContent::Data(data) = &part.content else {
+                continue;
+            };
+            let Some(event) = data_event(data) else {
+                continue;
+            };
+            let is_tool = matches!(
+                event.kind,
+                EventKind::ToolCall(_) | EventKind::ToolResult(_)
+            );
+            if self.tool_events || !is_tool {
+                out.push(Ok(event));
+            }
         }
     }
 
@@ -58,12 +91,21 @@ impl TaskMapper {
         self.start(out);
         match event {
             StreamResponse::Task(task) => {
+                // A task that already has artifacts (a server answering with
+                // the whole task, not a stream): their text, once, as if
+                // each came in one last chunk.
+                if !self.streamed {
+                    for artifact in task.artifacts {
+                        self.artifact(artifact.artifact_id, &artifact.parts, false, true, out);
+                    }
+                }
                 self.status(task.status.state, task.status.message.as_ref(), out);
             }
             StreamResponse::StatusUpdate(update) => {
                 self.status(update.status.state, update.status.message.as_ref(), out);
             }
             StreamResponse::ArtifactUpdate(update) => {
+                self.streamed = true;
                 let id = update.artifact.artifact_id;
                 self.artifact(
                     id,
@@ -76,7 +118,7 @@ impl TaskMapper {
             StreamResponse::Message(message) => {
                 let text = message.text();
                 let id = Text::from(message.message_id.as_str());
-                tools(&message.parts, out);
+                self.data_parts(&message.parts, out);
                 if !text.is_empty() {
                     out.push(Ok(Event::new(EventKind::TextDelta {
                         text: Text::from(text.as_str()),
@@ -133,7 +175,7 @@ impl TaskMapper {
     ) {
         let text = message.map(crate::Message::text).unwrap_or_default();
         if let Some(message) = message {
-            tools(&message.parts, out);
+            self.data_parts(&message.parts, out);
         }
         let say = |out: &mut Vec<EventResult>| {
             if let (false, Some(message)) = (text.is_empty(), message) {
@@ -181,7 +223,7 @@ impl TaskMapper {
         last_chunk: bool,
         out: &mut Vec<EventResult>,
     ) {
-        tools(parts, out);
+        self.data_parts(parts, out);
         let piece: String = parts.iter().filter_map(Part::as_text).collect();
         let at = match self.open.iter().position(|(open, _)| *open == id) {
             // Not an append: the artifact starts over. What was streamed of it
@@ -227,23 +269,12 @@ fn close(id: String, text: String, out: &mut Vec<EventResult>) {
     }
 }
 
-/// The events agentor's server puts in data parts (see [`crate::project`]):
+/// The agentor event a data part stands for, as agentor's server writes
+/// them (see [`crate::project`]):
 /// `{"type": "tool_call", "callId", "name", "arguments"}`,
 /// `{"type": "tool_result", "callId", "name", "output", "isError", "durationMs"?}`,
 /// `{"type": "handoff", "from", "to"}`, `{"type": "reasoning_summary", "text"}`
-/// (snake_case keys accepted too). Other data is not an agentor event and is
-/// left out.
-fn tools(parts: &[Part], out: &mut Vec<EventResult>) {
-    for part in parts {
-        let PartContent::Data(data) = &part.content else {
-            continue;
-        };
-        if let Some(event) = data_event(data) {
-            out.push(Ok(event));
-        }
-    }
-}
-
+/// (snake_case keys accepted too). Other data is not an agentor event.
 fn data_event(data: &Value) -> Option<Event> {
     let field = |camel: &str, snake: &str| data.get(camel).or_else(|| data.get(snake));
     let text =
@@ -276,4 +307,107 @@ fn data_event(data: &Value) -> Option<Event> {
         _ => return None,
     };
     Some(Event::new(kind))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::{Artifact, TaskArtifactUpdate};
+
+    fn chunk(id: &str, text: &str, append: bool, last_chunk: bool) -> StreamResponse {
+        StreamResponse::ArtifactUpdate(TaskArtifactUpdate {
+            task_id: "t".into(),
+            context_id: "c".into(),
+            artifact: Artifact::new(id, vec![Part::text(text)]),
+            append,
+            last_chunk,
+            metadata: None,
+        })
+    }
+
+    fn texts(out: &[EventResult]) -> Vec<(String, String)> {
+        out.iter()
+            .map(|e| e.as_ref().unwrap())
+            .filter_map(|e| Some((e.kind().as_str().to_owned(), e.text()?.to_owned())))
+            .collect()
+    }
+
+    #[test]
+    fn a_chunk_that_does_not_append_starts_the_artifact_over() {
+        let mut mapper = TaskMapper::new("A".into());
+        let mut out = Vec::new();
+        mapper.event(chunk("a", "draft", false, false), &mut out);
+        mapper.event(chunk("a", "Final ", false, false), &mut out);
+        mapper.event(chunk("a", "answer", true, true), &mut out);
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(k, t)| ((*k).to_owned(), (*t).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            texts(&out),
+            pairs(&[
+                ("text_delta", "draft"),
+                ("text_delta", "Final "),
+                ("text_delta", "answer"),
+                ("message", "Final answer"),
+            ])
+        );
+        assert!(!mapper.is_done());
+    }
+
+    #[test]
+    fn artifacts_left_open_are_closed_by_completion_in_order() {
+        let mut mapper = TaskMapper::new("A".into());
+        let mut out = Vec::new();
+        mapper.event(chunk("one", "first", false, false), &mut out);
+        mapper.event(chunk("two", "second", false, false), &mut out);
+        let done = json!({"kind": "status-update", "taskId": "t", "contextId": "c",
+            "final": true, "status": {"state": "completed"}});
+        let done = StreamResponse::parse_at(crate::Dialect::V0_3, &done, "result").unwrap();
+        mapper.event(done, &mut out);
+        let messages: Vec<_> = texts(&out)
+            .into_iter()
+            .filter(|(k, _)| k == "message")
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                ("message".to_owned(), "first".to_owned()),
+                ("message".to_owned(), "second".to_owned())
+            ]
+        );
+        assert!(mapper.is_done());
+        // Nothing after the end.
+        let before = out.len();
+        mapper.event(chunk("three", "late", false, true), &mut out);
+        mapper.finish(&mut out);
+        assert_eq!(out.len(), before);
+    }
+
+    #[test]
+    fn data_parts_become_tool_events_in_either_key_case_and_others_are_left_out() {
+        let call = data_event(&json!({"type": "tool_call", "call_id": "c1", "name": "f",
+            "arguments": {"x": 1}}))
+        .unwrap();
+        assert_eq!(call, Event::tool_call("c1", "f", json!({"x": 1})));
+        let result = data_event(&json!({"type": "tool_result", "callId": "c1", "name": "f",
+            "output": "boom", "isError": true, "durationMs": 12.5}))
+        .unwrap();
+        let EventKind::ToolResult(result) = result.kind else {
+            panic!()
+        };
+        assert!(result.is_error);
+        assert_eq!(result.duration, Some(Duration::from_micros(12_500)));
+        assert_eq!(
+            data_event(&json!({"type": "tool_call", "name": "no id"})),
+            None
+        );
+        assert_eq!(data_event(&json!({"temperature": 18})), None);
+        assert_eq!(data_event(&json!([1, 2])), None);
+    }
 }

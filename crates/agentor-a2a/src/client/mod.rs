@@ -12,7 +12,10 @@
 //! How A2A maps to agentor events is in the [`mapper`] module's table;
 //! failures (an HTTP error, a JSON-RPC error, invalid JSON, a stream cut
 //! before a final state) end the turn with the `Err` item and a `failed`
-//! run end, as the [`Provider`] contract says.
+//! run end, as the [`Provider`] contract says. Dropping a stream closes its
+//! connection and, when the remote task has not ended, cancels it
+//! (`tasks/cancel` / `CancelTask`): a server keeps a task running when only
+//! its stream goes away.
 //!
 //! ```no_run
 //! use agentor_a2a::client::A2aClient;
@@ -35,22 +38,23 @@
 
 mod builder;
 mod card;
+mod conversation;
 mod http;
 pub mod mapper;
 mod stream;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use agentor_core::{BoxEventStream, ChatRequest, Error, Provider, Role as ChatRole, Text};
 
 pub use builder::A2aClientBuilder;
 pub use card::RemoteCard;
+pub use conversation::Conversation;
 
 use crate::jsonrpc::{self, RequestId};
-use crate::{Dialect, Message, Method, Part, Role, SendMessageParams};
-use http::Http;
+use crate::{new_id, Dialect, Message, Method, Part, Role, SendMessageParams};
+use conversation::SharedContext;
+use http::{CancelOnDrop, Http};
 use stream::RemoteStream;
 
 /// A connected remote A2A agent. Cheap to clone: clones share the card and
@@ -85,36 +89,55 @@ impl A2aClient {
 
     /// Sends `text` as a user message and streams the remote task.
     pub fn stream(&self, text: impl Into<String>) -> BoxEventStream {
-        self.stream_with_run_id(text, None)
+        Box::pin(self.send(text.into(), None, None))
     }
 
-    fn stream_with_run_id(&self, text: impl Into<String>, run_id: Option<Text>) -> BoxEventStream {
+    /// A conversation with the agent: each message of it continues the
+    /// remote context the first one started (its `contextId`), so the remote
+    /// agent answers with what was said before.
+    pub fn conversation(&self) -> Conversation {
+        Conversation::new(self.clone())
+    }
+
+    /// Sends `text` (in `context`'s remote context, when it has one; the
+    /// context the task runs in is then noted there).
+    fn send(
+        &self,
+        text: String,
+        run_id: Option<Text>,
+        context: Option<SharedContext>,
+    ) -> RemoteStream {
         let dialect = self.card.dialect();
-        let message = Message::new(next_message_id(), Role::User, vec![Part::text(text)]);
+        let mut message = Message::new(new_id(), Role::User, vec![Part::text(text)]);
+        message.context_id = context.as_ref().and_then(|c| c.get());
         let params = SendMessageParams::new(message).render(dialect);
         let method = Method::SendStreamingMessage
             .name(dialect)
             .unwrap_or("SendStreamingMessage");
-        let id = RequestId::from(next_message_id().as_str());
+        let id = RequestId::from(new_id().as_str());
         let body = jsonrpc::request(&id, method, params)
             .to_string()
             .into_bytes();
-        let open = self
-            .http
-            .clone()
-            .open(self.card.endpoint().to_owned(), body, dialect);
-        Box::pin(RemoteStream::new(
-            Box::pin(open),
+        let endpoint = self.card.endpoint().to_owned();
+        let open = self.http.clone().open(endpoint.clone(), body, dialect);
+        let cancel = CancelOnDrop {
+            http: self.http.clone(),
+            endpoint,
             dialect,
-            self.card.name_text(),
-            run_id,
-        ))
+        };
+        let stream = RemoteStream::new(Box::pin(open), cancel, self.card.name_text(), run_id);
+        match context {
+            Some(context) => stream.noting_context(context),
+            None => stream,
+        }
     }
 }
 
 /// The remote agent as a model: the request's last user message is sent, the
 /// rest of the conversation (the remote agent keeps its own) and the tools
-/// (it runs its own) are not.
+/// (it runs its own) are not. The remote agent's tool calls and results are
+/// left out of the turn: a `tool_call` from a provider asks the caller to run
+/// the tool, and the remote agent has run it already.
 impl Provider for A2aClient {
     fn stream(&self, request: ChatRequest) -> BoxEventStream {
         let last_user = request
@@ -123,7 +146,10 @@ impl Provider for A2aClient {
             .rev()
             .find(|m| m.role == ChatRole::User);
         match last_user {
-            Some(message) => self.stream_with_run_id(message.content.as_str(), request.run_id),
+            Some(message) => Box::pin(
+                self.send(message.content.to_string(), request.run_id, None)
+                    .without_tool_events(),
+            ),
             None => Box::pin(RemoteStream::failed(
                 Error::provider("no user message to send to the A2A agent"),
                 self.card.name_text(),
@@ -135,15 +161,4 @@ impl Provider for A2aClient {
     fn name(&self) -> &str {
         "a2a"
     }
-}
-
-/// A message (and request) id unique in this process and unlikely to repeat
-/// across processes: the start time and a counter.
-fn next_message_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let started = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("agentor-{started:x}-{n}")
 }

@@ -11,6 +11,8 @@ use eventsource_stream::{EventStream, EventStreamError, Eventsource};
 use futures_core::Stream;
 use serde_json::Value;
 
+use super::conversation::SharedContext;
+use super::http::CancelOnDrop;
 use super::mapper::TaskMapper;
 use crate::{jsonrpc, Dialect, StreamResponse};
 
@@ -41,7 +43,9 @@ enum Phase {
 ///
 /// The outputs of one frame are handed out before the next frame is read, so
 /// nothing piles up. Once the run has ended the body is dropped, and dropping
-/// the stream drops it too: either closes the HTTP connection.
+/// the stream drops it too: either closes the HTTP connection. Dropping it
+/// before the remote task ended (early, or after a frame that could not be
+/// read) also cancels that task ([`CancelOnDrop`]).
 pub(crate) struct RemoteStream {
     phase: Phase,
     dialect: Dialect,
@@ -51,19 +55,49 @@ pub(crate) struct RemoteStream {
     seq: u64,
     source: Text,
     run_id: Option<Text>,
+    /// The remote task, once an event named it.
+    task_id: Option<String>,
+    /// Whether the remote task reached a state that ends the stream (as
+    /// opposed to the run ending here, on a failure to read it).
+    remote_ended: bool,
+    cancel: Option<CancelOnDrop>,
+    /// Where to note the remote context of the task, for a conversation.
+    context: Option<SharedContext>,
 }
 
 impl RemoteStream {
-    pub(crate) fn new(open: Open, dialect: Dialect, source: Text, run_id: Option<Text>) -> Self {
+    pub(crate) fn new(
+        open: Open,
+        cancel: CancelOnDrop,
+        source: Text,
+        run_id: Option<Text>,
+    ) -> Self {
         RemoteStream {
             phase: Phase::Opening(open),
-            dialect,
+            dialect: cancel.dialect,
             mapper: TaskMapper::new(source.clone()),
             out: Vec::new(),
             seq: 0,
             source,
             run_id,
+            task_id: None,
+            remote_ended: false,
+            cancel: Some(cancel),
+            context: None,
         }
+    }
+
+    /// Notes the remote context the task runs in into `context`.
+    pub(crate) fn noting_context(mut self, context: SharedContext) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    /// Leaves out the remote agent's tool calls and results (see
+    /// [`TaskMapper::leave_out_tool_events`]).
+    pub(crate) fn without_tool_events(mut self) -> Self {
+        self.mapper.leave_out_tool_events();
+        self
     }
 
     /// A turn that fails before any request: `run_start`, the error, `run_end failed`.
@@ -76,6 +110,10 @@ impl RemoteStream {
             seq: 0,
             source,
             run_id,
+            task_id: None,
+            remote_ended: false,
+            cancel: None,
+            context: None,
         };
         stream.mapper.fail(error, &mut stream.out);
         stream.out.reverse();
@@ -119,7 +157,19 @@ impl RemoteStream {
                 produced,
             ),
             Ok(result) => match StreamResponse::parse_at(self.dialect, &result, "result") {
-                Ok(event) => self.mapper.event(event, produced),
+                Ok(event) => {
+                    if let Some(context) = &self.context {
+                        context.note(&event);
+                    }
+                    if self.task_id.is_none() {
+                        self.task_id = event
+                            .task_id()
+                            .filter(|id| !id.is_empty())
+                            .map(str::to_owned);
+                    }
+                    self.mapper.event(event, produced);
+                    self.remote_ended = self.mapper.is_done();
+                }
                 Err(error) => self.mapper.fail(
                     Error::protocol(format!(
                         "the A2A server sent an unreadable event: {}",
@@ -189,6 +239,19 @@ impl Stream for RemoteStream {
                     }
                 },
             }
+        }
+    }
+}
+
+impl Drop for RemoteStream {
+    fn drop(&mut self) {
+        if self.remote_ended {
+            return;
+        }
+        // Still running over there: dropped early, or ended here on a frame
+        // that could not be read. Either way no one reads it any more.
+        if let (Some(cancel), Some(task_id)) = (self.cancel.take(), self.task_id.take()) {
+            cancel.send(task_id);
         }
     }
 }
