@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use agentor_core::{Event, EventResult, RunStatus};
 use futures::Stream;
@@ -17,19 +18,33 @@ pub(crate) fn was_interrupted() -> bool {
     INTERRUPTED.load(Ordering::Acquire)
 }
 
-/// Completes on Ctrl-C (SIGINT). From then on a second Ctrl-C exits at
-/// once with 130, in case cancelling gets stuck. If the handler cannot be
-/// installed, it never completes.
+/// Completes on Ctrl-C (SIGINT). If the handler cannot be installed, it
+/// never completes.
 pub(crate) async fn ctrl_c() {
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
     }
     INTERRUPTED.store(true, Ordering::Release);
-    tokio::spawn(async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            std::process::exit(130);
+}
+
+/// The longest [`settle`] waits.
+const SETTLE: Duration = Duration::from_secs(5);
+
+/// Lets the tasks that streams dropped early left behind finish — an A2A
+/// client cancelling its remote task sends that request from a task of its
+/// own — for up to 5 s, or until Ctrl-C is pressed (again).
+pub(crate) async fn settle() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let finished = async {
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        while metrics.num_alive_tasks() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-    });
+    };
+    tokio::select! {
+        () = finished => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }
 
 pin_project! {
@@ -109,7 +124,6 @@ mod tests {
     use super::*;
     use agentor_core::source::Script;
     use futures::StreamExt;
-    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
     async fn the_signal_drops_the_run_and_ends_it_cancelled() {

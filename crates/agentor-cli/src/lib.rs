@@ -53,14 +53,19 @@ fn outcome(cli: Cli) -> Outcome {
         Err(err) => return Outcome::Failed(format!("cannot start the runtime: {err}")),
     };
     let outcome = runtime.block_on(async move {
-        match cli.command {
+        let outcome = match cli.command {
             Command::Chat(args) => commands::chat::run(args, config).await,
             Command::Replay(args) => commands::replay::run(args, config).await,
             Command::Serve(args) => commands::serve::run(args, config).await,
             Command::A2a(A2aCommand::Card(args)) => commands::a2a::card(args).await,
             Command::A2a(A2aCommand::Stream(args)) => commands::a2a::stream(args, config).await,
             Command::Bench(args) => commands::bench::run(&args).await,
+        };
+        if outcome != Outcome::Success {
+            // A run cut short may have left work behind: let it finish.
+            interrupt::settle().await;
         }
+        outcome
     });
     // A blocked read of stdin (replay -) must not hold the exit.
     runtime.shutdown_background();

@@ -1,6 +1,8 @@
 //! The `agentor` binary, run as a user would: the built executable, offline
 //! (no `OPENAI_*` in its environment), in a directory of its own.
 
+// Signals are sent with the `kill` command.
+#![cfg(unix)]
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
@@ -302,7 +304,6 @@ fn a_timeout_exits_1_naming_it() {
     );
 }
 
-#[cfg(unix)]
 #[test]
 fn sigint_during_chat_prints_a_cancelled_run_end_and_exits_130() {
     let dir = workdir("sigint");
@@ -351,7 +352,6 @@ fn sigint_during_chat_prints_a_cancelled_run_end_and_exits_130() {
 }
 
 /// Sends SIGINT with the `kill` command (the workspace forbids `unsafe`).
-#[cfg(unix)]
 fn send_sigint(pid: i32) -> i32 {
     let status = Command::new("kill")
         .args(["-INT", &pid.to_string()])
@@ -570,6 +570,36 @@ fn a2a_card_and_stream_talk_to_a_served_agent_in_both_dialects() {
         );
     }
 
+    // Ctrl-C during `a2a stream` cancels the remote task, not only the stream.
+    let mut child = agentor(&dir)
+        .args([
+            "a2a", "stream", "--token", "s3cret", "--json", &url, "Hi there",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while !lines.next().unwrap().unwrap().contains("text_delta") {}
+    send_sigint(i32::try_from(child.id()).unwrap());
+    let last = lines.map(Result::unwrap).last().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(
+        native::decode(last.as_bytes()).unwrap().run_status(),
+        Some(RunStatus::Cancelled)
+    );
+    // The earlier tasks completed; this one alone was cancelled.
+    let states = task_states(&url, "s3cret");
+    assert_eq!(
+        states
+            .iter()
+            .filter(|s| *s == "TASK_STATE_CANCELED")
+            .count(),
+        1,
+        "{states:?}"
+    );
+
     let (code, _) = served.stop();
     assert_eq!(code, Some(0));
 
@@ -580,4 +610,31 @@ fn a2a_card_and_stream_talk_to_a_served_agent_in_both_dialects() {
     let failed = run(agentor(&dir).args(["a2a", "stream", &gone, "Hi"]));
     assert_eq!(failed.status.code(), Some(1));
     assert_eq!(stderr(&failed).lines().count(), 1, "{}", stderr(&failed));
+}
+
+/// The states of the tasks an A2A server holds (`ListTasks`, 1.0).
+fn task_states(url: &str, token: &str) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer: serde_json::Value = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/"))
+            .bearer_auth(token)
+            .header("A2A-Version", "1.0")
+            .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "ListTasks", "params": {}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    answer["result"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"]["state"].as_str().unwrap().to_owned())
+        .collect()
 }
