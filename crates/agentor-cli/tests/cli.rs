@@ -162,6 +162,38 @@ fn a_recording_replays_the_same_events_from_a_file_and_from_stdin() {
 }
 
 #[test]
+fn replay_speed_follows_the_recorded_pace() {
+    let dir = workdir("speed");
+    let recording = concat!(
+        r#"{"type":"run_start","seq":0,"agent":"A","t_ms":0}"#,
+        "\n",
+        r#"{"type":"text_delta","seq":1,"text":"slow ","t_ms":1000}"#,
+        "\n",
+        r#"{"type":"text_delta","seq":2,"text":"text","t_ms":2000}"#,
+        "\n",
+        r#"{"type":"run_end","seq":3,"status":"completed","t_ms":2000}"#,
+        "\n",
+    );
+    std::fs::write(dir.join("paced.jsonl"), recording).unwrap();
+    let started = Instant::now();
+    let fast = run(agentor(&dir).args(["replay", "paced.jsonl"]));
+    assert_eq!(fast.status.code(), Some(0));
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "speed 0 waits for nothing"
+    );
+
+    let started = Instant::now();
+    let paced = run(agentor(&dir).args(["replay", "--speed", "4", "paced.jsonl"]));
+    let took = started.elapsed();
+    assert_eq!(paced.status.code(), Some(0));
+    assert!(stdout(&paced).contains("slow text"), "{}", stdout(&paced));
+    // Two recorded seconds at four times the pace: half a second.
+    assert!(took >= Duration::from_millis(480), "{took:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
 fn a_missing_recording_fails_the_run() {
     let dir = workdir("missing");
     let output = run(agentor(&dir).args(["replay", "nope.jsonl"]));
