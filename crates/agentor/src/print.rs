@@ -33,6 +33,9 @@ enum Channel {
 /// inline after a `[reasoning]` mark on their own line; the complete message
 /// only when no delta showed its text; every other kind on one line of its
 /// own (`[run]`, `[tool]`, `[tool result]`, `[usage]`, `[error]`, `[done]`).
+/// A tool call's arguments and a tool's output are clipped to one short line
+/// ([`Printer::TOOL_LINE`] characters). [`Printer::styled`] adds terminal
+/// styles: reasoning and the bracketed lines dimmed, errors in red.
 /// In [`PrintFormat::JsonLines`], one JSON object per line, `Err` items as
 /// their error events.
 ///
@@ -56,8 +59,17 @@ pub struct Printer<W> {
     channel: Channel,
     /// Whether deltas showed the current message's text already.
     streamed_text: bool,
+    /// Whether to write ANSI styles (for a terminal).
+    styled: bool,
     buf: BytesMut,
 }
+
+/// ANSI: dim (faint) text.
+const DIM: &str = "\x1b[2m";
+/// ANSI: red text.
+const RED: &str = "\x1b[31m";
+/// ANSI: back to the default style.
+const RESET: &str = "\x1b[0m";
 
 impl Printer<tokio::io::Stdout> {
     /// A printer writing to standard output.
@@ -74,8 +86,36 @@ impl<W: AsyncWrite + Unpin> Printer<W> {
             format,
             channel: Channel::LineStart,
             streamed_text: false,
+            styled: false,
             buf: BytesMut::new(),
         }
+    }
+
+    /// The most characters of a tool call's arguments or a tool's output
+    /// that [`PrintFormat::Text`] shows; the rest is cut with `…`.
+    pub const TOOL_LINE: usize = 100;
+
+    /// Whether [`PrintFormat::Text`] writes ANSI styles (default `false`):
+    /// reasoning and the bracketed lines dimmed, errors in red. For a
+    /// terminal; JSON lines are never styled.
+    ///
+    /// ```
+    /// use agentor::print::{PrintFormat, Printer};
+    /// use agentor_core::{source, Event};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let mut printer = Printer::new(Vec::new(), PrintFormat::Text).styled(true);
+    /// printer.print_all(source::iter([Event::reasoning_delta("hmm"), Event::text_delta("Hi")])).await?;
+    /// let out = String::from_utf8(printer.into_inner()).unwrap();
+    /// assert_eq!(out, "\x1b[2m[reasoning] hmm\x1b[0m\nHi");
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn styled(mut self, styled: bool) -> Self {
+        self.styled = styled;
+        self
     }
 
     /// The writer.
@@ -126,15 +166,21 @@ impl<W: AsyncWrite + Unpin> Printer<W> {
                 self.buf.extend_from_slice(text.as_bytes());
             }
             EventKind::ReasoningDelta { text, .. } => {
+                // Styled per delta: the style never outlives what it marks,
+                // whatever is written next (or if the run stops here).
                 if self.channel != Channel::Reasoning {
                     self.switch_to(Channel::Reasoning);
+                    self.style(DIM);
                     self.buf.extend_from_slice(b"[reasoning] ");
+                } else {
+                    self.style(DIM);
                 }
                 self.buf.extend_from_slice(text.as_bytes());
+                self.style(RESET);
             }
             EventKind::Message { text, .. } => {
                 if !std::mem::take(&mut self.streamed_text) {
-                    self.line(format_args!("{text}"));
+                    self.styled_line("", format_args!("{text}"));
                 }
             }
             EventKind::RunStart { agent, model } => match model {
@@ -143,7 +189,9 @@ impl<W: AsyncWrite + Unpin> Printer<W> {
             },
             EventKind::ReasoningSummary { text } => self.line(format_args!("[reasoning] {text}")),
             EventKind::ToolCall(call) => {
-                self.line(format_args!("[tool] {} {}", call.name, call.arguments))
+                let arguments = call.arguments.to_string();
+                let arguments = clip(&arguments, Self::TOOL_LINE);
+                self.line(format_args!("[tool] {} {arguments}", call.name))
             }
             EventKind::ToolResult(result) => {
                 let mark = if result.is_error {
@@ -151,7 +199,8 @@ impl<W: AsyncWrite + Unpin> Printer<W> {
                 } else {
                     "tool result"
                 };
-                self.line(format_args!("[{mark}] {}: {}", result.name, result.output))
+                let output = clip(&result.output, Self::TOOL_LINE);
+                self.line(format_args!("[{mark}] {}: {output}", result.name))
             }
             EventKind::AgentUpdated { agent } => self.line(format_args!("[agent] {agent}")),
             EventKind::Handoff { from, to } => self.line(format_args!("[handoff] {from} → {to}")),
@@ -171,7 +220,7 @@ impl<W: AsyncWrite + Unpin> Printer<W> {
                 p.elapsed.as_secs_f64()
             )),
             EventKind::Error { kind, message } => {
-                self.line(format_args!("[error] {kind}: {message}"))
+                self.styled_line(RED, format_args!("[error] {kind}: {message}"))
             }
             EventKind::RunEnd { status } => self.line(format_args!("[done] {status}")),
             _ => self.line(format_args!("[{}]", event.kind())),
@@ -186,17 +235,51 @@ impl<W: AsyncWrite + Unpin> Printer<W> {
         self.channel = channel;
     }
 
-    /// Writes `text` on a line of its own.
+    /// Writes `text` on a line of its own, dimmed when styled.
     fn line(&mut self, text: std::fmt::Arguments<'_>) {
+        self.styled_line(DIM, text);
+    }
+
+    /// Writes `text` on a line of its own, in `style` when styled.
+    fn styled_line(&mut self, style: &str, text: std::fmt::Arguments<'_>) {
         use std::fmt::Write as _;
         self.switch_to(Channel::LineStart);
         // Writing into memory cannot fail.
         let mut line = String::new();
         let _ = line.write_fmt(text);
+        self.style(style);
         self.buf.extend_from_slice(line.as_bytes());
+        if !style.is_empty() {
+            self.style(RESET);
+        }
         self.buf.extend_from_slice(b"\n");
         self.channel = Channel::LineStart;
     }
+
+    /// Writes an ANSI style, when styled.
+    fn style(&mut self, style: &str) {
+        if self.styled {
+            self.buf.extend_from_slice(style.as_bytes());
+        }
+    }
+}
+
+/// `text` on one line of at most `max` characters: line breaks become
+/// spaces, and what is cut is marked with `…`.
+fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let short = text.chars().count() <= max && !text.contains(['\n', '\r']);
+    if short {
+        return text.into();
+    }
+    let mut line: String = text
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .take(max)
+        .collect();
+    if text.chars().count() > max {
+        line.push('…');
+    }
+    line.into()
 }
 
 #[cfg(test)]
@@ -247,6 +330,43 @@ mod tests {
              It is sunny.\n\
              [error] provider: hiccup\n\
              [done] completed\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn tool_lines_stay_short() {
+        let long = "x".repeat(300);
+        let items = vec![
+            Ok(Event::tool_call("c1", "search", json!({ "q": long }))),
+            Ok(Event::tool_result("c1", "search", "first\nsecond")),
+        ];
+        let out = printed(PrintFormat::Text, items).await;
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert!(
+            lines[0].ends_with('…') && lines[0].chars().count() < 120,
+            "{out}"
+        );
+        assert_eq!(lines[1], "[tool result] search: first second");
+    }
+
+    #[tokio::test]
+    async fn styles_never_leak_past_what_they_mark() {
+        let mut printer = Printer::new(Vec::new(), PrintFormat::Text).styled(true);
+        let items = vec![
+            Ok(Event::reasoning_delta("think")),
+            Ok(Event::text_delta("answer")),
+            Err(Error::provider("boom")),
+            Ok(Event::run_end(RunStatus::Failed)),
+        ];
+        printer
+            .print_all(source::iter_results(items))
+            .await
+            .unwrap();
+        let out = String::from_utf8(printer.into_inner()).unwrap();
+        assert_eq!(
+            out,
+            "\x1b[2m[reasoning] think\x1b[0m\nanswer\n\x1b[31m[error] provider: boom\x1b[0m\n\x1b[2m[done] failed\x1b[0m\n"
         );
     }
 

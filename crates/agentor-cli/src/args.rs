@@ -1,0 +1,364 @@
+//! The command line's shape: clap types for every subcommand and flag.
+//!
+//! Value flags that have a configuration-file default are `Option`s: `None`
+//! means "not given", so [`crate::config`] can fill it in. Each also reads an
+//! `AGENTOR_*` environment variable (clap's `env`), which therefore sits
+//! between the flag and the file: flag > environment > `agentor.toml` > default.
+
+use std::path::PathBuf;
+
+use agentor_core::KindSet;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+
+use crate::exit::EXIT_CODES_HELP;
+
+/// Stream AI-agent runs from a terminal: chat with an agent, serve one over
+/// HTTP, talk to any A2A agent, replay a recording, measure the stream layers.
+#[derive(Debug, Parser)]
+#[command(name = "agentor", version, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// The configuration file (default: `agentor.toml` in the current
+    /// directory, when there is one).
+    #[arg(long, global = true, value_name = "PATH", env = "AGENTOR_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Streams one agent run on a prompt to stdout.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Chat(ChatArgs),
+    /// Serves an agent over HTTP (SSE, NDJSON, WebSocket, A2A) until Ctrl-C or SIGTERM.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Serve(ServeArgs),
+    /// Plays a recording (from `chat --record`) through the same layers and output.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Replay(ReplayArgs),
+    /// Talks to a remote A2A agent (protocol 0.3 or 1.0): its card, or a streamed message.
+    #[command(subcommand, after_help = EXIT_CODES_HELP)]
+    A2a(A2aCommand),
+    /// Measures each stream layer and the full pipeline against a hand-written loop.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Bench(BenchArgs),
+}
+
+/// `agentor a2a …`.
+#[derive(Debug, Subcommand)]
+pub enum A2aCommand {
+    /// Prints the agent card (its JSON, as the agent serves it) to stdout.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Card(A2aCardArgs),
+    /// Sends a message and streams the remote task as it runs: text as it
+    /// arrives, then the final state.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Stream(A2aStreamArgs),
+}
+
+/// Which A2A protocol version to speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    /// Protocol 0.3 (`message/stream`).
+    #[value(name = "0.3")]
+    V0_3,
+    /// Protocol 1.0 (`SendStreamingMessage`).
+    #[value(name = "1.0")]
+    V1_0,
+}
+
+/// Where a remote A2A agent is and how to reach it.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// The agent's base URL (its card is at `/.well-known/agent-card.json`)
+    /// or the card's own URL.
+    pub url: String,
+
+    /// Sends `Authorization: Bearer <TOKEN>` with every request.
+    #[arg(long, env = "AGENTOR_A2A_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Speaks this protocol version [default: the card's choice, 1.0 when it offers both].
+    #[arg(long, value_enum)]
+    pub dialect: Option<DialectArg>,
+}
+
+/// `agentor a2a card`.
+#[derive(Debug, Args)]
+pub struct A2aCardArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub remote: RemoteArgs,
+}
+
+/// `agentor a2a stream`.
+#[derive(Debug, Args)]
+pub struct A2aStreamArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub remote: RemoteArgs,
+
+    /// The message to send.
+    pub text: String,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub show: ShowArgs,
+}
+
+/// `agentor chat`.
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The user message.
+    pub prompt: String,
+
+    /// Writes the run, as the provider produced it, to this file as native
+    /// JSON lines with timings: what `agentor replay` plays.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub provider: ProviderArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub show: ShowArgs,
+}
+
+/// `agentor replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording (native JSON lines); `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Playback speed: 0 as fast as possible, 1 the recorded pace, 2 twice as fast.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_speed)]
+    pub speed: f64,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub show: ShowArgs,
+}
+
+/// `agentor serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on [default: 0.0.0.0, every interface, like `agent.serve(port)`].
+    #[arg(long, env = "AGENTOR_HOST")]
+    pub host: Option<String>,
+
+    /// The port to listen on; 0 picks a free one [default: 8000].
+    #[arg(long, env = "AGENTOR_PORT")]
+    pub port: Option<u16>,
+
+    /// Requires `Authorization: Bearer <TOKEN>` on every route but `/health`
+    /// and the agent card.
+    #[arg(long, env = "AGENTOR_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// The URL clients reach the server at, as the A2A agent card announces
+    /// it [default: derived from each request's `Host` header].
+    #[arg(long, value_name = "URL", env = "AGENTOR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// The agent's name: the `source` of its events and the name on its
+    /// agent card [default: Assistant].
+    #[arg(long, env = "AGENTOR_NAME")]
+    pub name: Option<String>,
+
+    /// The description on the agent card [default: "NAME, an agentor agent"].
+    #[arg(long, env = "AGENTOR_DESCRIPTION")]
+    pub description: Option<String>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub provider: ProviderArgs,
+}
+
+/// `agentor bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Events in the synthetic run each measurement streams.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(100..=50_000_000))]
+    pub events: u64,
+
+    /// Repetitions of each measurement; the table shows their median.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=101))]
+    pub repetitions: u64,
+}
+
+/// Which model provider answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    /// The offline demo: a deterministic, visibly streaming answer, no model.
+    Demo,
+    /// An OpenAI-compatible Chat Completions API (OpenAI, Ollama, vLLM, …).
+    OpenaiChat,
+    /// The OpenAI Responses API.
+    OpenaiResponses,
+}
+
+/// The provider flags of `chat` and `serve`.
+#[derive(Debug, Args, Default)]
+pub struct ProviderArgs {
+    /// The provider [default: openai-chat when OPENAI_API_KEY, OPENAI_BASE_URL
+    /// or --base-url is set, else demo].
+    #[arg(long, value_enum, env = "AGENTOR_PROVIDER")]
+    pub provider: Option<ProviderKind>,
+
+    /// The model to ask for [default: OPENAI_MODEL, else gpt-4o-mini].
+    #[arg(long, env = "AGENTOR_MODEL")]
+    pub model: Option<String>,
+
+    /// The API root of an OpenAI-compatible server [default: OPENAI_BASE_URL,
+    /// else the OpenAI API].
+    #[arg(long, value_name = "URL", env = "AGENTOR_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// The agent's system instructions.
+    #[arg(long, env = "AGENTOR_INSTRUCTIONS")]
+    pub instructions: Option<String>,
+}
+
+/// How text deltas are re-cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RebufferArg {
+    /// Whole words.
+    Words,
+    /// Whole lines.
+    Lines,
+    /// Whole sentences.
+    Sentences,
+}
+
+/// The pipeline and output flags of `chat`, `replay` and `a2a stream`.
+#[derive(Debug, Args, Default)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub pipeline: PipelineArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
+}
+
+/// The pipeline flags: each maps onto a core layer.
+#[derive(Debug, Args, Default)]
+pub struct PipelineArgs {
+    /// Keeps only these event kinds (comma-separated; native names or the
+    /// agentor compatibility names such as `raw_response_event`). The run end
+    /// and errors always pass.
+    #[arg(long, value_name = "KINDS", value_parser = parse_kinds, env = "AGENTOR_EVENTS")]
+    pub events: Option<KindSet>,
+
+    /// Re-cuts text deltas at word, line or sentence boundaries.
+    #[arg(long, value_enum, env = "AGENTOR_REBUFFER")]
+    pub rebuffer: Option<RebufferArg>,
+
+    /// Groups events for up to this many milliseconds (adjacent text deltas
+    /// merged).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=10_000), env = "AGENTOR_BATCH_MS")]
+    pub batch_ms: Option<u64>,
+
+    /// Ends the run as `timed_out` after this many seconds in all.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, env = "AGENTOR_TIMEOUT")]
+    pub timeout: Option<f64>,
+
+    /// Ends the run as `timed_out` when the provider is silent this many seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, env = "AGENTOR_IDLE_TIMEOUT")]
+    pub idle_timeout: Option<f64>,
+}
+
+/// How events are written to stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputFormat {
+    /// For people: text as it arrives, other events on short lines of their own.
+    Text,
+    /// Native JSON lines: lossless, one event per line (the recording format).
+    Native,
+    /// The agentor JSON shape of Python Agentor (`serialize=True`), one event per line.
+    Agentor,
+}
+
+/// The output flags.
+#[derive(Debug, Args, Default)]
+pub struct OutputArgs {
+    /// Native JSON lines (the same as `--format native`).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// The output format [default: text].
+    #[arg(long, value_enum, env = "AGENTOR_FORMAT")]
+    pub format: Option<OutputFormat>,
+}
+
+/// Parses a `--events` list; an empty list is a mistake, not "everything".
+pub(crate) fn parse_kinds(list: &str) -> Result<KindSet, String> {
+    let kinds = list.parse::<KindSet>().map_err(|e| e.to_string())?;
+    if kinds.is_empty() {
+        return Err("no event kind named".into());
+    }
+    Ok(kinds)
+}
+
+/// The longest timeout accepted, in seconds (one day), as the server does.
+const MAX_SECONDS: f64 = 86_400.0;
+
+/// Parses a number of seconds: more than 0, at most one day.
+pub(crate) fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_SECONDS => Ok(secs),
+        _ => Err(format!(
+            "`{s}` is not a number of seconds above 0 and at most {MAX_SECONDS}"
+        )),
+    }
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(speed) if speed.is_finite() && speed >= 0.0 => Ok(speed),
+        _ => Err(format!("`{s}` is not a speed factor (0 or more)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn values_are_checked_where_they_are_parsed() {
+        assert!(parse_kinds("text_delta, run_item_stream_event").is_ok());
+        assert_eq!(parse_kinds(" , ").unwrap_err(), "no event kind named");
+        assert!(parse_kinds("text").unwrap_err().contains("text"));
+        assert_eq!(parse_seconds("1.5").unwrap(), 1.5);
+        for bad in ["0", "-1", "NaN", "inf", "x", "100000"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_speed("0").unwrap(), 0.0);
+        assert!(parse_speed("-2").is_err());
+    }
+
+    #[test]
+    fn json_and_format_exclude_each_other() {
+        let err = Cli::try_parse_from(["agentor", "chat", "hi", "--json", "--format", "text"])
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

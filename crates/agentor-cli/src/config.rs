@@ -1,0 +1,232 @@
+//! `agentor.toml`: defaults for `chat`, `replay` and `serve`.
+//!
+//! ```toml
+//! [provider]            # chat and serve
+//! kind = "openai-chat"  # demo | openai-chat | openai-responses
+//! model = "gpt-4o-mini"
+//! base_url = "http://127.0.0.1:11434/v1"
+//! instructions = "You are a helpful assistant."
+//!
+//! [chat]                # chat, replay and a2a stream
+//! format = "text"       # text | native | agentor
+//! events = "text_delta,tool_call"
+//! rebuffer = "words"    # words | lines | sentences
+//! batch_ms = 20
+//! timeout = 120         # seconds
+//! idle_timeout = 30     # seconds
+//!
+//! [serve]
+//! host = "127.0.0.1"
+//! port = 8000
+//! public_url = "https://agents.example.com"
+//! name = "Assistant"
+//! description = "Answers questions."
+//! ```
+//!
+//! Flags override the environment (`AGENTOR_*`, read by clap), which
+//! overrides the file. Unknown keys are errors, so a typo never passes
+//! silently; values are checked as strictly as the flags'.
+
+use std::path::{Path, PathBuf};
+
+use agentor_core::KindSet;
+use serde::{Deserialize, Deserializer};
+
+use crate::args::{self, OutputFormat, ProviderKind, RebufferArg};
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_FILE: &str = "agentor.toml";
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[provider]`.
+    #[serde(default)]
+    pub provider: ProviderConfig,
+    /// `[chat]`.
+    #[serde(default)]
+    pub chat: ChatConfig,
+    /// `[serve]`.
+    #[serde(default)]
+    pub serve: ServeConfig,
+}
+
+/// `[provider]`: which model answers `chat` and `serve`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// `--provider`.
+    pub kind: Option<ProviderKind>,
+    /// `--model`.
+    pub model: Option<String>,
+    /// `--base-url`.
+    pub base_url: Option<String>,
+    /// `--instructions`.
+    pub instructions: Option<String>,
+}
+
+/// `[chat]`: output and pipeline defaults of `chat` and `replay`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatConfig {
+    /// `--format`.
+    pub format: Option<OutputFormat>,
+    /// `--events`.
+    #[serde(default, deserialize_with = "kinds")]
+    pub events: Option<KindSet>,
+    /// `--rebuffer`.
+    pub rebuffer: Option<RebufferArg>,
+    /// `--batch-ms`.
+    #[serde(default, deserialize_with = "batch_ms")]
+    pub batch_ms: Option<u64>,
+    /// `--timeout`, in seconds.
+    #[serde(default, deserialize_with = "seconds")]
+    pub timeout: Option<f64>,
+    /// `--idle-timeout`, in seconds.
+    #[serde(default, deserialize_with = "seconds")]
+    pub idle_timeout: Option<f64>,
+}
+
+/// `[serve]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// `--host`.
+    pub host: Option<String>,
+    /// `--port`.
+    pub port: Option<u16>,
+    /// `--token` (prefer `AGENTOR_TOKEN` over a token in a file).
+    pub token: Option<String>,
+    /// `--public-url`.
+    pub public_url: Option<String>,
+    /// `--name`.
+    pub name: Option<String>,
+    /// `--description`.
+    pub description: Option<String>,
+}
+
+impl Config {
+    /// Reads `explicit`, or `agentor.toml` in the current directory when it
+    /// exists, or returns the empty configuration. A missing explicit file,
+    /// an unreadable or malformed one is an error naming the file and, from
+    /// the TOML parser, the line and the field.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
+        let path = match explicit {
+            Some(path) => path.to_path_buf(),
+            None => {
+                let path = PathBuf::from(DEFAULT_FILE);
+                if !path.exists() {
+                    return Ok(Config::default());
+                }
+                path
+            }
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        Config::parse(&text).map_err(|e| format!("config file {}: {e}", path.display()))
+    }
+
+    /// Parses the text of a configuration file.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e: toml::de::Error| {
+            // toml's own rendering spans lines (a caret under the source);
+            // one line says where and what.
+            let at = e
+                .span()
+                .map(|span| {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}: ")
+                })
+                .unwrap_or_default();
+            format!("{at}{}", e.message().trim())
+        })
+    }
+}
+
+fn kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<KindSet>, D::Error> {
+    let list = String::deserialize(d)?;
+    args::parse_kinds(&list)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let secs = f64::deserialize(d)?;
+    args::parse_seconds(&secs.to_string())
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+fn batch_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match u64::deserialize(d)? {
+        ms @ 1..=10_000 => Ok(Some(ms)),
+        ms => Err(serde::de::Error::custom(format!(
+            "{ms} is not from 1 to 10000 milliseconds"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use agentor_core::Kind;
+
+    #[test]
+    fn a_full_file_parses() {
+        let config = Config::parse(
+            r#"
+            [provider]
+            kind = "openai-responses"
+            model = "m"
+
+            [chat]
+            format = "native"
+            events = "raw_response_event"
+            rebuffer = "sentences"
+            batch_ms = 20
+            timeout = 1.5
+            idle_timeout = 3
+
+            [serve]
+            port = 9000
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.provider.kind, Some(ProviderKind::OpenaiResponses));
+        assert_eq!(config.chat.format, Some(OutputFormat::Native));
+        assert!(config.chat.events.unwrap().contains(Kind::ReasoningDelta));
+        assert_eq!(config.chat.rebuffer, Some(RebufferArg::Sentences));
+        assert_eq!(
+            (config.chat.timeout, config.chat.idle_timeout),
+            (Some(1.5), Some(3.0))
+        );
+        assert_eq!(config.serve.port, Some(9000));
+        assert!(Config::parse("").is_ok());
+    }
+
+    #[test]
+    fn mistakes_name_their_line_and_field() {
+        let typo = Config::parse("[chat]\nformat = \"text\"\nrebufer = \"words\"\n").unwrap_err();
+        assert!(typo.starts_with("line 3:"), "{typo}");
+        assert!(typo.contains("rebufer"), "{typo}");
+        let bad = Config::parse("[chat]\n\nevents = \"text\"\n").unwrap_err();
+        assert!(
+            bad.starts_with("line 3:") && bad.contains("unknown Kind `text`"),
+            "{bad}"
+        );
+        let range = Config::parse("[serve]\nport = 70000\n").unwrap_err();
+        assert!(range.starts_with("line 2:"), "{range}");
+        assert!(Config::parse("[chat]\ntimeout = -1\n").is_err());
+        assert!(Config::parse("[chat]\nbatch_ms = 0\n").is_err());
+        assert!(Config::parse("[provider]\nkind = \"gpt\"\n").is_err());
+        assert!(Config::parse("[nonsense]\n").is_err());
+    }
+
+    #[test]
+    fn a_missing_explicit_file_is_an_error() {
+        let err = Config::load(Some(Path::new("/nonexistent/agentor.toml"))).unwrap_err();
+        assert!(err.contains("cannot read config file"), "{err}");
+    }
+}

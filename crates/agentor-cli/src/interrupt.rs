@@ -1,0 +1,158 @@
+//! [`Interruptible`]: a run that Ctrl-C ends with a `cancelled` run end.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use agentor_core::{Event, EventResult, RunStatus};
+use futures::Stream;
+use pin_project_lite::pin_project;
+
+/// Whether Ctrl-C was pressed (so a `cancelled` run end is ours, not recorded).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether [`ctrl_c`] has completed in this process.
+pub(crate) fn was_interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Acquire)
+}
+
+/// Completes on Ctrl-C (SIGINT). If the handler cannot be installed, it
+/// never completes.
+pub(crate) async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    INTERRUPTED.store(true, Ordering::Release);
+}
+
+/// The longest [`settle`] waits.
+const SETTLE: Duration = Duration::from_secs(5);
+
+/// Lets the tasks that streams dropped early left behind finish — an A2A
+/// client cancelling its remote task sends that request from a task of its
+/// own — for up to 5 s, or until Ctrl-C is pressed (again).
+pub(crate) async fn settle() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let finished = async {
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        while metrics.num_alive_tasks() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::select! {
+        () = finished => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+pin_project! {
+    /// Passes the run's events on until `signal` completes; then drops the
+    /// run (cancelling the model request and tools: drop = cancel), yields a
+    /// `cancelled` run end in the run's envelope, and ends.
+    ///
+    /// It sits right after the provider, so everything downstream — the
+    /// recorder, the layers, the printer — sees an explicit end and finishes
+    /// its work (a recording ends with the run end and is flushed).
+    pub(crate) struct Interruptible<S, F> {
+        run: Option<S>,
+        #[pin]
+        signal: F,
+        // The last event seen, whose envelope the run end continues.
+        last: Option<Event>,
+    }
+}
+
+impl<S, F> Interruptible<S, F> {
+    pub(crate) fn new(run: S, signal: F) -> Self {
+        Interruptible {
+            run: Some(run),
+            signal,
+            last: None,
+        }
+    }
+}
+
+impl<S, F> Stream for Interruptible<S, F>
+where
+    S: Stream<Item = EventResult> + Unpin,
+    F: Future<Output = ()>,
+{
+    type Item = EventResult;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventResult>> {
+        let this = self.project();
+        let Some(run) = this.run.as_mut() else {
+            return Poll::Ready(None);
+        };
+        if this.signal.poll(cx).is_ready() {
+            *this.run = None;
+            let cancelled = Event::run_end(RunStatus::Cancelled);
+            let end = match this.last.take() {
+                Some(last) => {
+                    let mut end = last.derive(cancelled.kind);
+                    end.seq = last.seq.saturating_add(1);
+                    end
+                }
+                None => cancelled,
+            };
+            return Poll::Ready(Some(Ok(end)));
+        }
+        match Pin::new(run).poll_next(cx) {
+            Poll::Ready(Some(Ok(event))) => {
+                if event.run_status().is_some() {
+                    // The run ended by itself: a later signal cancels nothing.
+                    *this.last = None;
+                } else {
+                    *this.last = Some(event.clone());
+                }
+                Poll::Ready(Some(Ok(event)))
+            }
+            Poll::Ready(None) => {
+                *this.run = None;
+                Poll::Ready(None)
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use agentor_core::source::Script;
+    use futures::StreamExt;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_signal_drops_the_run_and_ends_it_cancelled() {
+        let run = Script::new()
+            .raw(
+                Duration::ZERO,
+                Ok(Event::text_delta("a").with_seq(4).with_run_id("r")),
+            )
+            .after(Duration::from_secs(10), Event::text_delta("never"))
+            .end(RunStatus::Completed)
+            .into_stream();
+        let mut events = std::pin::pin!(Interruptible::new(
+            Box::pin(run),
+            tokio::time::sleep(Duration::from_secs(1)),
+        ));
+        let mut out = Vec::new();
+        while let Some(item) = events.next().await {
+            out.push(item.unwrap());
+        }
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].run_status(), Some(RunStatus::Cancelled));
+        assert_eq!((out[1].seq, out[1].run_id.as_deref()), (5, Some("r")));
+    }
+
+    #[tokio::test]
+    async fn without_the_signal_the_run_passes_unchanged() {
+        let run = agentor_core::source::demo_text(["a", "b"]);
+        let events = Interruptible::new(run, std::future::pending::<()>());
+        let kinds: Vec<_> = events.map(|e| e.unwrap().kind()).collect().await;
+        assert_eq!(kinds.len(), 4);
+    }
+}

@@ -1,0 +1,73 @@
+//! The `agentor` command line: stream an agent run in a terminal, serve an
+//! agent over HTTP, talk to any A2A agent, replay a recording, measure the
+//! stream layers.
+//!
+//! ```text
+//! agentor chat "Explain quantum computing"          # text as it arrives
+//! agentor chat --json --record run.jsonl "Hi"       # native JSON lines, recorded
+//! agentor replay --speed 1 --rebuffer words run.jsonl
+//! agentor serve --port 8000
+//! agentor a2a stream http://127.0.0.1:8000 "What's the weather in Paris?"
+//! agentor bench --events 100000
+//! ```
+//!
+//! `docs/cli.md` documents every subcommand, flag, configuration key,
+//! environment variable and exit code. This library holds the command line's
+//! pieces so they can be tested; [`run`] is what the binary calls.
+//! [`mod@bench`] is the benchmark workload shared with the criterion benches.
+
+pub mod args;
+pub mod bench;
+pub mod config;
+pub mod exit;
+
+mod commands;
+mod interrupt;
+mod pipeline;
+mod provider;
+mod render;
+mod status;
+
+use std::process::ExitCode;
+
+use args::{A2aCommand, Cli, Command};
+use config::Config;
+use exit::Outcome;
+
+/// Runs the parsed command line to its end; writes the one-line cause of a
+/// failure to stderr and returns the exit code (see [`exit`]).
+pub fn run(cli: Cli) -> ExitCode {
+    outcome(cli).report()
+}
+
+fn outcome(cli: Cli) -> Outcome {
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(message) => return Outcome::Usage(message),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => return Outcome::Failed(format!("cannot start the runtime: {err}")),
+    };
+    let outcome = runtime.block_on(async move {
+        let outcome = match cli.command {
+            Command::Chat(args) => commands::chat::run(args, config).await,
+            Command::Replay(args) => commands::replay::run(args, config).await,
+            Command::Serve(args) => commands::serve::run(args, config).await,
+            Command::A2a(A2aCommand::Card(args)) => commands::a2a::card(args).await,
+            Command::A2a(A2aCommand::Stream(args)) => commands::a2a::stream(args, config).await,
+            Command::Bench(args) => commands::bench::run(&args).await,
+        };
+        if outcome != Outcome::Success {
+            // A run cut short may have left work behind: let it finish.
+            interrupt::settle().await;
+        }
+        outcome
+    });
+    // A blocked read of stdin (replay -) must not hold the exit.
+    runtime.shutdown_background();
+    outcome
+}

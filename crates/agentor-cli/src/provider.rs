@@ -1,0 +1,132 @@
+//! The provider flags (and `[provider]` defaults) as an agent's provider.
+
+use std::sync::Arc;
+
+use agentor::Agentor;
+use agentor_core::Provider;
+use agentor_providers::{Demo, OpenAiChat, OpenAiConfig, OpenAiResponses};
+
+use crate::args::{ProviderArgs, ProviderKind};
+use crate::config::ProviderConfig;
+
+/// The provider settings after flags, environment and file were merged.
+#[derive(Debug)]
+pub(crate) struct ProviderChoice {
+    kind: ProviderKind,
+    /// Whether the user named the provider (else it is announced).
+    named: bool,
+    model: Option<String>,
+    base_url: Option<String>,
+    instructions: Option<String>,
+}
+
+impl ProviderChoice {
+    /// Flags (and their environment variables) first, then the file; with no
+    /// provider named, `openai-chat` when a base URL or `OPENAI_API_KEY` /
+    /// `OPENAI_BASE_URL` is set, else the offline demo.
+    pub(crate) fn resolve(args: ProviderArgs, file: ProviderConfig) -> Self {
+        let base_url = args.base_url.or(file.base_url);
+        let named = args.provider.or(file.kind);
+        let kind = named.unwrap_or_else(|| {
+            let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+            if base_url.is_some() || set("OPENAI_API_KEY") || set("OPENAI_BASE_URL") {
+                ProviderKind::OpenaiChat
+            } else {
+                ProviderKind::Demo
+            }
+        });
+        ProviderChoice {
+            kind,
+            named: named.is_some(),
+            model: args.model.or(file.model),
+            base_url,
+            instructions: args.instructions.or(file.instructions),
+        }
+    }
+
+    /// The provider, and a line for stderr saying which one was picked when
+    /// the user did not say.
+    fn provider(&self) -> (Arc<dyn Provider>, Option<String>) {
+        let openai = || {
+            let config = OpenAiConfig::from_env();
+            match &self.base_url {
+                Some(url) => config.base_url(url.clone()),
+                None => config,
+            }
+        };
+        let (provider, announce): (Arc<dyn Provider>, _) = match self.kind {
+            ProviderKind::Demo => (
+                Arc::new(Demo::new()),
+                "using the offline demo provider (set OPENAI_API_KEY or OPENAI_BASE_URL, \
+                 or pass --provider, for a model)"
+                    .to_owned(),
+            ),
+            ProviderKind::OpenaiChat => {
+                let config = openai();
+                let line = format!("using openai-chat at {}", config.base_url);
+                (Arc::new(OpenAiChat::new(config)), line)
+            }
+            ProviderKind::OpenaiResponses => {
+                let config = openai();
+                let line = format!("using openai-responses at {}", config.base_url);
+                (Arc::new(OpenAiResponses::new(config)), line)
+            }
+        };
+        (provider, (!self.named).then_some(announce))
+    }
+
+    /// An agent named `name` on this provider, announcing the provider on
+    /// stderr when it was picked by default.
+    pub(crate) fn agent(&self, name: Option<String>) -> Agentor {
+        let (provider, announce) = self.provider();
+        if let Some(line) = announce {
+            eprintln!("agentor: {line}");
+        }
+        let mut builder = Agentor::builder().shared_provider(provider);
+        if let Some(name) = name {
+            builder = builder.name(name);
+        }
+        if let Some(model) = &self.model {
+            builder = builder.model(model.clone());
+        }
+        if let Some(instructions) = &self.instructions {
+            builder = builder.instructions(instructions.clone());
+        }
+        builder.build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_a_base_url_implies_openai() {
+        let args = ProviderArgs {
+            model: Some("flag".into()),
+            ..ProviderArgs::default()
+        };
+        let file = ProviderConfig {
+            model: Some("file".into()),
+            base_url: Some("http://127.0.0.1:9/v1".into()),
+            ..ProviderConfig::default()
+        };
+        let choice = ProviderChoice::resolve(args, file);
+        assert_eq!(choice.model.as_deref(), Some("flag"));
+        assert_eq!(choice.kind, ProviderKind::OpenaiChat);
+        assert!(!choice.named);
+        let (provider, announce) = choice.provider();
+        assert_eq!(provider.name(), OpenAiChat::new(OpenAiConfig::new()).name());
+        assert!(announce.unwrap().contains("http://127.0.0.1:9/v1"));
+
+        let named = ProviderChoice::resolve(
+            ProviderArgs {
+                provider: Some(ProviderKind::Demo),
+                ..ProviderArgs::default()
+            },
+            ProviderConfig::default(),
+        );
+        let (provider, announce) = named.provider();
+        assert_eq!((provider.name(), announce), ("demo", None));
+    }
+}

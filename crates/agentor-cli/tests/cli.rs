@@ -1,0 +1,672 @@
+//! The `agentor` binary, run as a user would: the built executable, offline
+//! (no `OPENAI_*` in its environment), in a directory of its own.
+
+// Signals are sent with the `kill` command.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use agentor_core::wire::native;
+use agentor_core::{Event, Kind, RunStatus};
+
+/// A fresh, empty working directory for one test.
+fn workdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("agentor-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The binary, offline, in `dir`, with no `AGENTOR_*` or `OPENAI_*` variable.
+fn agentor(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_agentor"));
+    command.current_dir(dir);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy().into_owned();
+        if name.starts_with("OPENAI_") || name.starts_with("AGENTOR_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.stdin(Stdio::null()).output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Every stdout line decoded as a native event (failing on any that is not).
+fn events(output: &Output) -> Vec<Event> {
+    stdout(output)
+        .lines()
+        .map(|line| native::decode(line.as_bytes()).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+#[test]
+fn chat_json_streams_native_events_ending_with_the_run_end() {
+    let dir = workdir("json");
+    let output = run(agentor(&dir).args(["chat", "--json", "Explain quantum computing"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let events = events(&output);
+    assert!(events.len() > 5);
+    assert_eq!(events[0].kind(), Kind::RunStart);
+    assert!(events.iter().any(|e| e.kind() == Kind::TextDelta));
+    assert_eq!(
+        events.last().unwrap().run_status(),
+        Some(RunStatus::Completed)
+    );
+    assert_eq!(
+        events.iter().filter(|e| e.kind() == Kind::RunEnd).count(),
+        1
+    );
+    // The default provider is announced, on stderr only.
+    assert!(
+        stderr(&output).contains("offline demo provider"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn chat_prints_the_demo_text_and_the_agentor_shape_on_request() {
+    let dir = workdir("text");
+    let output = run(agentor(&dir).args(["chat", "Hello there"]));
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(
+        text.contains("(demo) This is agentor's offline demo provider"),
+        "{text}"
+    );
+    assert!(text.contains("You said: \"Hello there\""), "{text}");
+    assert!(text.ends_with("[done] completed\n"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no styles when stdout is not a terminal"
+    );
+
+    let output = run(agentor(&dir).args(["chat", "--format", "agentor", "Hi"]));
+    assert_eq!(output.status.code(), Some(0));
+    for line in stdout(&output).lines() {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(value.as_object().unwrap().len(), 5, "{line}");
+    }
+}
+
+#[test]
+fn events_filter_keeps_the_kinds_named_and_the_run_end() {
+    let dir = workdir("filter");
+    let output = run(agentor(&dir).args([
+        "chat",
+        "--json",
+        "--events",
+        "raw_response_event",
+        "--rebuffer",
+        "words",
+        "Hi there agent",
+    ]));
+    assert_eq!(output.status.code(), Some(0));
+    let events = events(&output);
+    let kinds: std::collections::HashSet<Kind> = events.iter().map(Event::kind).collect();
+    assert_eq!(
+        kinds,
+        [Kind::TextDelta, Kind::ReasoningDelta, Kind::RunEnd].into()
+    );
+    // Word rebuffering: every text delta but the last ends at a word boundary.
+    let deltas: Vec<&str> = events
+        .iter()
+        .filter(|e| e.kind() == Kind::TextDelta)
+        .map(|e| e.text().unwrap())
+        .collect();
+    assert!(
+        deltas[..deltas.len() - 1].iter().all(|d| d.ends_with(' ')),
+        "{deltas:?}"
+    );
+}
+
+#[test]
+fn a_recording_replays_the_same_events_from_a_file_and_from_stdin() {
+    let dir = workdir("replay");
+    let output = run(agentor(&dir).args(["chat", "--json", "--record", "run.jsonl", "Hi there"]));
+    assert_eq!(output.status.code(), Some(0));
+    let live = events(&output);
+
+    let replayed = run(agentor(&dir).args(["replay", "--json", "run.jsonl"]));
+    assert_eq!(replayed.status.code(), Some(0), "{}", stderr(&replayed));
+    assert_eq!(events(&replayed), live);
+
+    let from_stdin = agentor(&dir)
+        .args(["replay", "--json", "-"])
+        .stdin(std::fs::File::open(dir.join("run.jsonl")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(from_stdin.status.code(), Some(0), "{}", stderr(&from_stdin));
+    assert_eq!(events(&from_stdin), live);
+
+    // The same layers apply to a replay.
+    let filtered =
+        run(agentor(&dir).args(["replay", "--json", "--events", "message", "run.jsonl"]));
+    let kinds: Vec<Kind> = events(&filtered).iter().map(Event::kind).collect();
+    assert_eq!(kinds, [Kind::Message, Kind::RunEnd]);
+}
+
+#[test]
+fn replay_speed_follows_the_recorded_pace() {
+    let dir = workdir("speed");
+    let recording = concat!(
+        r#"{"type":"run_start","seq":0,"agent":"A","t_ms":0}"#,
+        "\n",
+        r#"{"type":"text_delta","seq":1,"text":"slow ","t_ms":1000}"#,
+        "\n",
+        r#"{"type":"text_delta","seq":2,"text":"text","t_ms":2000}"#,
+        "\n",
+        r#"{"type":"run_end","seq":3,"status":"completed","t_ms":2000}"#,
+        "\n",
+    );
+    std::fs::write(dir.join("paced.jsonl"), recording).unwrap();
+    let started = Instant::now();
+    let fast = run(agentor(&dir).args(["replay", "paced.jsonl"]));
+    assert_eq!(fast.status.code(), Some(0));
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "speed 0 waits for nothing"
+    );
+
+    let started = Instant::now();
+    let paced = run(agentor(&dir).args(["replay", "--speed", "4", "paced.jsonl"]));
+    let took = started.elapsed();
+    assert_eq!(paced.status.code(), Some(0));
+    assert!(stdout(&paced).contains("slow text"), "{}", stdout(&paced));
+    // Two recorded seconds at four times the pace: half a second.
+    assert!(took >= Duration::from_millis(480), "{took:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
+fn a_missing_recording_fails_the_run() {
+    let dir = workdir("missing");
+    let output = run(agentor(&dir).args(["replay", "nope.jsonl"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("cannot open recording"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn bad_usage_exits_2_with_a_message() {
+    let dir = workdir("usage");
+    for args in [
+        &["chat", "--rebuffer", "paragraphs", "hi"][..],
+        &["chat", "--events", "nonsense", "hi"],
+        &["chat", "--timeout", "-3", "hi"],
+        &["chat", "--json", "--format", "text", "hi"],
+        &["chat"],
+        &["frobnicate"],
+    ] {
+        let output = run(agentor(&dir).args(args));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains("error:"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty());
+    }
+    let help = run(agentor(&dir).args(["chat", "--help"]));
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("130"), "exit codes in --help");
+}
+
+#[test]
+fn bad_configuration_exits_2_naming_the_line_and_field() {
+    let dir = workdir("config");
+    let missing = run(agentor(&dir).args(["--config", "absent.toml", "chat", "hi"]));
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("absent.toml"),
+        "{}",
+        stderr(&missing)
+    );
+
+    std::fs::write(
+        dir.join("agentor.toml"),
+        "[chat]\nformat = \"native\"\nrebufer = \"words\"\n",
+    )
+    .unwrap();
+    let typo = run(agentor(&dir).args(["chat", "hi"]));
+    assert_eq!(typo.status.code(), Some(2));
+    let message = stderr(&typo);
+    assert!(
+        message.contains("line 3") && message.contains("rebufer"),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "{message}");
+}
+
+#[test]
+fn flags_override_the_environment_which_overrides_the_file() {
+    let dir = workdir("layers");
+    std::fs::write(
+        dir.join("agentor.toml"),
+        "[chat]\nformat = \"agentor\"\nevents = \"message\"\n",
+    )
+    .unwrap();
+    let from_file = run(agentor(&dir).args(["chat", "Hi"]));
+    let lines: Vec<String> = stdout(&from_file).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "a message and the run end: {lines:?}");
+    assert!(
+        lines[0].starts_with("{\"type\":\"run_item_stream_event\""),
+        "{lines:?}"
+    );
+
+    let from_env = run(agentor(&dir)
+        .env("AGENTOR_FORMAT", "native")
+        .args(["chat", "Hi"]));
+    let kinds: Vec<Kind> = events(&from_env).iter().map(Event::kind).collect();
+    assert_eq!(kinds, [Kind::Message, Kind::RunEnd]);
+
+    let from_flag = run(agentor(&dir).env("AGENTOR_FORMAT", "agentor").args([
+        "chat",
+        "--format",
+        "native",
+        "--events",
+        "run_start",
+        "Hi",
+    ]));
+    let kinds: Vec<Kind> = events(&from_flag).iter().map(Event::kind).collect();
+    assert_eq!(kinds, [Kind::RunStart, Kind::RunEnd]);
+}
+
+#[test]
+fn a_failing_provider_exits_1_with_one_line_naming_the_cause() {
+    let dir = workdir("failing");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let output = run(agentor(&dir).args([
+        "chat",
+        "--provider",
+        "openai-chat",
+        "--base-url",
+        &format!("http://127.0.0.1:{port}/v1"),
+        "hi",
+    ]));
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.starts_with("agentor: run failed: provider error"),
+        "{message}"
+    );
+    assert!(stdout(&output).ends_with("[done] failed\n"));
+}
+
+#[test]
+fn a_timeout_exits_1_naming_it() {
+    let dir = workdir("timeout");
+    let output = run(agentor(&dir).args([
+        "chat",
+        "--json",
+        "--timeout",
+        "0.05",
+        "a long prompt to echo",
+    ]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("run failed: timeout"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        events(&output).last().unwrap().run_status(),
+        Some(RunStatus::TimedOut)
+    );
+}
+
+#[test]
+fn sigint_during_chat_prints_a_cancelled_run_end_and_exits_130() {
+    let dir = workdir("sigint");
+    // The demo echoes the prompt at 15 ms a delta: several seconds of stream.
+    let prompt = "tell me everything about streaming ".repeat(40);
+    let mut child = agentor(&dir)
+        .args(["chat", "--json", "--record", "cut.jsonl", &prompt])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    // Wait until the text is streaming, so the run is surely under way.
+    while seen
+        .iter()
+        .filter(|l: &&String| l.contains("text_delta"))
+        .count()
+        < 3
+    {
+        seen.push(lines.next().unwrap().unwrap());
+    }
+    let sent = Instant::now();
+    let pid = i32::try_from(child.id()).unwrap();
+    assert_eq!(send_sigint(pid), 0);
+    seen.extend(lines.map(Result::unwrap));
+    let status = child.wait().unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(2), "stopped promptly");
+    assert_eq!(status.code(), Some(130));
+    let last = native::decode(seen.last().unwrap().as_bytes()).unwrap();
+    assert_eq!(last.run_status(), Some(RunStatus::Cancelled));
+    assert!(
+        last.run_id.is_some(),
+        "the run end continues the run's envelope"
+    );
+    // The recording ends the same way, so it replays without complaint; its
+    // replay was not interrupted, so it reports the cancelled run as failed.
+    let replay = run(agentor(&dir).args(["replay", "--json", "cut.jsonl"]));
+    assert_eq!(replay.status.code(), Some(1));
+    assert!(stderr(&replay).contains("cancelled"), "{}", stderr(&replay));
+    assert_eq!(
+        events(&replay).last().unwrap().run_status(),
+        Some(RunStatus::Cancelled)
+    );
+}
+
+/// Sends SIGINT with the `kill` command (the workspace forbids `unsafe`).
+fn send_sigint(pid: i32) -> i32 {
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    status.code().unwrap_or(-1)
+}
+
+#[test]
+fn bench_prints_its_table() {
+    let dir = workdir("bench");
+    let output = run(agentor(&dir).args(["bench", "--events", "2000", "--repetitions", "3"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let table = stdout(&output);
+    for row in [
+        "hand-written loop",
+        "filter",
+        "rebuffer (words)",
+        "batch (64)",
+        "timeout (idle)",
+        "progress",
+        "full pipeline + SSE",
+    ] {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("{row}: {table}"));
+        assert!(line.ends_with('×'), "{line}");
+    }
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("hand-written") && l.ends_with("1.00×")),
+        "{table}"
+    );
+}
+
+/// `agentor serve` on a free loopback port, stopped with SIGTERM on drop.
+struct Served {
+    child: std::process::Child,
+    stderr: BufReader<std::process::ChildStderr>,
+    url: String,
+    first_line: String,
+}
+
+impl Served {
+    fn start(dir: &Path, extra: &[&str]) -> Served {
+        let mut child = agentor(dir)
+            .args([
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--provider",
+                "demo",
+            ])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first_line = String::new();
+        stderr.read_line(&mut first_line).unwrap();
+        let url = first_line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {first_line:?}"))
+            .to_owned();
+        Served {
+            child,
+            stderr,
+            url,
+            first_line,
+        }
+    }
+
+    /// SIGTERM, then the exit code and the rest of stderr.
+    fn stop(mut self) -> (Option<i32>, String) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
+        (status.code(), rest)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_answers_health_and_chat() {
+    let dir = workdir("serve");
+    let served = Served::start(&dir, &["--name", "Tester"]);
+    assert!(
+        served.first_line.contains("serving Tester"),
+        "{}",
+        served.first_line
+    );
+    let url = served.url.clone();
+
+    let client = reqwest::Client::new();
+    let health: serde_json::Value = client
+        .get(format!("{url}/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let body = client
+        .post(format!("{url}/chat"))
+        .header("accept", "application/x-ndjson")
+        .json(&serde_json::json!({"input": "Hi", "stream": true, "format": "native"}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let events: Vec<Event> = native::decode_lines(&body).map(Result::unwrap).collect();
+    assert_eq!(events[0].source.as_deref(), Some("Tester"));
+    assert_eq!(
+        events.last().unwrap().run_status(),
+        Some(RunStatus::Completed)
+    );
+
+    // SIGTERM: a graceful shutdown, exit 0.
+    let (code, rest) = served.stop();
+    assert_eq!(code, Some(0));
+    assert!(rest.contains("server stopped"), "{rest}");
+}
+
+#[test]
+fn a2a_card_and_stream_talk_to_a_served_agent_in_both_dialects() {
+    let dir = workdir("a2a");
+    let served = Served::start(
+        &dir,
+        &[
+            "--name",
+            "Weather",
+            "--description",
+            "Tells the weather.",
+            "--public-url",
+            "https://agents.example.com/weather/",
+        ],
+    );
+    let url = served.url.clone();
+
+    let card = run(agentor(&dir).args(["a2a", "card", &url]));
+    assert_eq!(card.status.code(), Some(0), "{}", stderr(&card));
+    let json: serde_json::Value = serde_json::from_slice(&card.stdout).unwrap();
+    assert_eq!(json["name"], "Weather");
+    assert_eq!(json["description"], "Tells the weather.");
+    assert!(
+        json.to_string()
+            .contains("https://agents.example.com/weather/"),
+        "the card announces the public URL: {json}"
+    );
+
+    // That public URL is not where the test server is: stream from a second
+    // server, whose card gives its real address, behind a token.
+    drop(served);
+    let served = Served::start(&dir, &["--name", "Weather", "--token", "s3cret"]);
+    let url = served.url.clone();
+    let refused = run(agentor(&dir).args(["a2a", "stream", &url, "Hi"]));
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "no token: {}",
+        stderr(&refused)
+    );
+    let text = run(agentor(&dir).env("AGENTOR_A2A_TOKEN", "s3cret").args([
+        "a2a",
+        "stream",
+        &url,
+        "Hello remote",
+    ]));
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    let out = stdout(&text);
+    assert!(out.contains("You said: \"Hello remote\""), "{out}");
+    assert!(out.ends_with("[done] completed\n"), "{out}");
+
+    for dialect in ["0.3", "1.0"] {
+        let json = run(agentor(&dir).args([
+            "a2a",
+            "stream",
+            "--token",
+            "s3cret",
+            "--dialect",
+            dialect,
+            "--json",
+            &url,
+            "Hi",
+        ]));
+        assert_eq!(json.status.code(), Some(0), "{dialect}: {}", stderr(&json));
+        let events = events(&json);
+        assert!(
+            events.iter().any(|e| e.kind() == Kind::TextDelta),
+            "{dialect}"
+        );
+        assert!(events
+            .iter()
+            .all(|e| e.source.as_deref() == Some("Weather")));
+        assert_eq!(
+            events.last().unwrap().run_status(),
+            Some(RunStatus::Completed)
+        );
+    }
+
+    // Ctrl-C during `a2a stream` cancels the remote task, not only the stream.
+    let mut child = agentor(&dir)
+        .args([
+            "a2a", "stream", "--token", "s3cret", "--json", &url, "Hi there",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while !lines.next().unwrap().unwrap().contains("text_delta") {}
+    send_sigint(i32::try_from(child.id()).unwrap());
+    let last = lines.map(Result::unwrap).last().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(
+        native::decode(last.as_bytes()).unwrap().run_status(),
+        Some(RunStatus::Cancelled)
+    );
+    // The earlier tasks completed; this one alone was cancelled.
+    let states = task_states(&url, "s3cret");
+    assert_eq!(
+        states
+            .iter()
+            .filter(|s| *s == "TASK_STATE_CANCELED")
+            .count(),
+        1,
+        "{states:?}"
+    );
+
+    let (code, _) = served.stop();
+    assert_eq!(code, Some(0));
+
+    // Nobody there: exit 1, one line.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let gone = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let failed = run(agentor(&dir).args(["a2a", "stream", &gone, "Hi"]));
+    assert_eq!(failed.status.code(), Some(1));
+    assert_eq!(stderr(&failed).lines().count(), 1, "{}", stderr(&failed));
+}
+
+/// The states of the tasks an A2A server holds (`ListTasks`, 1.0).
+fn task_states(url: &str, token: &str) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer: serde_json::Value = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/"))
+            .bearer_auth(token)
+            .header("A2A-Version", "1.0")
+            .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "ListTasks", "params": {}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    answer["result"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"]["state"].as_str().unwrap().to_owned())
+        .collect()
+}
