@@ -6,7 +6,7 @@
 //! keeps one buffer per source, so agents never mix their text) and printed as
 //! native JSON lines, each tagged with the agent it came from.
 //!
-//! Run it with `cargo run -p agentor-examples --example merge`.
+//! Run it with `cargo run -p agentor-examples --example multi_agent`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
