@@ -1,23 +1,33 @@
-//! An agent with a tool, served over HTTP: `POST /chat` streams real SSE.
+//! Built-in server streaming: `agentor_server::Server` serving an agent, a
+//! client reading `POST /chat` as SSE, and a graceful shutdown.
 //!
-//! Run it with `cargo run -p agentor-examples --example serve`. It serves on
-//! `127.0.0.1:8000` (another free port if 8000 is taken), sends itself one
-//! streaming request, prints the SSE frames exactly as they arrive on the
-//! wire, then shuts down gracefully, so it ends by itself. A long-running
-//! server is just `agent.serve(8000).await` (`AgentorServeExt`).
+//! The server binds 127.0.0.1:0 (a free port). The client asks three times:
+//! a streamed run read with `eventsource-stream` (server-side options: whole
+//! words, native JSON), a plain JSON answer (`"stream": false`), and a stream
+//! that is still open when the server shuts down: it ends with a `done` frame
+//! whose status is `cancelled`, never with a cut connection.
 //!
-//! While it runs, the same request from a shell is:
+//! A long-running server is just `agent.serve(8000).await` (`AgentorServeExt`);
+//! from a shell the first request is:
 //!
 //! ```sh
 //! curl -N localhost:8000/chat -H 'content-type: application/json' \
 //!      -d '{"input": "What is the weather in Paris?", "stream": true}'
 //! ```
+//!
+//! Run it with `cargo run -p agentor-examples --example server_streaming`.
+#![allow(clippy::print_stdout)] // printing the stream as it arrives is the point
 
-use agentor::{Agentor, Tool, ToolError};
-use agentor_server::{Server, ServerConfig};
+use std::io::Write;
+use std::time::Duration;
+
+use agentor::providers::Demo;
+use agentor::wire::native;
+use agentor::{Agentor, RunStatus, Tool, ToolError};
+use agentor_server::{Server, ServerConfig, RUN_ID_HEADER};
+use eventsource_stream::Eventsource;
 use futures::StreamExt;
-use serde_json::json;
-use tokio::io::AsyncWriteExt;
+use serde_json::{json, Value};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,54 +35,89 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "get_weather",
         "The current weather in a city.",
         json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
-        |args: serde_json::Value| async move {
-            Ok::<_, ToolError>(format!("18°C and sunny in {}", args["city"]))
-        },
+        |args: Value| async move { Ok::<_, ToolError>(format!("18°C and sunny in {}", args["city"])) },
     );
-    // The default provider: OpenAI-compatible when configured, else the demo.
     let agent = Agentor::builder()
         .name("Weather")
         .instructions("Answer weather questions with the get_weather tool.")
         .tool(get_weather)
+        .provider(Demo::with_delay(Duration::from_millis(5)))
         .build();
 
-    let server = match Server::new(agent.clone())
-        .config(ServerConfig::from_env())
-        .bind("127.0.0.1:8000")
-        .await
-    {
-        Ok(server) => server,
-        // CI machines may have 8000 taken; any free port shows the same.
-        Err(_) => Server::new(agent).bind("127.0.0.1:0").await?,
-    };
+    let server = Server::new(agent)
+        .config(ServerConfig::default())
+        .bind("127.0.0.1:0")
+        .await?;
     let addr = server.local_addr()?;
     let shutdown = server.shutdown_handle();
     let serving = tokio::spawn(server.serve_with_shutdown(std::future::pending()));
+    let client = reqwest::Client::new();
+    let chat = format!("http://{addr}/chat");
     eprintln!("serving on http://{addr}");
 
-    let mut request = reqwest::Client::new()
-        .post(format!("http://{addr}/chat?format=native"))
-        .json(&json!({"input": "What is the weather in Paris?", "stream": true}));
-    if let Ok(token) = std::env::var(agentor_server::TOKEN_ENV) {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await?;
+    // 1. A streamed run: options apply the core layers on the server.
+    let response = client
+        .post(&chat)
+        .json(&json!({"input": "Paris", "stream": true, "rebuffer": "words", "format": "native"}))
+        .send()
+        .await?
+        .error_for_status()?;
     eprintln!(
-        "{} {} run {}",
+        "{} {}, run {}",
         response.status(),
         response.headers()["content-type"].to_str()?,
-        response.headers()[agentor_server::RUN_ID_HEADER].to_str()?
+        response.headers()[RUN_ID_HEADER].to_str()?
     );
-    let mut stdout = tokio::io::stdout();
-    let mut body = response.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        stdout.write_all(&chunk?).await?;
+    let mut frames = response.bytes_stream().eventsource();
+    let mut status = None;
+    while let Some(frame) = frames.next().await {
+        let frame = frame?;
+        let event = native::decode(frame.data.as_bytes())?;
+        match frame.event.as_str() {
+            "text_delta" => print!("{}", event.text().unwrap_or_default()),
+            "tool_call" | "tool_result" | "done" => println!("\n[{} #{}]", frame.event, frame.id),
+            _ => {}
+        }
+        std::io::stdout().flush()?;
+        status = event.run_status().or(status);
     }
-    stdout.flush().await?;
+    assert_eq!(status, Some(RunStatus::Completed), "streamed run completed");
 
-    // Graceful shutdown: open streams get a `cancelled` run end, then the
-    // server stops (Ctrl-C or SIGTERM do the same).
+    // 2. The same run without streaming: one JSON answer.
+    let answer: Value = client
+        .post(&chat)
+        .json(&json!({"input": "Rome"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    println!("stream: false → {answer}");
+    assert!(answer["output"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Rome"));
+
+    // 3. Graceful shutdown while a stream is open: it gets a `cancelled` run end.
+    let response = client
+        .post(&chat)
+        .json(&json!({"input": "Lisbon", "stream": true}))
+        .send()
+        .await?;
+    let mut frames = response.bytes_stream().eventsource();
+    let first = frames.next().await.ok_or("a first frame")??;
+    println!("open stream, first frame: {}", first.event);
     shutdown.trigger();
+    let mut last = first;
+    while let Some(frame) = frames.next().await {
+        last = frame?;
+    }
+    println!("after shutdown: event: {}  data: {}", last.event, last.data);
+    assert_eq!(last.event, "done");
+    assert!(
+        last.data.contains("cancelled"),
+        "shutdown cancels open runs"
+    );
     serving.await??;
     eprintln!("server stopped");
     Ok(())
