@@ -34,3 +34,8 @@ pub fn default_provider() -> std::sync::Arc<dyn Provider> {
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The streaming guide's snippets (`docs/guide.md`), compiled and run as doc tests.
+#[doc = include_str!("../../../docs/guide.md")]
+#[cfg(doctest)]
+pub struct GuideDoctests;
