@@ -39,3 +39,8 @@ pub struct ReadmeDoctests;
 #[doc = include_str!("../../../docs/guide.md")]
 #[cfg(doctest)]
 pub struct GuideDoctests;
+
+/// The wire formats page's examples (`docs/wire.md`), checked byte for byte.
+#[doc = include_str!("../../../docs/wire.md")]
+#[cfg(doctest)]
+pub struct WireDoctests;
