@@ -33,8 +33,8 @@ fn guide_excerpts_are_verbatim_copies_of_the_examples() {
     let excerpts = excerpts(&guide);
     assert!(excerpts.len() >= 8, "found {}", excerpts.len());
     for (file, code) in excerpts {
-        let source = std::fs::read_to_string(repo().join(&file))
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let source =
+            std::fs::read_to_string(repo().join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(
             source.contains(&code),
             "docs/guide.md quotes {file}, which no longer contains:\n{code}"
@@ -46,7 +46,10 @@ fn guide_excerpts_are_verbatim_copies_of_the_examples() {
 fn every_example_in_the_guide_table_exists() {
     let guide = std::fs::read_to_string(repo().join("docs/guide.md")).unwrap();
     let manifest = std::fs::read_to_string(repo().join("examples/Cargo.toml")).unwrap();
-    for row in guide.lines().filter(|l| l.starts_with("| ") && l.ends_with("` |")) {
+    for row in guide
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.ends_with("` |"))
+    {
         let name = row.rsplit('`').nth(1).unwrap();
         if name == "a2a_client" && !manifest.contains("name = \"a2a_client\"") {
             continue; // lands with the A2A crate (guide § 6)
