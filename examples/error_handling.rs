@@ -2,6 +2,8 @@
 //!
 //! 1. A provider that fails mid-answer: the run yields an `Err` item (the
 //!    provider error, with its HTTP status) and ends with a `failed` run end.
+//!    A model API that reports an error inside its stream gives an `error`
+//!    event instead, and the same `failed` run end.
 //! 2. A tool that fails: its `tool_result` has `is_error: true` and the
 //!    error's message; the model sees it and the run goes on to complete.
 //! 3. Operators pass an `Err` through in order, and sinks render it as an
@@ -21,23 +23,25 @@ use bytes::BytesMut;
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-/// A model API that starts answering, then fails (as a 503 mid-stream would).
+/// A model API that starts answering, then fails: its connection breaks with
+/// a 503 (an `Err` item), or, `reported`, it says so in its stream (an
+/// `error` event), as APIs do for a failure mid-answer.
 #[derive(Debug)]
-struct Flaky;
+struct Flaky {
+    reported: bool,
+}
 
 impl Provider for Flaky {
     fn stream(&self, _request: ChatRequest) -> BoxEventStream {
         let ms = Duration::from_millis;
-        Box::pin(
-            Script::new()
-                .text(ms(5), ["The answ", "er is"])
-                .fail(
-                    ms(5),
-                    Error::provider("503 Service Unavailable").with_status(503),
-                )
-                .end(RunStatus::Failed)
-                .into_stream(),
-        )
+        let answering = Script::new().text(ms(5), ["The answ", "er is"]);
+        let failed = if self.reported {
+            answering.after(ms(5), Event::error(ErrorKind::Provider, "model overloaded"))
+        } else {
+            let broken = Error::provider("503 Service Unavailable").with_status(503);
+            answering.fail(ms(5), broken)
+        };
+        Box::pin(failed.end(RunStatus::Failed).into_stream())
     }
 
     fn name(&self) -> &str {
@@ -48,7 +52,10 @@ impl Provider for Flaky {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. A provider failure.
-    let agent = Agentor::builder().name("Flaky").provider(Flaky).build();
+    let agent = Agentor::builder()
+        .name("Flaky")
+        .provider(Flaky { reported: false })
+        .build();
     let (mut errors, mut status) = (Vec::new(), None);
     let mut events = agent.stream_chat("What is the answer?");
     while let Some(item) = events.next().await {
@@ -79,6 +86,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let answer = agent.chat("What is the answer?").await;
     println!("chat(): {answer:?}");
     assert!(answer.is_err());
+
+    // The same failure reported by the API inside its stream: an error event.
+    let agent = Agentor::builder()
+        .name("Flaky")
+        .provider(Flaky { reported: true })
+        .build();
+    let events: Vec<Event> = agent
+        .stream_chat("What is the answer?")
+        .map(|item| item.unwrap_or_else(|err| err.to_event()))
+        .collect()
+        .await;
+    let reported = events.iter().find_map(|e| match &e.kind {
+        EventKind::Error { kind, message } => Some((*kind, message.to_string())),
+        _ => None,
+    });
+    println!("error event: {reported:?}");
+    assert_eq!(
+        reported,
+        Some((ErrorKind::Provider, "model overloaded".into()))
+    );
+    assert_eq!(
+        events.last().and_then(Event::run_status),
+        Some(RunStatus::Failed)
+    );
 
     // 2. A tool error: reported to the model, the run continues.
     let booking = Tool::new(
@@ -116,7 +147,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 3. Through operators and out as SSE: the error keeps its place.
     let mut frames = BytesMut::new();
-    let mut failing = Flaky
+    let mut failing = Flaky { reported: false }
         .stream(ChatRequest::new("any", vec![]))
         .rebuffer(Boundary::Words);
     let mut id = 0;
