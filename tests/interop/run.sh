@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Interop tests: the real server on 127.0.0.1, read by independent clients
 # (Python httpx-sse and sseclient-py, curl -N, Python websockets, Node's
-# eventsource v4 including a Last-Event-ID reconnect).
+# eventsource v4 including a Last-Event-ID reconnect, the official A2A SDKs
+# for Python and JS, raw A2A JSON-RPC error checks), and agentor's own A2A
+# client against a server built with the official Python A2A SDK.
 # Installs the clients it needs (pinned) on first use: a Python venv in
 # tests/interop/.venv and node_modules in tests/interop.
 set -euo pipefail
@@ -13,11 +15,13 @@ if [ ! -x "$here/.venv/bin/python" ]; then
     python3 -m venv "$here/.venv"
 fi
 "$here/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-if [ ! -d "$here/node_modules/eventsource" ]; then
+if [ ! -d "$here/node_modules/eventsource" ] || [ ! -d "$here/node_modules/@a2a-js/sdk" ]; then
     (cd "$here" && npm install --silent --no-package-lock --no-audit --no-fund)
 fi
 
 cargo build --quiet --locked -p agentor-server --example interop_server
+cargo build --quiet --locked -p agentor-a2a --example a2a_stream
+a2a_stream="$root/target/debug/examples/a2a_stream"
 log="$(mktemp)"
 target/debug/examples/interop_server > "$log" 2>&1 &
 server=$!
@@ -35,6 +39,45 @@ echo "interop: server at $base"
 "$here/.venv/bin/python" "$here/ws_client.py" "$base"
 node "$here/eventsource.mjs" "$base"
 node "$here/eventsource_resume.mjs" "$base"
+
+# A2A: the official SDK clients in each mode, the error cases, our client.
+# What the agent answers is taken from /chat's JSON answer to the same input.
+question="What is the weather in Paris?"
+expected="$(curl -sS "$base/chat" -H 'content-type: application/json' \
+    -d "{\"input\": \"$question\", \"stream\": false}" | "$here/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["output"])')"
+agent="$(curl -sS "$base/.well-known/agent-card.json" | "$here/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["name"])')"
+for mode in auto 0.3 1.0; do
+    "$here/.venv/bin/python" "$here/a2a_sdk_client.py" "$base" --protocol "$mode" --text "$question" --expect "$expected"
+    node "$here/a2a_sdk_client.mjs" "$base" --protocol "$mode" --text "$question" --expect "$expected"
+    "$here/.venv/bin/python" "$here/a2a_client_check.py" "$a2a_stream" "$base" "$question" \
+        --dialect "$mode" --agent "$agent" --expect-text "$expected" --expect-tool get_weather
+done
+"$here/.venv/bin/python" "$here/a2a_errors.py" "$base"
+
+# Agentor's A2A client against an agent built with the official Python SDK.
+sdk_log="$(mktemp)"
+"$here/.venv/bin/python" "$here/a2a_sdk_server.py" > "$sdk_log" 2>&1 &
+sdk_server=$!
+trap 'kill "$server" "$sdk_server" 2>/dev/null || true; rm -f "$log" "$sdk_log"' EXIT
+for _ in $(seq 1 100); do
+    sdk_base="$(head -n 1 "$sdk_log" 2>/dev/null || true)"
+    case "$sdk_base" in http://*) break ;; esac
+    sleep 0.1
+done
+case "$sdk_base" in http://*) ;; *) echo "interop: the SDK server did not start"; cat "$sdk_log"; exit 1 ;; esac
+sdk_answer="The official Python SDK streams this answer in pieces."
+for mode in auto 0.3 1.0; do
+    "$here/.venv/bin/python" "$here/a2a_client_check.py" "$a2a_stream" "$sdk_base" "hello" \
+        --dialect "$mode" --agent "SDK Agent" --expect-text "$sdk_answer"
+done
+for mode in 0.3 1.0; do
+    "$here/.venv/bin/python" "$here/a2a_client_check.py" "$a2a_stream" "$sdk_base" "please fail" \
+        --dialect "$mode" --agent "SDK Agent" --expect-error "the SDK agent failed on purpose"
+done
+kill "$sdk_server"
+wait "$sdk_server" 2>/dev/null || true
+rm -f "$sdk_log"
+trap 'kill "$server" 2>/dev/null || true; rm -f "$log" "$sdk_log"' EXIT
 
 # A real SIGTERM while a WebSocket run streams: the client still gets its
 # `cancelled` run end and Close 1001, and the server exits 0, gracefully.

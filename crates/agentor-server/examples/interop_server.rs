@@ -3,7 +3,7 @@
 //! arrive one by one, on 127.0.0.1 and a free port, until SIGTERM or Ctrl-C.
 //!
 //! It prints `http://127.0.0.1:<port>` as its first line on stdout, so a
-//! script can wait for it. Not part of the example run in `scripts/test.sh`
+//! script can wait for it. It serves A2A too (`POST /`, the agent cards). Not part of the example run in `scripts/test.sh`
 //! (it serves until stopped).
 
 use std::time::Duration;
@@ -34,7 +34,8 @@ async fn main() -> std::io::Result<()> {
     // live (the Node client's Last-Event-ID reconnect).
     let config = ServerConfig::default()
         .heartbeat(Duration::from_secs(1))
-        .resume_window(Duration::from_secs(10));
+        .resume_window(Duration::from_secs(10))
+        .description("A weather agent on agentor's offline demo provider, for the interop tests.");
     let server = Server::new(agent)
         .config(config)
         .bind("127.0.0.1:0")

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use agentor_a2a::Dialect;
+
 use crate::shutdown::Shutdown;
 
 /// The environment variable holding the bearer token, read by
@@ -48,13 +50,21 @@ pub struct ServerConfig {
     pub(crate) replay_retention: Duration,
     pub(crate) resume_window: Duration,
     pub(crate) coalesce: bool,
+    pub(crate) public_url: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) agent_version: Option<String>,
+    pub(crate) card_dialect: Dialect,
+    pub(crate) a2a_max_tasks: usize,
+    pub(crate) a2a_task_ttl: Duration,
 }
 
 impl Default for ServerConfig {
     /// 1 MiB bodies, 64 concurrent runs, a heartbeat every 15 s, a WebSocket
     /// ping every 20 s, no token, no CORS; replay logs of 1024 events kept
-    /// 5 min after the run ended, no resume window. Reads no environment
-    /// (see [`ServerConfig::from_env`]).
+    /// 5 min after the run ended, no resume window; A2A: the card URL
+    /// derived from each request's `Host`, the 0.3 card for requests
+    /// without `A2A-Version`, 1000 tasks kept, finished ones for 1 hour.
+    /// Reads no environment (see [`ServerConfig::from_env`]).
     fn default() -> Self {
         ServerConfig {
             body_limit: 1024 * 1024,
@@ -68,6 +78,12 @@ impl Default for ServerConfig {
             replay_retention: Duration::from_secs(300),
             resume_window: Duration::ZERO,
             coalesce: true,
+            public_url: None,
+            description: None,
+            agent_version: None,
+            card_dialect: Dialect::V0_3,
+            a2a_max_tasks: 1000,
+            a2a_task_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -87,6 +103,12 @@ impl fmt::Debug for ServerConfig {
             .field("replay_retention", &self.replay_retention)
             .field("resume_window", &self.resume_window)
             .field("coalesce", &self.coalesce)
+            .field("public_url", &self.public_url)
+            .field("description", &self.description)
+            .field("agent_version", &self.agent_version)
+            .field("card_dialect", &self.card_dialect)
+            .field("a2a_max_tasks", &self.a2a_max_tasks)
+            .field("a2a_task_ttl", &self.a2a_task_ttl)
             .finish()
     }
 }
@@ -205,6 +227,60 @@ impl ServerConfig {
     #[must_use]
     pub fn coalesce(mut self, coalesce: bool) -> Self {
         self.coalesce = coalesce;
+        self
+    }
+
+    /// The URL clients reach the server at (`https://agent.example.com/`),
+    /// which the A2A agent card gives as the JSON-RPC endpoint (`POST /` at
+    /// that URL). Unset, the card derives it from each request's `Host`
+    /// header (`http://<host>/`, never `0.0.0.0`); set it behind a proxy,
+    /// under TLS, or when the router is nested under a path.
+    #[must_use]
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+
+    /// The description on the A2A agent card (default: "`<name>`, an agentor
+    /// agent"; never the agent's instructions, which may be private).
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// The agent's version on the A2A agent card (default: the version of
+    /// agentor-server).
+    #[must_use]
+    pub fn agent_version(mut self, version: impl Into<String>) -> Self {
+        self.agent_version = Some(version.into());
+        self
+    }
+
+    /// The dialect of the agent card for requests without an `A2A-Version`
+    /// header (default [`Dialect::V0_3`]: that card carries the 0.3 fields
+    /// *and* the 1.0 `supportedInterfaces`, as the official Python SDK
+    /// serves it, so 0.3-only clients, the JS SDK — which sends no header —
+    /// and 1.0 clients all find an interface they speak).
+    #[must_use]
+    pub fn card_dialect(mut self, dialect: Dialect) -> Self {
+        self.card_dialect = dialect;
+        self
+    }
+
+    /// How many A2A tasks are kept at most (default 1000, at least 1). A new
+    /// task evicts the oldest finished one; when all are running, it is
+    /// refused with a JSON-RPC error.
+    #[must_use]
+    pub fn a2a_max_tasks(mut self, tasks: usize) -> Self {
+        self.a2a_max_tasks = tasks.max(1);
+        self
+    }
+
+    /// How long a finished A2A task stays readable by `tasks/get` (default 1 hour).
+    #[must_use]
+    pub fn a2a_task_ttl(mut self, ttl: Duration) -> Self {
+        self.a2a_task_ttl = ttl;
         self
     }
 

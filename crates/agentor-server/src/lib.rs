@@ -13,6 +13,11 @@
 //!   runs the agent, answered by one JSON event per text frame ending with
 //!   the run end; `{"type": "cancel"}` cancels; several inputs one after
 //!   another on one connection.
+//! - `POST /` — the Agent2Agent (A2A) protocol's JSON-RPC, dialects 0.3
+//!   (`message/stream`, …) and 1.0 (`SendStreamingMessage`, …) side by
+//!   side; runs become A2A tasks kept in a bounded store. The agent card is
+//!   at `GET /.well-known/agent-card.json` (and `/.well-known/agent.json`),
+//!   public. See `docs/a2a.md`.
 //! - `GET /health` — `{"status": "ok"}`, never behind the token.
 //!
 //! Every error is JSON `{"error": {"code", "message"}}`. A client that
@@ -60,6 +65,7 @@
 //! # }
 //! ```
 
+mod a2a;
 mod auth;
 mod chat;
 mod config;
@@ -77,6 +83,7 @@ mod shutdown;
 mod sse_body;
 mod ws;
 
+pub use agentor_a2a::Dialect;
 pub use chat::RUN_ID_HEADER;
 pub use config::{Cors, ServerConfig, TOKEN_ENV};
 pub use error::ApiError;

@@ -30,9 +30,12 @@ pub(crate) struct AppState {
     pub(crate) resume_window: Duration,
     pub(crate) coalesce: bool,
     pub(crate) ws: crate::ws::WsSettings,
+    /// The A2A task store and card settings.
+    pub(crate) a2a: crate::a2a::A2aState,
 }
 
-/// The agentor app: `POST /chat`, `GET /ws` and `GET /health`, with the limits, auth and
+/// The agentor app: `POST /chat`, `GET /ws`, `GET /health`, A2A JSON-RPC at
+/// `POST /` and the agent card at `GET /.well-known/agent-card.json`, with the limits, auth and
 /// CORS of `config`. Mount it in a larger app with [`Router::nest`] or
 /// [`Router::merge`]; trigger `config`'s [`Shutdown`] when that app shuts
 /// down so open streams end with a `cancelled` run end.
@@ -50,8 +53,16 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
         resume_window: config.resume_window,
         coalesce: config.coalesce,
         ws: crate::ws::WsSettings::new(&config),
+        a2a: crate::a2a::A2aState::new(&config),
     };
+    // The agent cards are public, like /health: clients read them to learn
+    // how to authenticate.
+    let cards = Router::new()
+        .route("/.well-known/agent-card.json", get(crate::a2a::agent_card))
+        .route("/.well-known/agent.json", get(crate::a2a::agent_card))
+        .with_state(state.clone());
     let mut protected = Router::new()
+        .route("/", post(crate::a2a::json_rpc))
         .route("/chat", post(crate::chat::chat))
         .route("/runs/{run_id}/events", get(crate::resume::run_events))
         .route("/ws", get(crate::ws::ws))
@@ -65,6 +76,7 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
     }
     let mut app = Router::new()
         .route("/health", get(health))
+        .merge(cards)
         .merge(protected)
         .fallback(not_found)
         // tower-http's limit rejects a too-long Content-Length before reading
@@ -108,6 +120,7 @@ fn cors_layer(cors: &Cors) -> Option<CorsLayer> {
                 axum::http::header::AUTHORIZATION,
                 axum::http::header::ACCEPT,
                 HeaderName::from_static("last-event-id"),
+                HeaderName::from_static(crate::a2a::VERSION_HEADER),
             ])
             .expose_headers([HeaderName::from_static(crate::chat::RUN_ID_HEADER)])
             .max_age(Duration::from_secs(600)),

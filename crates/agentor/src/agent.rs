@@ -119,6 +119,11 @@ impl Agentor {
         &self.inner.provider
     }
 
+    /// The tools the model may call (an A2A agent card lists them as skills).
+    pub fn tools(&self) -> &[Tool] {
+        &self.inner.tools
+    }
+
     /// Runs the agent on `input`, streaming every event: the run start, text
     /// and reasoning deltas as the model produces them, tool calls, each tool
     /// result the moment it completes, messages, usage, and a run end

@@ -69,6 +69,7 @@ type Handler =
 ///     |args: City| async move { Ok::<_, ToolError>(format!("18°C and sunny in {}", args.city)) },
 /// );
 /// assert_eq!(get_weather.name(), "get_weather");
+/// assert_eq!(get_weather.description(), "The current weather in a city.");
 /// ```
 #[derive(Clone)]
 pub struct Tool {
@@ -124,6 +125,11 @@ impl Tool {
     /// The name the model calls it by.
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    /// What the tool does, as the model is told.
+    pub fn description(&self) -> &str {
+        &self.spec.description
     }
 
     /// What the model is told about the tool.

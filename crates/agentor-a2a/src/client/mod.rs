@@ -1,0 +1,164 @@
+//! The A2A client provider: a remote A2A agent's run, streamed as agentor events.
+//!
+//! [`A2aClient::connect`] fetches the agent's card and picks its JSON-RPC
+//! endpoint and dialect; [`A2aClient::stream`] sends one message with
+//! `message/stream` (0.3) or `SendStreamingMessage` (1.0) and yields the
+//! remote task as a well-formed agentor turn — `run_start`, text deltas per
+//! artifact chunk, messages, tool events, then `run_end` — whose every event
+//! has the card's name as `source`, so a remote agent merges with local ones
+//! ([`agentor_core::ops::merge`]). It is also a [`Provider`], so it can drive
+//! an agent or be served.
+//!
+//! How A2A maps to agentor events is in the [`mapper`] module's table;
+//! failures (an HTTP error, a JSON-RPC error, invalid JSON, a stream cut
+//! before a final state) end the turn with the `Err` item and a `failed`
+//! run end, as the [`Provider`] contract says. Dropping a stream closes its
+//! connection and, when the remote task has not ended, cancels it
+//! (`tasks/cancel` / `CancelTask`): a server keeps a task running when only
+//! its stream goes away.
+//!
+//! ```no_run
+//! use agentor_a2a::client::A2aClient;
+//! use futures_util::StreamExt;
+//!
+//! # async fn run() -> Result<(), agentor_core::Error> {
+//! let remote = A2aClient::builder()
+//!     .bearer_token("secret")
+//!     .connect("http://127.0.0.1:8000")
+//!     .await?;
+//! let mut events = remote.stream("What's the weather in Paris?");
+//! while let Some(event) = events.next().await {
+//!     if let Some(text) = event?.text() {
+//!         print!("{text}");
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod builder;
+mod card;
+mod conversation;
+mod http;
+pub mod mapper;
+mod stream;
+
+use std::sync::Arc;
+
+use agentor_core::{BoxEventStream, ChatRequest, Error, Provider, Role as ChatRole, Text};
+
+pub use builder::A2aClientBuilder;
+pub use card::RemoteCard;
+pub use conversation::Conversation;
+
+use crate::jsonrpc::{self, RequestId};
+use crate::{new_id, Dialect, Message, Method, Part, Role, SendMessageParams};
+use conversation::SharedContext;
+use http::{CancelOnDrop, Http};
+use stream::RemoteStream;
+
+/// A connected remote A2A agent. Cheap to clone: clones share the card and
+/// the connection pool.
+#[derive(Clone, Debug)]
+pub struct A2aClient {
+    http: Http,
+    card: Arc<RemoteCard>,
+}
+
+impl A2aClient {
+    /// Connects to the agent at `url` with the defaults (no token, the
+    /// dialect chosen from the card). See [`A2aClientBuilder::connect`].
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        A2aClient::builder().connect(url).await
+    }
+
+    /// A builder, for a bearer token, a forced dialect or an HTTP client.
+    pub fn builder() -> A2aClientBuilder {
+        A2aClientBuilder::default()
+    }
+
+    /// The agent's card, with the endpoint and dialect chosen from it.
+    pub fn card(&self) -> &RemoteCard {
+        &self.card
+    }
+
+    /// The dialect the client speaks to the agent.
+    pub fn dialect(&self) -> Dialect {
+        self.card.dialect()
+    }
+
+    /// Sends `text` as a user message and streams the remote task.
+    pub fn stream(&self, text: impl Into<String>) -> BoxEventStream {
+        Box::pin(self.send(text.into(), None, None))
+    }
+
+    /// A conversation with the agent: each message of it continues the
+    /// remote context the first one started (its `contextId`), so the remote
+    /// agent answers with what was said before.
+    pub fn conversation(&self) -> Conversation {
+        Conversation::new(self.clone())
+    }
+
+    /// Sends `text` (in `context`'s remote context, when it has one; the
+    /// context the task runs in is then noted there).
+    fn send(
+        &self,
+        text: String,
+        run_id: Option<Text>,
+        context: Option<SharedContext>,
+    ) -> RemoteStream {
+        let dialect = self.card.dialect();
+        let mut message = Message::new(new_id(), Role::User, vec![Part::text(text)]);
+        message.context_id = context.as_ref().and_then(|c| c.get());
+        let params = SendMessageParams::new(message).render(dialect);
+        let method = Method::SendStreamingMessage
+            .name(dialect)
+            .unwrap_or("SendStreamingMessage");
+        let id = RequestId::from(new_id().as_str());
+        let body = jsonrpc::request(&id, method, params)
+            .to_string()
+            .into_bytes();
+        let endpoint = self.card.endpoint().to_owned();
+        let open = self.http.clone().open(endpoint.clone(), body, dialect);
+        let cancel = CancelOnDrop {
+            http: self.http.clone(),
+            endpoint,
+            dialect,
+        };
+        let stream = RemoteStream::new(Box::pin(open), cancel, self.card.name_text(), run_id);
+        match context {
+            Some(context) => stream.noting_context(context),
+            None => stream,
+        }
+    }
+}
+
+/// The remote agent as a model: the request's last user message is sent, the
+/// rest of the conversation (the remote agent keeps its own) and the tools
+/// (it runs its own) are not. The remote agent's tool calls and results are
+/// left out of the turn: a `tool_call` from a provider asks the caller to run
+/// the tool, and the remote agent has run it already.
+impl Provider for A2aClient {
+    fn stream(&self, request: ChatRequest) -> BoxEventStream {
+        let last_user = request
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.role == ChatRole::User);
+        match last_user {
+            Some(message) => Box::pin(
+                self.send(message.content.to_string(), request.run_id, None)
+                    .without_tool_events(),
+            ),
+            None => Box::pin(RemoteStream::failed(
+                Error::provider("no user message to send to the A2A agent"),
+                self.card.name_text(),
+                request.run_id,
+            )),
+        }
+    }
+
+    fn name(&self) -> &str {
+        "a2a"
+    }
+}

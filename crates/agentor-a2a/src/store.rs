@@ -1,0 +1,572 @@
+//! [`TaskStore`]: the tasks of a server, in memory, bounded, with live
+//! fan-out to subscribers.
+//!
+//! Bounds:
+//! - at most `max_tasks` tasks. A new task evicts the finished task that
+//!   finished first; when every task is still running, the new one is
+//!   refused with `-32603` ("task store is full") rather than waiting.
+//! - finished tasks are forgotten `ttl` after they finished (then
+//!   `tasks/get` answers `-32001`).
+//! - each task's fan-out buffers `subscriber_buffer` events. A subscriber
+//!   that falls further behind is not cut off and loses nothing silently:
+//!   it is sent the current [`Task`] snapshot (status, artifacts with their
+//!   full text so far), then continues live from there. A client treats a
+//!   `Task` event as replacing what it had, which is what both official
+//!   SDKs do.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use agentor_core::EventResult;
+use futures_core::Stream;
+use futures_util::StreamExt;
+use tokio::sync::broadcast;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    A2aError, ListTasksParams, ListTasksResult, Message, StreamResponse, Task, TaskProjector,
+};
+
+/// The bounds of a [`TaskStore`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// How many tasks are kept at most (default 1000, at least 1).
+    pub max_tasks: usize,
+    /// How long a finished task is kept (default 1 hour).
+    pub ttl: Duration,
+    /// How many events a subscriber may fall behind before it is re-sent
+    /// the task snapshot (default 256, at least 1).
+    pub subscriber_buffer: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        StoreLimits {
+            max_tasks: 1000,
+            ttl: Duration::from_secs(3600),
+            subscriber_buffer: 256,
+        }
+    }
+}
+
+/// The default page size of `ListTasks`.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// The largest page size of `ListTasks`; larger requests get this many.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+type Published = (u64, Arc<StreamResponse>);
+
+struct Entry {
+    projector: TaskProjector,
+    /// How many events were published (the last one's number).
+    seq: u64,
+    /// The fan-out; dropped when the task finishes (subscribers still read
+    /// what it buffered).
+    sender: Option<broadcast::Sender<Published>>,
+    cancel: CancellationToken,
+    finished_at: Option<Instant>,
+    /// Bumped on every publish: the order `ListTasks` sorts by.
+    touched: u64,
+    /// When it was created, on the same clock: the order of a conversation.
+    created: u64,
+}
+
+struct Inner {
+    tasks: HashMap<String, Entry>,
+    clock: u64,
+}
+
+/// The in-memory task store; cheap to clone (shared).
+///
+/// ```
+/// use agentor_a2a::store::{StoreLimits, TaskStore};
+/// use agentor_a2a::{Message, Part, Role, StreamResponse, TaskState};
+/// use agentor_core::{Event, RunStatus};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let store = TaskStore::new(StoreLimits::default());
+/// let user = Message::new("m1", Role::User, vec![Part::text("hi")]);
+/// let (handle, mut subscription) = store.create(None, None, user).unwrap();
+/// let run = futures_util::stream::iter(vec![
+///     Ok(Event::text_delta("Hello")),
+///     Ok(Event::message("Hello")),
+///     Ok(Event::run_end(RunStatus::Completed)),
+/// ]);
+/// tokio::spawn(handle.drive(run, std::future::pending()));
+/// let mut states = Vec::new();
+/// while let Some(event) = subscription.next().await {
+///     if let StreamResponse::StatusUpdate(update) = event {
+///         states.push(update.status.state);
+///     }
+/// }
+/// assert_eq!(states, [TaskState::Working, TaskState::Completed]);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct TaskStore {
+    inner: Arc<Mutex<Inner>>,
+    limits: StoreLimits,
+}
+
+impl std::fmt::Debug for TaskStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskStore")
+            .field("tasks", &self.len())
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl TaskStore {
+    /// An empty store with `limits`.
+    pub fn new(limits: StoreLimits) -> Self {
+        let limits = StoreLimits {
+            max_tasks: limits.max_tasks.max(1),
+            subscriber_buffer: limits.subscriber_buffer.max(1),
+            ..limits
+        };
+        TaskStore {
+            inner: Arc::new(Mutex::new(Inner {
+                tasks: HashMap::new(),
+                clock: 0,
+            })),
+            limits,
+        }
+    }
+
+    /// The store's bounds.
+    pub fn limits(&self) -> StoreLimits {
+        self.limits
+    }
+
+    /// How many tasks are kept now.
+    pub fn len(&self) -> usize {
+        self.lock().tasks.len()
+    }
+
+    /// Whether no task is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Every critical section leaves the map consistent, so a panic in
+        // one (there is none by design) must not take the store down.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets finished tasks past their time to live.
+    fn purge(&self, inner: &mut Inner) {
+        let ttl = self.limits.ttl;
+        let now = Instant::now();
+        inner.tasks.retain(|_, entry| {
+            entry
+                .finished_at
+                .is_none_or(|at| now.duration_since(at) < ttl)
+        });
+    }
+
+    /// A new task started by `user`, with the client's `task_id` and
+    /// `context_id` when given (fresh ids otherwise), and a subscription
+    /// that sees every event from the first (the `Task`).
+    ///
+    /// Errors: a `task_id` already in the store → `-32004`; the store full of
+    /// running tasks → `-32603`.
+    pub fn create(
+        &self,
+        task_id: Option<String>,
+        context_id: Option<String>,
+        user: Message,
+    ) -> Result<(TaskHandle, Subscription), A2aError> {
+        let mut inner = self.lock();
+        self.purge(&mut inner);
+        let id = task_id.unwrap_or_else(crate::new_id);
+        if inner.tasks.contains_key(&id) {
+            return Err(A2aError::unsupported_operation(format!(
+                "task {id} exists and cannot take another message; send without taskId (same contextId) to continue the conversation"
+            )));
+        }
+        if inner.tasks.len() >= self.limits.max_tasks {
+            let oldest = inner
+                .tasks
+                .iter()
+                .filter_map(|(id, entry)| entry.finished_at.map(|at| (at, id.clone())))
+                .min();
+            match oldest {
+                Some((_, evict)) => {
+                    inner.tasks.remove(&evict);
+                }
+                None => {
+                    return Err(A2aError::internal(format!(
+                    "task store is full: {} tasks are running (the limit); retry when one finishes",
+                    self.limits.max_tasks
+                )))
+                }
+            }
+        }
+        let context_id = context_id.unwrap_or_else(crate::new_id);
+        let (sender, receiver) = broadcast::channel(self.limits.subscriber_buffer);
+        let cancel = CancellationToken::new();
+        inner.clock += 1;
+        let touched = inner.clock;
+        inner.tasks.insert(
+            id.clone(),
+            Entry {
+                projector: TaskProjector::new(id.clone(), context_id, user),
+                seq: 0,
+                sender: Some(sender),
+                cancel: cancel.clone(),
+                finished_at: None,
+                touched,
+                created: touched,
+            },
+        );
+        let handle = TaskHandle {
+            store: self.clone(),
+            id: id.clone(),
+            cancel,
+        };
+        let subscription = Subscription {
+            store: self.clone(),
+            id,
+            receiver: Some(receiver),
+            pending: VecDeque::new(),
+            skip_through: 0,
+            done: false,
+        };
+        Ok((handle, subscription))
+    }
+
+    /// The task `id` with the last `history_length` messages of its history;
+    /// unknown → `-32001`.
+    pub fn get(&self, id: &str, history_length: Option<u32>) -> Result<Task, A2aError> {
+        let mut inner = self.lock();
+        self.purge(&mut inner);
+        inner
+            .tasks
+            .get(id)
+            .map(|entry| entry.projector.task().with_history_length(history_length))
+            .ok_or_else(|| A2aError::task_not_found(id))
+    }
+
+    /// Follows task `id`: its current snapshot first, then its live events
+    /// until the final one (a finished task: the snapshot, then the end).
+    pub fn subscribe(&self, id: &str) -> Result<Subscription, A2aError> {
+        let mut inner = self.lock();
+        self.purge(&mut inner);
+        let entry = inner
+            .tasks
+            .get(id)
+            .ok_or_else(|| A2aError::task_not_found(id))?;
+        let snapshot = StreamResponse::Task(entry.projector.task().clone());
+        Ok(Subscription {
+            store: self.clone(),
+            id: id.to_owned(),
+            receiver: entry.sender.as_ref().map(broadcast::Sender::subscribe),
+            pending: VecDeque::from([snapshot]),
+            skip_through: entry.seq,
+            done: false,
+        })
+    }
+
+    /// The conversation so far in `context_id`: the user's message and the
+    /// agent's answer of each completed task of that context, oldest first,
+    /// at most the last `limit` messages. A new task of the context starts
+    /// its run from these, so a client continues a conversation by sending
+    /// its next message with the same `contextId`.
+    pub fn context_history(&self, context_id: &str, limit: usize) -> Vec<Message> {
+        let mut inner = self.lock();
+        self.purge(&mut inner);
+        let mut tasks: Vec<&Entry> = inner
+            .tasks
+            .values()
+            .filter(|entry| {
+                let task = entry.projector.task();
+                task.context_id == context_id && task.status.state == crate::TaskState::Completed
+            })
+            .collect();
+        tasks.sort_by_key(|entry| entry.created);
+        let messages: Vec<Message> = tasks
+            .iter()
+            .flat_map(|entry| entry.projector.task().history.iter().cloned())
+            .collect();
+        let skip = messages.len().saturating_sub(limit);
+        messages.into_iter().skip(skip).collect()
+    }
+
+    /// Asks task `id`'s run to stop; its driver then publishes the final
+    /// `canceled` status. Unknown → `-32001`; finished → `-32002`.
+    pub fn cancel(&self, id: &str) -> Result<(), A2aError> {
+        let mut inner = self.lock();
+        self.purge(&mut inner);
+        let entry = inner
+            .tasks
+            .get(id)
+            .ok_or_else(|| A2aError::task_not_found(id))?;
+        if entry.projector.is_finished() {
+            let state = entry.projector.task().status.state;
+            return Err(A2aError::task_not_cancelable(
+                id,
+                state.as_str(crate::Dialect::V0_3),
+            ));
+        }
+        entry.cancel.cancel();
+        Ok(())
+    }
+
+    /// The tasks matching `params`, most recently updated first, one page
+    /// at a time (`pageToken` is the opaque offset of the page). A page
+    /// token this store did not issue → `-32602`.
+    pub fn list(&self, params: &ListTasksParams) -> Result<ListTasksResult, A2aError> {
+        let offset = match &params.page_token {
+            None => 0,
+            Some(token) => token.parse::<usize>().map_err(|_| {
+                A2aError::invalid_params("params.pageToken is not a token this server issued")
+            })?,
+        };
+        let page_size = match params.page_size {
+            None | Some(0) => DEFAULT_PAGE_SIZE,
+            Some(size) => size.min(MAX_PAGE_SIZE),
+        };
+        let after = params
+            .status_timestamp_after
+            .as_deref()
+            .map(normalize_timestamp);
+        let mut inner = self.lock();
+        self.purge(&mut inner);
+        let mut matching: Vec<&Entry> = inner
+            .tasks
+            .values()
+            .filter(|entry| {
+                let task = entry.projector.task();
+                params
+                    .context_id
+                    .as_ref()
+                    .is_none_or(|c| *c == task.context_id)
+                    && params.status.is_none_or(|s| s == task.status.state)
+                    && after.as_ref().is_none_or(|after| {
+                        task.status
+                            .timestamp
+                            .as_deref()
+                            .is_some_and(|at| normalize_timestamp(at) >= *after)
+                    })
+            })
+            .collect();
+        matching.sort_by_key(|entry| std::cmp::Reverse(entry.touched));
+        let total = matching.len();
+        let end = offset.saturating_add(page_size as usize).min(total);
+        let tasks = matching
+            .get(offset.min(total)..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|entry| {
+                let mut task = entry
+                    .projector
+                    .task()
+                    .with_history_length(params.history_length);
+                if !params.include_artifacts.unwrap_or(false) {
+                    task.artifacts.clear();
+                }
+                task
+            })
+            .collect();
+        Ok(ListTasksResult {
+            tasks,
+            next_page_token: if end < total {
+                end.to_string()
+            } else {
+                String::new()
+            },
+            page_size,
+            total_size: u32::try_from(total).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Applies `step` to task `id`'s projector and publishes what it emits,
+    /// under one lock: a snapshot and the events after it never overlap.
+    fn publish(
+        &self,
+        id: &str,
+        step: impl FnOnce(&mut TaskProjector) -> Vec<StreamResponse>,
+    ) -> bool {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let clock = inner.clock;
+        let Some(entry) = inner.tasks.get_mut(id) else {
+            // Evicted (only finished tasks are): nothing left to publish.
+            return true;
+        };
+        let events = step(&mut entry.projector);
+        if !events.is_empty() {
+            entry.touched = clock;
+        }
+        for event in events {
+            entry.seq += 1;
+            if let Some(sender) = &entry.sender {
+                // No receiver is fine: nobody is watching right now.
+                let _ = sender.send((entry.seq, Arc::new(event)));
+            }
+        }
+        let finished = entry.projector.is_finished();
+        if finished && entry.finished_at.is_none() {
+            entry.finished_at = Some(Instant::now());
+            entry.sender = None;
+        }
+        finished
+    }
+}
+
+/// Makes RFC 3339 UTC timestamps comparable as strings: `…:05Z` becomes `…:05.000Z`.
+fn normalize_timestamp(at: &str) -> String {
+    match at.strip_suffix('Z') {
+        Some(base) if !base.contains('.') => format!("{base}.000Z"),
+        _ => at.to_owned(),
+    }
+}
+
+/// The producer side of one task: feeds the run's events to the store.
+#[derive(Debug)]
+pub struct TaskHandle {
+    store: TaskStore,
+    id: String,
+    cancel: CancellationToken,
+}
+
+impl TaskHandle {
+    /// The task's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Completes when someone cancelled the task (`tasks/cancel`).
+    pub fn cancelled(&self) -> tokio_util::sync::WaitForCancellationFuture<'_> {
+        self.cancel.cancelled()
+    }
+
+    /// Runs the task: publishes the first events, then pulls `events` and
+    /// publishes what each becomes, until the final status. A cancellation
+    /// (`tasks/cancel`) or `stop` (a shutdown) drops the run — cancelling its
+    /// model request and tools — then publishes `canceled`. The task always
+    /// gets a final status.
+    pub async fn drive<S>(self, events: S, stop: impl Future<Output = ()>)
+    where
+        S: Stream<Item = EventResult>,
+    {
+        // Boxed, so dropping it below really drops the run.
+        let mut events = Box::pin(events);
+        let mut stop = std::pin::pin!(stop);
+        if self.store.publish(&self.id, TaskProjector::start) {
+            return;
+        }
+        let reason = loop {
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => break "the task was canceled by the client",
+                () = &mut stop => break "the server is shutting down",
+                item = events.next() => {
+                    let finished = match item {
+                        Some(item) => self.store.publish(&self.id, |p| p.on_item(item)),
+                        None => self.store.publish(&self.id, TaskProjector::on_end_of_stream),
+                    };
+                    if finished {
+                        return;
+                    }
+                }
+            }
+        };
+        // Drop the run first: that cancels the model request and tools.
+        drop(events);
+        self.store.publish(&self.id, |p| p.cancel(reason));
+    }
+}
+
+/// A subscriber to one task's events; ends after the final one.
+#[derive(Debug)]
+pub struct Subscription {
+    store: TaskStore,
+    id: String,
+    receiver: Option<broadcast::Receiver<Published>>,
+    /// Events to hand out before reading the fan-out (a snapshot).
+    pending: VecDeque<StreamResponse>,
+    /// Fan-out events up to this number are already in a snapshot sent.
+    skip_through: u64,
+    done: bool,
+}
+
+impl Subscription {
+    /// The task's id.
+    pub fn task_id(&self) -> &str {
+        &self.id
+    }
+
+    /// The next event; `None` after the final one.
+    pub async fn next(&mut self) -> Option<StreamResponse> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                self.done |= event.is_terminal();
+                return Some(event);
+            }
+            if self.done {
+                return None;
+            }
+            let Some(receiver) = self.receiver.as_mut() else {
+                self.done = true;
+                return None;
+            };
+            match receiver.recv().await {
+                Ok((seq, event)) => {
+                    if seq <= self.skip_through {
+                        continue;
+                    }
+                    let event = Arc::unwrap_or_clone(event);
+                    self.done |= event.is_terminal();
+                    return Some(event);
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // Fell behind: the snapshot replaces what was missed.
+                    let inner = self.store.lock();
+                    match inner.tasks.get(&self.id) {
+                        Some(entry) => {
+                            self.pending
+                                .push_back(StreamResponse::Task(entry.projector.task().clone()));
+                            self.skip_through = entry.seq;
+                        }
+                        None => self.done = true,
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => {
+                    self.done = true;
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// The events as a stream.
+    pub fn into_stream(self) -> impl Stream<Item = StreamResponse> + Send {
+        futures_util::stream::unfold(self, |mut subscription| async move {
+            let event = subscription.next().await?;
+            Some((event, subscription))
+        })
+    }
+
+    /// Reads until the final event (or the end) and returns how many events came.
+    pub async fn wait_final(&mut self) -> usize {
+        let mut count = 0;
+        while self.next().await.is_some() {
+            count += 1;
+        }
+        count
+    }
+}
+
+/// Waits at most `limit` for the subscription's final event; whether it came.
+pub async fn wait_final_within(subscription: &mut Subscription, limit: Duration) -> bool {
+    tokio::time::timeout(limit, subscription.wait_final())
+        .await
+        .is_ok()
+}

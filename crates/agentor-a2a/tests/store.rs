@@ -1,0 +1,236 @@
+//! The task store: bounds, time to live, fan-out, cancel, list.
+#![allow(clippy::unwrap_used)]
+
+use std::future::pending;
+use std::time::Duration;
+
+use agentor_a2a::store::{StoreLimits, TaskStore};
+use agentor_a2a::{ListTasksParams, Message, Part, PartContent, Role, StreamResponse, TaskState};
+use agentor_core::{Event, EventResult, RunStatus};
+use futures::StreamExt;
+
+fn user(text: &str) -> Message {
+    Message::new("m", Role::User, vec![Part::text(text)])
+}
+
+fn hello() -> Vec<EventResult> {
+    vec![
+        Ok(Event::text_delta("Hel")),
+        Ok(Event::text_delta("lo")),
+        Ok(Event::message("Hello")),
+        Ok(Event::run_end(RunStatus::Completed)),
+    ]
+}
+
+fn limits(max_tasks: usize) -> StoreLimits {
+    StoreLimits {
+        max_tasks,
+        ttl: Duration::from_secs(60),
+        subscriber_buffer: 4,
+    }
+}
+
+async fn finish(store: &TaskStore, context: Option<&str>) -> String {
+    let (handle, mut subscription) = store
+        .create(None, context.map(str::to_owned), user("hi"))
+        .unwrap();
+    let id = handle.id().to_owned();
+    handle
+        .drive(futures::stream::iter(hello()), pending())
+        .await;
+    subscription.wait_final().await;
+    id
+}
+
+#[tokio::test]
+async fn evicts_the_oldest_finished_task_and_refuses_when_all_run() {
+    let store = TaskStore::new(limits(2));
+    let first = finish(&store, None).await;
+    let second = finish(&store, None).await;
+    let third = finish(&store, None).await;
+    assert_eq!(store.len(), 2);
+    assert_eq!(store.get(&first, None).unwrap_err().code.as_i32(), -32001);
+    assert!(store.get(&second, None).is_ok() && store.get(&third, None).is_ok());
+
+    let store = TaskStore::new(limits(1));
+    let (_running, _) = store.create(None, None, user("hi")).unwrap();
+    let error = store.create(None, None, user("hi")).unwrap_err();
+    assert_eq!(error.code.as_i32(), -32603);
+    assert!(error.message.contains("task store is full"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn finished_tasks_expire_after_their_ttl() {
+    let store = TaskStore::new(limits(10));
+    let id = finish(&store, None).await;
+    tokio::time::advance(Duration::from_secs(59)).await;
+    assert!(store.get(&id, None).is_ok());
+    tokio::time::advance(Duration::from_secs(2)).await;
+    assert_eq!(store.get(&id, None).unwrap_err().code.as_i32(), -32001);
+    // A running task never expires.
+    let (running, _) = store.create(None, None, user("hi")).unwrap();
+    tokio::time::advance(Duration::from_secs(3600)).await;
+    assert!(store.get(running.id(), None).is_ok());
+}
+
+/// Rebuilds the answer text as a client would: a Task replaces, appends extend.
+fn client_text(events: &[StreamResponse]) -> String {
+    let mut text = String::new();
+    for event in events {
+        match event {
+            StreamResponse::Task(task) => text = task.artifacts.iter().map(|a| a.text()).collect(),
+            StreamResponse::ArtifactUpdate(update) => {
+                if !update.append {
+                    text.clear();
+                }
+                text.push_str(&update.artifact.text());
+            }
+            _ => {}
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn a_lagging_subscriber_gets_the_snapshot_and_loses_nothing() {
+    let store = TaskStore::new(limits(10));
+    let (handle, mut slow) = store.create(None, None, user("hi")).unwrap();
+    let mut run: Vec<EventResult> = (0..50)
+        .map(|i| Ok(Event::text_delta(format!("w{i} "))))
+        .collect();
+    let whole: String = (0..50).map(|i| format!("w{i} ")).collect();
+    run.push(Ok(Event::message(whole.clone())));
+    run.push(Ok(Event::run_end(RunStatus::Completed)));
+    // The whole run is published before the subscriber reads anything:
+    // 50+ events through a buffer of 4.
+    handle.drive(futures::stream::iter(run), pending()).await;
+    let mut seen = Vec::new();
+    while let Some(event) = slow.next().await {
+        seen.push(event);
+    }
+    assert!(
+        seen.len() < 10,
+        "skipped ahead with a snapshot: {}",
+        seen.len()
+    );
+    assert!(matches!(seen[0], StreamResponse::Task(_)));
+    assert_eq!(client_text(&seen), whole);
+    assert!(seen.last().unwrap().is_terminal());
+}
+
+#[tokio::test]
+async fn subscribe_sends_the_snapshot_then_live_events() {
+    let store = TaskStore::new(limits(10));
+    let (handle, _first) = store
+        .create(Some("t1".into()), Some("c1".into()), user("hi"))
+        .unwrap();
+    let (sender, receiver) = futures::channel::mpsc::unbounded::<EventResult>();
+    let driver = tokio::spawn(handle.drive(receiver, pending()));
+    sender.unbounded_send(Ok(Event::text_delta("Hel"))).unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let late = store.subscribe("t1").unwrap();
+    for item in hello().into_iter().skip(1) {
+        sender.unbounded_send(item).unwrap();
+    }
+    let events: Vec<_> = late.into_stream().collect().await;
+    driver.await.unwrap();
+    let StreamResponse::Task(snapshot) = &events[0] else {
+        panic!("{:?}", events[0])
+    };
+    assert_eq!(snapshot.status.state, TaskState::Working);
+    assert_eq!(snapshot.artifacts[0].text(), "Hel");
+    assert_eq!(client_text(&events), "Hello");
+    // A finished task: the snapshot, then the end.
+    let events: Vec<_> = store.subscribe("t1").unwrap().into_stream().collect().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(store.subscribe("nope").unwrap_err().code.as_i32(), -32001);
+    // Its id is taken.
+    assert_eq!(
+        store
+            .create(Some("t1".into()), None, user("again"))
+            .unwrap_err()
+            .code
+            .as_i32(),
+        -32004
+    );
+}
+
+#[tokio::test]
+async fn cancel_stops_the_run_and_publishes_canceled() {
+    let store = TaskStore::new(limits(10));
+    let (handle, mut subscription) = store.create(None, None, user("hi")).unwrap();
+    let id = handle.id().to_owned();
+    let driver = tokio::spawn(handle.drive(futures::stream::pending::<EventResult>(), pending()));
+    store.cancel(&id).unwrap();
+    let mut last = None;
+    while let Some(event) = subscription.next().await {
+        last = Some(event);
+    }
+    driver.await.unwrap();
+    let Some(StreamResponse::StatusUpdate(update)) = last else {
+        panic!()
+    };
+    assert_eq!(update.status.state, TaskState::Canceled);
+    assert_eq!(store.cancel(&id).unwrap_err().code.as_i32(), -32002);
+    assert_eq!(store.cancel("nope").unwrap_err().code.as_i32(), -32001);
+
+    // A stop (shutdown) also ends it canceled.
+    let (handle, mut subscription) = store.create(None, None, user("hi")).unwrap();
+    handle
+        .drive(futures::stream::pending::<EventResult>(), async {})
+        .await;
+    subscription.wait_final().await;
+    let task = store.get(subscription.task_id(), None).unwrap();
+    assert_eq!(task.status.state, TaskState::Canceled);
+    assert!(
+        matches!(&task.status.message.unwrap().parts[0].content, PartContent::Text(t) if t.contains("shutting down"))
+    );
+}
+
+#[tokio::test]
+async fn list_filters_and_pages_newest_first() {
+    let store = TaskStore::new(limits(10));
+    let a1 = finish(&store, Some("a")).await;
+    let b1 = finish(&store, Some("b")).await;
+    let a2 = finish(&store, Some("a")).await;
+    let all = store.list(&ListTasksParams::default()).unwrap();
+    let ids: Vec<_> = all.tasks.iter().map(|t| t.id.clone()).collect();
+    assert_eq!(ids, [a2.clone(), b1, a1.clone()]);
+    assert_eq!(all.total_size, 3);
+    assert!(all.tasks.iter().all(|t| t.artifacts.is_empty()));
+
+    let page = store
+        .list(&ListTasksParams {
+            context_id: Some("a".into()),
+            page_size: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(page.tasks[0].id, a2);
+    assert_eq!(page.total_size, 2);
+    let next = store
+        .list(&ListTasksParams {
+            context_id: Some("a".into()),
+            page_size: Some(1),
+            page_token: Some(page.next_page_token.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(next.tasks[0].id, a1);
+    assert!(next.next_page_token.is_empty());
+
+    let later = store
+        .list(&ListTasksParams {
+            status_timestamp_after: Some("2999-01-01T00:00:00Z".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(later.total_size, 0);
+    let earlier = store
+        .list(&ListTasksParams {
+            status_timestamp_after: Some("2000-01-01T00:00:00Z".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(earlier.total_size, 3);
+}

@@ -1,0 +1,133 @@
+//! `GET /.well-known/agent-card.json` (and the legacy `agent.json`): the
+//! agent card, in the dialect of the request's `A2A-Version` header.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use agentor_a2a::card::{AgentCard, AgentSkill};
+use agentor_a2a::Dialect;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+use super::{A2aState, VERSION_HEADER};
+use crate::router::AppState;
+
+/// How long clients and caches may reuse a card before revalidating (the
+/// `ETag` makes revalidation a cheap 304).
+const CACHE_CONTROL: &str = "public, max-age=300";
+
+pub(crate) async fn agent_card(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let a2a = &state.a2a;
+    // A version the server does not speak still gets a card: the default one.
+    let dialect = headers
+        .get(VERSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Dialect::from_version_header(v).ok())
+        .unwrap_or(a2a.card_dialect);
+    let url = endpoint_url(a2a, &uri, &headers);
+    let body = build(&state, a2a, url).render(dialect).to_string();
+    let etag = etag(&body);
+
+    let mut response = if if_none_match(&headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut response = body.into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+    };
+    let response_headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response_headers.insert(header::ETAG, value);
+    }
+    response_headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    // The card differs by dialect and (when derived) by host.
+    response_headers.insert(header::VARY, HeaderValue::from_static("A2A-Version, Host"));
+    response
+}
+
+fn build(state: &AppState, a2a: &A2aState, url: String) -> AgentCard {
+    let agent = &state.agent;
+    let mut card = AgentCard::new(agent.name(), url)
+        .version(
+            a2a.agent_version
+                .clone()
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
+        )
+        .bearer_auth(a2a.bearer_auth);
+    if let Some(description) = &a2a.description {
+        card = card.description(description.clone());
+    }
+    // One general skill (the agent answers any message), then one per tool.
+    let mut chat = AgentSkill::new("chat", agent.name(), format!("Chat with {}", agent.name()));
+    chat.tags = vec!["chat".into()];
+    card = card.skill(chat);
+    for tool in agent.tools() {
+        let mut skill = AgentSkill::new(tool.name(), tool.name(), tool.description());
+        skill.tags = vec!["tool".into()];
+        card = card.skill(skill);
+    }
+    card
+}
+
+/// The JSON-RPC endpoint's URL: the configured public URL, else derived from
+/// the request's host (`0.0.0.0` and `[::]`, which no client can reach,
+/// become loopback).
+fn endpoint_url(a2a: &A2aState, uri: &Uri, headers: &HeaderMap) -> String {
+    if let Some(url) = &a2a.public_url {
+        return url.clone();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+        .filter(|h| is_plain_host(h))
+        .unwrap_or("localhost");
+    let host = if let Some(port) = host.strip_prefix("0.0.0.0") {
+        format!("127.0.0.1{port}")
+    } else if let Some(port) = host.strip_prefix("[::]") {
+        format!("[::1]{port}")
+    } else {
+        host.to_owned()
+    };
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    format!("{}://{host}/", if https { "https" } else { "http" })
+}
+
+/// A host (and port) with nothing that could smuggle a path or a scheme into the URL.
+fn is_plain_host(host: &str) -> bool {
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+/// A weak validator over the card's bytes.
+fn etag(body: &str) -> String {
+    // DefaultHasher::new() has fixed keys: equal cards, equal tags.
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("W/\"{:016x}\"", hasher.finish())
+}
+
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    let strip = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|candidate| candidate.trim() == "*" || strip(candidate) == strip(etag))
+}

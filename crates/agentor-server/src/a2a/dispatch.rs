@@ -1,0 +1,150 @@
+//! `POST /`: A2A JSON-RPC, both dialects, dispatched by method name.
+
+use std::time::Duration;
+
+use agentor_a2a::jsonrpc::{self, RequestId};
+use agentor_a2a::store::wait_final_within;
+use agentor_a2a::{
+    A2aError, Dialect, ErrorCode, ListTasksParams, Method, SendMessageParams, SendMessageResult,
+    TaskQuery,
+};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::Value;
+
+use super::{sse, tasks, VERSION_HEADER};
+use crate::router::AppState;
+
+/// How long `tasks/cancel` waits for the run to publish `canceled`.
+const CANCEL_WAIT: Duration = Duration::from_secs(10);
+
+/// What a method answers: one JSON result, or a stream of task events.
+enum Reply {
+    Json(Value),
+    Stream(agentor_a2a::store::Subscription),
+}
+
+pub(crate) async fn json_rpc(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let version = match headers.get(VERSION_HEADER) {
+        None => Ok(None),
+        Some(value) => match value.to_str() {
+            Ok(value) => Dialect::from_version_header(value).map(Some),
+            Err(_) => Err(A2aError::version_not_supported("(not text)")),
+        },
+    };
+    // Before the method is known, errors speak the header's dialect.
+    let fallback = version
+        .as_ref()
+        .ok()
+        .copied()
+        .flatten()
+        .unwrap_or(Dialect::V0_3);
+    let request = match jsonrpc::parse_request(&body) {
+        Ok(request) => request,
+        Err(error) => return json_error(&error.id, &error.error, fallback),
+    };
+    let Some((method, dialect)) = Method::from_name(&request.method) else {
+        return json_error(
+            &request.id,
+            &A2aError::method_not_found(&request.method),
+            fallback,
+        );
+    };
+    // The method names the dialect (the Python SDK sends `A2A-Version: 1.0`
+    // on its 0.3 requests too); the header only has to name one we speak.
+    if let Err(error) = version {
+        return error_reply(method, dialect, &request.id, &error);
+    }
+    match call(&state, method, dialect, request.params).await {
+        Ok(Reply::Json(result)) => Json(jsonrpc::response(&request.id, result)).into_response(),
+        Ok(Reply::Stream(subscription)) => sse::event_stream(
+            subscription,
+            request.id,
+            dialect,
+            state.heartbeat,
+            state.coalesce,
+        ),
+        Err(error) => error_reply(method, dialect, &request.id, &error),
+    }
+}
+
+async fn call(
+    state: &AppState,
+    method: Method,
+    dialect: Dialect,
+    params: Value,
+) -> Result<Reply, A2aError> {
+    let store = &state.a2a.store;
+    match method {
+        Method::SendMessage => {
+            let params = SendMessageParams::parse_at(dialect, &params, "params")?;
+            let blocking = params.configuration.is_blocking();
+            let history_length = params.configuration.history_length;
+            let (task_id, mut subscription) = tasks::start(state, params)?;
+            if blocking {
+                // Detached from this request: if the client goes away while
+                // waiting, the task still finishes.
+                subscription.wait_final().await;
+            }
+            let task = store.get(&task_id, history_length)?;
+            Ok(Reply::Json(SendMessageResult::Task(task).render(dialect)))
+        }
+        Method::SendStreamingMessage => {
+            let params = SendMessageParams::parse_at(dialect, &params, "params")?;
+            let (_, subscription) = tasks::start(state, params)?;
+            Ok(Reply::Stream(subscription))
+        }
+        Method::GetTask => {
+            let query = TaskQuery::parse_at(dialect, &params, "params")?;
+            let task = store.get(&query.id, query.history_length)?;
+            Ok(Reply::Json(task.render(dialect)))
+        }
+        Method::CancelTask => {
+            let query = TaskQuery::parse_at(dialect, &params, "params")?;
+            // Subscribe first, so the final `canceled` event cannot slip by.
+            let mut subscription = store.subscribe(&query.id)?;
+            store.cancel(&query.id)?;
+            wait_final_within(&mut subscription, CANCEL_WAIT).await;
+            let task = store.get(&query.id, query.history_length)?;
+            Ok(Reply::Json(task.render(dialect)))
+        }
+        Method::SubscribeToTask => {
+            let query = TaskQuery::parse_at(dialect, &params, "params")?;
+            Ok(Reply::Stream(store.subscribe(&query.id)?))
+        }
+        Method::ListTasks => {
+            let params = ListTasksParams::parse_at(dialect, &params, "params")?;
+            Ok(Reply::Json(store.list(&params)?.render(dialect)))
+        }
+        Method::CreatePushConfig
+        | Method::GetPushConfig
+        | Method::ListPushConfigs
+        | Method::DeletePushConfig => Err(A2aError::push_not_supported()),
+        Method::GetExtendedCard => Err(A2aError::new(
+            ErrorCode::ExtendedCardNotConfigured,
+            "Authenticated Extended Card is not configured",
+        )),
+    }
+}
+
+/// An error answer: a one-event SSE stream for 0.3 streaming methods (what
+/// 0.3 clients read), plain JSON otherwise.
+fn error_reply(method: Method, dialect: Dialect, id: &RequestId, error: &A2aError) -> Response {
+    if method.is_streaming() && dialect == Dialect::V0_3 {
+        sse::error_event(id, error, dialect)
+    } else {
+        json_error(id, error, dialect)
+    }
+}
+
+/// A JSON-RPC error with HTTP 200, as JSON-RPC over HTTP answers.
+fn json_error(id: &RequestId, error: &A2aError, dialect: Dialect) -> Response {
+    Json(jsonrpc::error_response(id, error, dialect)).into_response()
+}

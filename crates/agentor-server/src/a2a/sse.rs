@@ -1,0 +1,87 @@
+//! Streaming answers: each task event as one SSE frame
+//! `data: <single-line JSON-RPC response with the request id>`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use agentor::wire::sse::encode_heartbeat;
+use agentor_a2a::jsonrpc::{self, RequestId};
+use agentor_a2a::store::Subscription;
+use agentor_a2a::{A2aError, Dialect};
+use axum::body::Body;
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+use bytes::BytesMut;
+use futures_util::{stream, FutureExt};
+
+use crate::sse_body::{COALESCE_BYTES, COALESCE_EVENTS};
+
+/// Appends one SSE frame holding `message` (JSON escapes newlines, so one
+/// `data:` line carries it all).
+fn push_frame(dst: &mut BytesMut, message: &serde_json::Value) {
+    dst.extend_from_slice(b"data: ");
+    dst.extend_from_slice(message.to_string().as_bytes());
+    dst.extend_from_slice(b"\n\n");
+}
+
+fn sse_response(body: Body) -> Response {
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // nginx buffers responses unless told not to; a buffered stream is not one.
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+/// The task's events from `subscription`, rendered in `dialect`, until the
+/// final one; a heartbeat comment after `heartbeat` of silence. With
+/// `coalesce`, the events already published go out as one body chunk (never
+/// a wait), as `/chat` streams do. Dropping the body (the client went away)
+/// only unsubscribes: the task runs on.
+pub(crate) fn event_stream(
+    subscription: Subscription,
+    id: RequestId,
+    dialect: Dialect,
+    heartbeat: Duration,
+    coalesce: bool,
+) -> Response {
+    let max_events = if coalesce { COALESCE_EVENTS } else { 1 };
+    let frames = stream::unfold(Some(subscription), move |state| {
+        let id = id.clone();
+        async move {
+            let mut subscription = state?;
+            let mut chunk = BytesMut::with_capacity(256);
+            tokio::select! {
+                event = subscription.next() => {
+                    push_frame(&mut chunk, &jsonrpc::response(&id, event?.render(dialect)));
+                }
+                () = tokio::time::sleep(heartbeat) => encode_heartbeat(&mut chunk),
+            }
+            let mut events = 1;
+            while events < max_events && chunk.len() < COALESCE_BYTES {
+                // `next` is cancel-safe: an event not ready stays queued.
+                match subscription.next().now_or_never() {
+                    Some(Some(event)) => {
+                        push_frame(&mut chunk, &jsonrpc::response(&id, event.render(dialect)));
+                        events += 1;
+                    }
+                    // Over (the next poll ends the body) or nothing ready yet.
+                    Some(None) | None => break,
+                }
+            }
+            Some((Ok::<_, Infallible>(chunk.freeze()), Some(subscription)))
+        }
+    });
+    sse_response(Body::from_stream(frames))
+}
+
+/// A stream of one frame: the error, as 0.3 streaming methods answer errors.
+pub(crate) fn error_event(id: &RequestId, error: &A2aError, dialect: Dialect) -> Response {
+    let mut frame = BytesMut::new();
+    push_frame(&mut frame, &jsonrpc::error_response(id, error, dialect));
+    sse_response(Body::from(frame.freeze()))
+}

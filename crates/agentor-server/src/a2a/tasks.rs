@@ -1,0 +1,110 @@
+//! Starting a task: an agent run detached from the HTTP request.
+//!
+//! A2A tasks are server-side resources: a non-blocking send returns while
+//! the run goes on, and `tasks/cancel` stops it. So the run is not owned by
+//! the response body (as `/chat` runs are) but by a task of its own,
+//! tracked by the server's [`Shutdown`](crate::Shutdown) (a shutdown ends
+//! it `canceled`, with its final event) and holding a run permit like any
+//! run. A streaming client that disconnects only unsubscribes.
+
+use agentor::{Agentor, Input};
+use agentor_a2a::store::Subscription;
+use agentor_a2a::{A2aError, Message, PartContent, Role, SendMessageParams};
+
+use crate::router::AppState;
+
+/// Starts a task for `params`; its id and a subscription that sees every
+/// event from the first.
+pub(crate) fn start(
+    state: &AppState,
+    params: SendMessageParams,
+) -> Result<(String, Subscription), A2aError> {
+    if state.shutdown.is_triggered() {
+        return Err(A2aError::internal("the server is shutting down"));
+    }
+    if params
+        .configuration
+        .push_notification
+        .as_ref()
+        .is_some_and(|config| config.as_object().is_none_or(|c| !c.is_empty()))
+    {
+        return Err(A2aError::push_not_supported());
+    }
+    let input = input_text(&params.message);
+    if input.trim().is_empty() {
+        return Err(A2aError::invalid_params(
+            "params.message.parts has no text, data or file to answer",
+        ));
+    }
+    let permit = state
+        .limit
+        .acquire()
+        .map_err(|e| A2aError::internal(e.message))?;
+    let message = params.message;
+    let conversation = conversation(state, &message, input);
+    let (handle, subscription) =
+        state
+            .a2a
+            .store
+            .create(message.task_id.clone(), message.context_id.clone(), message)?;
+    let task_id = handle.id().to_owned();
+    let run = state
+        .agent
+        .stream_chat_with_run_id(conversation, Agentor::new_run_id())
+        .into_inner();
+    let stop = state.shutdown.triggered_owned();
+    let task = state.shutdown.track(async move {
+        handle.drive(run, stop).await;
+        drop(permit);
+    });
+    tokio::spawn(task);
+    Ok((task_id, subscription))
+}
+
+/// How many earlier messages of a context a new task's run starts from.
+const CONTEXT_MESSAGES: usize = 64;
+
+/// The run's input: the context's conversation so far (the completed tasks'
+/// messages), then this message's text.
+fn conversation(state: &AppState, message: &Message, input: String) -> Input {
+    let prior = match &message.context_id {
+        Some(context) => state.a2a.store.context_history(context, CONTEXT_MESSAGES),
+        None => Vec::new(),
+    };
+    if prior.is_empty() {
+        return Input::Text(input.into());
+    }
+    let mut messages: Vec<agentor::Message> = prior
+        .iter()
+        .map(|m| match m.role {
+            Role::User => agentor::Message::user(input_text(m)),
+            Role::Agent => agentor::Message::assistant(input_text(m)),
+        })
+        .collect();
+    messages.push(agentor::Message::user(input));
+    Input::Messages(messages)
+}
+
+/// What the agent reads of a message: its text parts, data parts as JSON,
+/// files by name and location, one per line.
+fn input_text(message: &Message) -> String {
+    let pieces: Vec<String> = message
+        .parts
+        .iter()
+        .map(|part| match &part.content {
+            PartContent::Text(text) => text.clone(),
+            PartContent::Data(data) => data.to_string(),
+            PartContent::File(file) => {
+                let location = match &file.content {
+                    agentor_a2a::FileContent::Uri(uri) => uri.as_str(),
+                    agentor_a2a::FileContent::Base64(_) => "inline",
+                };
+                format!(
+                    "[file {} ({location})]",
+                    file.name.as_deref().unwrap_or("unnamed")
+                )
+            }
+        })
+        .collect();
+    pieces.join("\n")
+}
