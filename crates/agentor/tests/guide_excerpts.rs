@@ -51,9 +51,6 @@ fn every_example_in_the_guide_table_exists() {
         .filter(|l| l.starts_with("| ") && l.ends_with("` |"))
     {
         let name = row.rsplit('`').nth(1).unwrap();
-        if name == "a2a_client" && !manifest.contains("name = \"a2a_client\"") {
-            continue; // lands with the A2A crate (guide § 6)
-        }
         assert!(
             manifest.contains(&format!("name = \"{name}\"")),
             "the guide lists example `{name}`, examples/Cargo.toml does not"
