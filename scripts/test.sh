@@ -13,10 +13,14 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 cargo test --workspace --locked
 
+# Every example is a smoke test: it exits non-zero when what it shows did not
+# happen. Built first, so the time limit covers the run alone (each takes a
+# few seconds; a hang fails the suite instead of stalling it).
+cargo build --quiet --locked -p agentor-examples --examples
 for example in $(sed -n 's/^name = "\(.*\)"$/\1/p' examples/Cargo.toml | grep -v '^agentor-examples$'); do
     echo "example: $example"
     # Offline on purpose: examples fall back to the demo provider without a key.
-    env -u OPENAI_API_KEY -u OPENAI_BASE_URL \
+    env -u OPENAI_API_KEY -u OPENAI_BASE_URL timeout 60 \
         cargo run --quiet --locked -p agentor-examples --example "$example" > /dev/null
 done
 

@@ -34,3 +34,13 @@ pub fn default_provider() -> std::sync::Arc<dyn Provider> {
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The streaming guide's snippets (`docs/guide.md`), compiled and run as doc tests.
+#[doc = include_str!("../../../docs/guide.md")]
+#[cfg(doctest)]
+pub struct GuideDoctests;
+
+/// The wire formats page's examples (`docs/wire.md`), checked byte for byte.
+#[doc = include_str!("../../../docs/wire.md")]
+#[cfg(doctest)]
+pub struct WireDoctests;

@@ -6,7 +6,7 @@
 //! keeps one buffer per source, so agents never mix their text) and printed as
 //! native JSON lines, each tagged with the agent it came from.
 //!
-//! Run it with `cargo run -p agentor-examples --example merge`.
+//! Run it with `cargo run -p agentor-examples --example multi_agent`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -61,9 +61,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut words = merged.rebuffer(Boundary::Words);
     let (mut stdout, mut line) = (tokio::io::stdout(), BytesMut::new());
     let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut last_seq: BTreeMap<String, u64> = BTreeMap::new();
     while let Some(item) = words.next().await {
         let event = item?;
         let source = event.source.as_deref().unwrap_or_default().to_owned();
+        // Each source keeps its own numbering, in order, however they interleave.
+        let previous = last_seq.insert(source.clone(), event.seq);
+        assert!(previous <= Some(event.seq), "{source}: order kept");
         texts
             .entry(source)
             .or_default()
