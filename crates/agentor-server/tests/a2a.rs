@@ -863,6 +863,31 @@ async fn unsupported_versions_and_push_notifications() {
         json_body(&text)["error"],
         json!({"code": -32001, "message": "Task not found: x"})
     );
+    // Output modes the agent cannot produce: -32005; text among them is fine.
+    let params = |modes: Value| json!({"message": message(Dialect::V1_0, "Hi"), "configuration": {"acceptedOutputModes": modes}});
+    let answer = call(
+        &server,
+        Dialect::V1_0,
+        "SendMessage",
+        params(json!(["image/png"])),
+    )
+    .await;
+    assert_eq!(answer["error"]["code"], -32005);
+    assert_eq!(
+        answer["error"]["data"][0]["reason"],
+        "CONTENT_TYPE_NOT_SUPPORTED"
+    );
+    let answer = call(
+        &server,
+        Dialect::V1_0,
+        "SendMessage",
+        params(json!(["image/png", "text/plain; charset=utf-8"])),
+    )
+    .await;
+    assert_eq!(
+        answer["result"]["task"]["status"]["state"],
+        "TASK_STATE_COMPLETED"
+    );
     for (dialect, name) in [
         (Dialect::V0_3, "tasks/pushNotificationConfig/set"),
         (Dialect::V0_3, "tasks/pushNotificationConfig/get"),
@@ -1344,4 +1369,32 @@ async fn garbage_params_never_answer_500() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn idle_a2a_streams_get_heartbeats() {
+    let config = ServerConfig::default().heartbeat(Duration::from_millis(50));
+    let server = start(
+        agent_with(Stalling::new(Some(Duration::from_millis(300)))),
+        config,
+    )
+    .await;
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "message/stream", "params": {"message": message(Dialect::V0_3, "Hi")}});
+    let text = post(&server, &body, None)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(": keep-alive\n\n"), "{text}");
+    // Heartbeats are comments: the events are intact around them.
+    let last = text
+        .trim_end()
+        .rsplit("\n\n")
+        .find(|f| f.starts_with("data: "))
+        .unwrap();
+    let last: Value = serde_json::from_str(last.strip_prefix("data: ").unwrap()).unwrap();
+    assert_eq!(last["result"]["final"], true);
+    assert_eq!(last["result"]["status"]["state"], "completed");
 }

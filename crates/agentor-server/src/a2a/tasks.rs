@@ -9,7 +9,7 @@
 
 use agentor::{Agentor, Input};
 use agentor_a2a::store::Subscription;
-use agentor_a2a::{A2aError, Message, PartContent, Role, SendMessageParams};
+use agentor_a2a::{A2aError, ErrorCode, Message, PartContent, Role, SendMessageParams};
 
 use crate::router::AppState;
 
@@ -22,20 +22,7 @@ pub(crate) fn start(
     if state.shutdown.is_triggered() {
         return Err(A2aError::internal("the server is shutting down"));
     }
-    if params
-        .configuration
-        .push_notification
-        .as_ref()
-        .is_some_and(|config| config.as_object().is_none_or(|c| !c.is_empty()))
-    {
-        return Err(A2aError::push_not_supported());
-    }
-    let input = input_text(&params.message);
-    if input.trim().is_empty() {
-        return Err(A2aError::invalid_params(
-            "params.message.parts has no text, data or file to answer",
-        ));
-    }
+    let input = what_to_answer(&params)?;
     let permit = state
         .limit
         .acquire()
@@ -59,6 +46,50 @@ pub(crate) fn start(
     });
     tokio::spawn(task);
     Ok((task_id, subscription))
+}
+
+/// Checks what the send asks for against what the agent can do; the text
+/// the agent is to answer.
+fn what_to_answer(params: &SendMessageParams) -> Result<String, A2aError> {
+    if params
+        .configuration
+        .push_notification
+        .as_ref()
+        .is_some_and(|config| config.as_object().is_none_or(|c| !c.is_empty()))
+    {
+        return Err(A2aError::push_not_supported());
+    }
+    let modes = &params.configuration.accepted_output_modes;
+    if !modes.is_empty() && !modes.iter().any(|mode| answers_in(mode)) {
+        return Err(A2aError::new(
+            ErrorCode::ContentTypeNotSupported,
+            format!("this agent answers in text/plain and application/json; configuration.acceptedOutputModes lists neither: {modes:?}"),
+        ));
+    }
+    let input = input_text(&params.message);
+    if input.trim().is_empty() {
+        return Err(A2aError::invalid_params(
+            "params.message.parts has no text, data or file to answer",
+        ));
+    }
+    Ok(input)
+}
+
+/// Whether a client accepting `mode` can read what the agent sends: text
+/// answers, and JSON data parts (the card's default output modes).
+fn answers_in(mode: &str) -> bool {
+    let mode = mode.split(';').next().unwrap_or_default().trim();
+    [
+        "text/plain",
+        "application/json",
+        "text/*",
+        "application/*",
+        "*/*",
+        "text",
+        "*",
+    ]
+    .iter()
+    .any(|ours| mode.eq_ignore_ascii_case(ours))
 }
 
 /// How many earlier messages of a context a new task's run starts from.
