@@ -4,6 +4,7 @@
 use agentor_core::{Error, Text};
 use serde_json::Value;
 
+use crate::card::interfaces;
 use crate::Dialect;
 
 /// Where the card of the agent at a base URL is, in the order tried: the
@@ -21,7 +22,8 @@ pub struct RemoteCard {
 }
 
 impl RemoteCard {
-    /// Reads a card (either dialect's shape) and picks its JSON-RPC endpoint:
+    /// Reads a card (either dialect's shape, see [`crate::card::interfaces`])
+    /// and picks its JSON-RPC endpoint:
     /// the interface of the `forced` dialect, else the card's 1.0 interface,
     /// else its 0.3 one — as the official SDKs prefer 1.0.
     ///
@@ -56,12 +58,17 @@ impl RemoteCard {
             .filter(|name| !name.is_empty())
             .ok_or_else(|| Error::protocol("the agent card has no name"))?;
         let offered = interfaces(&json);
-        let pick = |dialect: Dialect| offered.iter().find(|(_, d)| *d == dialect);
+        let pick = |dialect: Dialect| {
+            offered
+                .iter()
+                .find(|i| i.dialect == dialect)
+                .map(|i| (i.url.clone(), dialect))
+        };
         let chosen = match forced {
-            Some(dialect) => pick(dialect)
-                .cloned()
-                .or_else(|| offered.first().map(|(url, _)| (url.clone(), dialect))),
-            None => pick(Dialect::V1_0).or_else(|| pick(Dialect::V0_3)).cloned(),
+            Some(dialect) => {
+                pick(dialect).or_else(|| offered.first().map(|i| (i.url.clone(), dialect)))
+            }
+            None => pick(Dialect::V1_0).or_else(|| pick(Dialect::V0_3)),
         };
         let (endpoint, dialect) = chosen.ok_or_else(|| {
             Error::protocol(format!(
@@ -107,57 +114,6 @@ impl RemoteCard {
             .and_then(Value::as_bool)
             .unwrap_or(false)
     }
-}
-
-/// The card's JSON-RPC interfaces of a dialect this client speaks, in card order.
-fn interfaces(card: &Value) -> Vec<(String, Dialect)> {
-    let mut found = Vec::new();
-    let mut add = |url: Option<&str>, version: Option<&str>| {
-        if let (Some(url), Some(dialect)) = (url, version.and_then(dialect_of)) {
-            if !found.iter().any(|(u, d)| u == url && *d == dialect) {
-                found.push((url.to_owned(), dialect));
-            }
-        }
-    };
-    let jsonrpc = |binding: Option<&Value>| {
-        binding
-            .and_then(Value::as_str)
-            .is_none_or(|b| b.eq_ignore_ascii_case("JSONRPC"))
-    };
-    for interface in card
-        .get("supportedInterfaces")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if jsonrpc(interface.get("protocolBinding")) {
-            add(
-                interface.get("url").and_then(Value::as_str),
-                interface.get("protocolVersion").and_then(Value::as_str),
-            );
-        }
-    }
-    // The 0.3 shape: the main URL, then additional interfaces, all of the
-    // card's protocol version.
-    let version = card.get("protocolVersion").and_then(Value::as_str);
-    if jsonrpc(card.get("preferredTransport")) {
-        add(card.get("url").and_then(Value::as_str), version);
-    }
-    for interface in card
-        .get("additionalInterfaces")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if jsonrpc(interface.get("transport")) {
-            add(interface.get("url").and_then(Value::as_str), version);
-        }
-    }
-    found
-}
-
-fn dialect_of(version: &str) -> Option<Dialect> {
-    Dialect::from_version_header(version).ok()
 }
 
 #[cfg(test)]
