@@ -1,17 +1,18 @@
 //! `POST /chat`: one agent run, answered as JSON or streamed.
 
 use agentor::{Agentor, EventKind, RunStatus};
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde_json::json;
 
 use crate::error::ApiError;
 use crate::extract::ChatRequest;
+use crate::framing::Framing;
+use crate::response::EventStreamResponse;
 use crate::router::AppState;
-use crate::sse_body::{EventBody, Framing, Resume};
+use crate::sse_body::Resume;
 
 /// The header carrying the run id.
 pub const RUN_ID_HEADER: &str = "x-run-id";
@@ -60,30 +61,16 @@ pub(crate) async fn chat(State(state): State<AppState>, request: ChatRequest) ->
         window: state.resume_window,
         shutdown: state.shutdown.clone(),
     };
-    let body = EventBody::new(
-        events,
-        framing,
-        request.options.format,
-        run_id,
-        state.heartbeat,
-        state.shutdown.triggered_owned(),
-        permit,
-    )
-    .with_resume(resume)
-    .coalescing(state.coalesce);
-    let mut response = Response::new(Body::from_stream(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(framing.content_type()),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // nginx buffers responses unless told not to; a buffered stream is not one.
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    if let Some(value) = run_id_value {
-        headers.insert(RUN_ID_HEADER, value);
-    }
-    response
+    EventStreamResponse::boxed(events)
+        .framing(framing)
+        .format(request.options.format)
+        .run_id(run_id)
+        .heartbeat(state.heartbeat)
+        .coalesce(state.coalesce)
+        .shutdown(&state.shutdown)
+        .holding(permit)
+        .with_resume(resume)
+        .into_response()
 }
 
 /// Runs to the end and returns the last message's text, or the error that

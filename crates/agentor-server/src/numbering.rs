@@ -14,7 +14,9 @@ pub(crate) struct Numbering {
     /// unique and gapless even where layers repeat a `seq`; the replay log
     /// and `Last-Event-ID` key on the same numbers.
     next_id: u64,
-    run_id: Text,
+    /// Given to the events the server makes itself; when not given up
+    /// front, the first run id seen.
+    run_id: Option<Text>,
     /// The first source seen, given to the events the server makes itself.
     source: Option<Text>,
     /// A run end was numbered: the run needs no synthesized one.
@@ -22,7 +24,7 @@ pub(crate) struct Numbering {
 }
 
 impl Numbering {
-    pub(crate) fn new(run_id: Text) -> Self {
+    pub(crate) fn new(run_id: Option<Text>) -> Self {
         Numbering {
             next_id: 0,
             run_id,
@@ -39,7 +41,7 @@ impl Numbering {
             Ok(event) => event,
             Err(err) => {
                 let mut event = err.to_event();
-                event.run_id = Some(self.run_id.clone());
+                event.run_id.clone_from(&self.run_id);
                 event.source.clone_from(&self.source);
                 event
             }
@@ -47,6 +49,9 @@ impl Numbering {
         event.seq = id;
         if self.source.is_none() {
             self.source.clone_from(&event.source);
+        }
+        if self.run_id.is_none() {
+            self.run_id.clone_from(&event.run_id);
         }
         if matches!(event.kind, EventKind::RunEnd { .. }) {
             self.ended = true;
@@ -57,7 +62,8 @@ impl Numbering {
     /// A run end the run did not send itself (shutdown, disconnect, or a run
     /// that ended without one), so no stream ends silently.
     pub(crate) fn run_end(&mut self, status: RunStatus) -> Event {
-        let mut event = Event::new(EventKind::RunEnd { status }).with_run_id(self.run_id.clone());
+        let mut event = Event::new(EventKind::RunEnd { status });
+        event.run_id.clone_from(&self.run_id);
         event.source.clone_from(&self.source);
         self.number(Ok(event))
     }

@@ -23,6 +23,7 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::detach::Detached;
+pub(crate) use crate::framing::Framing;
 use crate::numbering::Numbering;
 use crate::run_log::RunLog;
 use crate::shutdown::Shutdown;
@@ -31,25 +32,10 @@ use crate::shutdown::Shutdown;
 pub(crate) const COALESCE_BYTES: usize = 64 * 1024;
 /// How many ready events go into one body chunk at most.
 pub(crate) const COALESCE_EVENTS: usize = 256;
-
-/// How events are framed on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Framing {
-    /// `text/event-stream`: `id:`, `event:`, `data:` frames and heartbeats.
-    Sse,
-    /// `application/x-ndjson`: one JSON event per line, no heartbeat (NDJSON
-    /// has no comment syntax; an empty line would break strict readers).
-    Ndjson,
-}
-
-impl Framing {
-    pub(crate) fn content_type(self) -> &'static str {
-        match self {
-            Framing::Sse => "text/event-stream",
-            Framing::Ndjson => "application/x-ndjson",
-        }
-    }
-}
+/// How long an SSE stream stays silent before a heartbeat, unless told.
+pub(crate) const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
+/// The shortest heartbeat interval (zero would spin).
+pub(crate) const MIN_HEARTBEAT: Duration = Duration::from_millis(1);
 
 /// Where a streamed run's events are kept for readers that reconnect.
 pub(crate) struct Resume {
@@ -75,8 +61,11 @@ pub(crate) struct EventBody {
     /// Nothing more to send.
     finished: bool,
     heartbeat_every: Duration,
-    heartbeat: Pin<Box<Sleep>>,
-    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// Armed at the first poll (a timer needs the runtime; the body may be
+    /// built outside one).
+    heartbeat: Option<Pin<Box<Sleep>>>,
+    /// Ends the stream with a `cancelled` run end when it fires.
+    shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     /// The run's concurrency permit, released when the body is dropped (or
     /// moved with the run into the resume window).
     permit: Option<OwnedSemaphorePermit>,
@@ -86,30 +75,61 @@ pub(crate) struct EventBody {
 }
 
 impl EventBody {
-    pub(crate) fn new(
-        events: BoxEventStream,
-        framing: Framing,
-        format: Format,
-        run_id: Text,
-        heartbeat_every: Duration,
-        shutdown: WaitForCancellationFutureOwned,
-        permit: OwnedSemaphorePermit,
-    ) -> Self {
+    /// A body for `events` with the default heartbeat, coalescing, and no
+    /// shutdown, permit or replay log.
+    pub(crate) fn new(events: BoxEventStream, framing: Framing, format: Format) -> Self {
         EventBody {
             events: Some(events),
             framing,
             format,
-            numbering: Numbering::new(run_id),
+            numbering: Numbering::new(None),
             resume: None,
             unlogged: Vec::new(),
             finished: false,
-            heartbeat_every,
-            heartbeat: Box::pin(tokio::time::sleep(heartbeat_every)),
-            shutdown: Box::pin(shutdown),
-            permit: Some(permit),
+            heartbeat_every: DEFAULT_HEARTBEAT,
+            heartbeat: None,
+            shutdown: None,
+            permit: None,
             buf: BytesMut::new(),
             max_events: COALESCE_EVENTS,
         }
+    }
+
+    /// Frames the events with `framing`.
+    pub(crate) fn framing(mut self, framing: Framing) -> Self {
+        self.framing = framing;
+        self
+    }
+
+    /// Writes the events' JSON in `format`.
+    pub(crate) fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The run id given to the events the body makes itself (a run end, an
+    /// error from an `Err` item); by default the first one the run sends.
+    pub(crate) fn run_id(mut self, run_id: Option<Text>) -> Self {
+        self.numbering = Numbering::new(run_id);
+        self
+    }
+
+    /// How long the SSE stream may stay silent before a heartbeat comment.
+    pub(crate) fn heartbeat(mut self, every: Duration) -> Self {
+        self.heartbeat_every = every.max(MIN_HEARTBEAT);
+        self
+    }
+
+    /// Ends the stream with a `cancelled` run end once `shutdown` fires.
+    pub(crate) fn until(mut self, shutdown: WaitForCancellationFutureOwned) -> Self {
+        self.shutdown = Some(Box::pin(shutdown));
+        self
+    }
+
+    /// Holds the run's concurrency permit for as long as the run goes on.
+    pub(crate) fn holding(mut self, permit: OwnedSemaphorePermit) -> Self {
+        self.permit = Some(permit);
+        self
     }
 
     /// Writes each event as its own body chunk instead of coalescing the
@@ -159,12 +179,25 @@ impl EventBody {
         // the log sees what the client was sent, in the same order.
         self.flush_log();
         let next = self.heartbeat_deadline();
-        self.heartbeat.as_mut().reset(next);
+        if let Some(heartbeat) = self.heartbeat.as_mut() {
+            heartbeat.as_mut().reset(next);
+        }
         Poll::Ready(Some(Ok(self.buf.split().freeze())))
     }
 
     fn heartbeat_deadline(&self) -> Instant {
         Instant::now() + self.heartbeat_every
+    }
+
+    /// Whether the stream has been silent for a heartbeat interval (arms
+    /// the timer on the first call).
+    fn heartbeat_due(&mut self, cx: &mut Context<'_>) -> bool {
+        let deadline = self.heartbeat_deadline();
+        self.heartbeat
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)))
+            .as_mut()
+            .poll(cx)
+            .is_ready()
     }
 }
 
@@ -177,7 +210,11 @@ impl Stream for EventBody {
         if this.finished {
             return Poll::Ready(None);
         }
-        if this.shutdown.as_mut().poll(cx).is_ready() {
+        let shut_down = match this.shutdown.as_mut() {
+            Some(shutdown) => shutdown.as_mut().poll(cx).is_ready(),
+            None => false,
+        };
+        if shut_down {
             // Stop pulling and drop the run first: that cancels the model
             // request and tools before the last frame is written.
             this.events = None;
@@ -219,7 +256,7 @@ impl Stream for EventBody {
         if this.finished {
             return Poll::Ready(None);
         }
-        if this.framing == Framing::Sse && this.heartbeat.as_mut().poll(cx).is_ready() {
+        if this.framing == Framing::Sse && this.heartbeat_due(cx) {
             sse::encode_heartbeat(&mut this.buf);
             // hyper polls again once the chunk is written, which arms the
             // timer for the next heartbeat.

@@ -1,0 +1,169 @@
+//! [`EventStreamResponse`]: a run streamed from your own axum handler with
+//! the frames `POST /chat` sends.
+
+use std::time::Duration;
+
+use agentor::wire::Format;
+use agentor::{BoxEventStream, EventResult, Text};
+use axum::body::Body;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use futures_core::Stream;
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::chat::RUN_ID_HEADER;
+use crate::framing::Framing;
+use crate::shutdown::Shutdown;
+use crate::sse_body::{EventBody, Resume};
+
+/// A run's events as a streamed HTTP response, framed exactly as
+/// `POST /chat` frames them: ids renumbered `0, 1, 2, …` without gaps, an
+/// `Err` item sent as an `error` event, a run end always last (`event: done`
+/// in SSE; one is added, `failed`, if the run ended without one), heartbeat
+/// comments while the run is silent, and the events that are already ready
+/// coalesced into one body chunk.
+///
+/// The body pulls the run only as the connection takes bytes, and dropping
+/// it — the client went away — drops the run, which cancels the model
+/// request and the tools. The response carries the content type of its
+/// [`Framing`], `Cache-Control: no-cache`, `X-Accel-Buffering: no` (so
+/// nginx does not hold the stream back) and, when given one,
+/// [`X-Run-Id`](RUN_ID_HEADER).
+///
+/// ```no_run
+/// use agentor::{Agentor, Boundary, EventStreamExt};
+/// use axum::extract::State;
+/// use axum::routing::post;
+/// use agentor_server::EventStreamResponse;
+///
+/// async fn ask(State(agent): State<Agentor>, question: String) -> EventStreamResponse {
+///     let run_id = Agentor::new_run_id();
+///     let run = agent
+///         .stream_chat_with_run_id(question, run_id.clone())
+///         .rebuffer(Boundary::Words);
+///     EventStreamResponse::new(run).run_id(run_id)
+/// }
+///
+/// # #[tokio::main]
+/// # async fn main() -> std::io::Result<()> {
+/// let app = axum::Router::new()
+///     .route("/ask", post(ask))
+///     .with_state(Agentor::builder().build());
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// axum::serve(listener, app).await
+/// # }
+/// ```
+#[must_use = "a response does nothing until it is returned from a handler"]
+pub struct EventStreamResponse {
+    body: EventBody,
+    framing: Framing,
+    run_id: Option<Text>,
+}
+
+impl EventStreamResponse {
+    /// A response streaming `events` as SSE in the agentor JSON format, with
+    /// a heartbeat every 15 s, ready events coalesced.
+    pub fn new<S>(events: S) -> Self
+    where
+        S: Stream<Item = EventResult> + Send + 'static,
+    {
+        Self::boxed(Box::pin(events))
+    }
+
+    /// [`new`](Self::new) for a stream already boxed (no second box).
+    pub(crate) fn boxed(events: BoxEventStream) -> Self {
+        let framing = Framing::default();
+        EventStreamResponse {
+            body: EventBody::new(events, framing, Format::default()),
+            framing,
+            run_id: None,
+        }
+    }
+
+    /// The JSON format of each event: [`Format::Agentor`] (the default) or
+    /// [`Format::Native`].
+    pub fn format(mut self, format: Format) -> Self {
+        self.body = self.body.format(format);
+        self
+    }
+
+    /// SSE (the default) or NDJSON; see [`Framing::from_accept`] to follow
+    /// the request's `Accept` header.
+    pub fn framing(mut self, framing: Framing) -> Self {
+        self.framing = framing;
+        self.body = self.body.framing(framing);
+        self
+    }
+
+    /// How long an SSE stream may stay silent before a `: keep-alive`
+    /// comment is sent (default 15 s, at least 1 ms; proxies commonly close
+    /// connections idle for 30–60 s). NDJSON has no heartbeat.
+    pub fn heartbeat(mut self, every: Duration) -> Self {
+        self.body = self.body.heartbeat(every);
+        self
+    }
+
+    /// Whether events that are already ready share one body chunk (the
+    /// default) or each get their own.
+    pub fn coalesce(mut self, coalesce: bool) -> Self {
+        self.body = self.body.coalescing(coalesce);
+        self
+    }
+
+    /// The run's id: sent as the [`X-Run-Id`](RUN_ID_HEADER) header and
+    /// given to the events the response makes itself (by default those get
+    /// the first run id the run sends).
+    pub fn run_id(mut self, run_id: impl Into<Text>) -> Self {
+        let run_id = run_id.into();
+        self.body = self.body.run_id(Some(run_id.clone()));
+        self.run_id = Some(run_id);
+        self
+    }
+
+    /// Ends the stream when `shutdown` is triggered: the run is dropped
+    /// (cancelled) and a `cancelled` run end is sent, so a graceful shutdown
+    /// does not wait for open streams.
+    pub fn shutdown(mut self, shutdown: &Shutdown) -> Self {
+        self.body = self.body.until(shutdown.triggered_owned());
+        self
+    }
+
+    /// Holds the run's concurrency permit while the run goes on.
+    pub(crate) fn holding(mut self, permit: OwnedSemaphorePermit) -> Self {
+        self.body = self.body.holding(permit);
+        self
+    }
+
+    /// Keeps the run's events in a replay log for readers that reconnect.
+    pub(crate) fn with_resume(mut self, resume: Resume) -> Self {
+        self.body = self.body.with_resume(resume);
+        self
+    }
+}
+
+impl std::fmt::Debug for EventStreamResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStreamResponse")
+            .field("framing", &self.framing)
+            .field("run_id", &self.run_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IntoResponse for EventStreamResponse {
+    fn into_response(self) -> Response {
+        let mut response = Response::new(Body::from_stream(self.body));
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.framing.content_type()),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        // nginx buffers responses unless told not to; a buffered stream is not one.
+        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        if let Some(value) = self.run_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+            headers.insert(RUN_ID_HEADER, value);
+        }
+        response
+    }
+}
