@@ -1,33 +1,33 @@
 //! HTTP streaming: your own axum handler returning an agent run as SSE, and a
 //! client reading it.
 //!
-//! The handler applies the layers it wants (here: whole words) and writes each
-//! event with `agentor::wire::sse`, the encoder the built-in server uses: `id:`,
-//! `event:` (the run end is `done`), one-line `data:` JSON. The body pulls the
-//! run only as the connection takes bytes, and a client that goes away drops
-//! the body, which drops (cancels) the run. The client reads the stream with
-//! `eventsource-stream`, as any SSE client would.
+//! The handler applies the layers it wants (here: whole words) and returns
+//! `agentor_server::EventStreamResponse`, which frames the run exactly as the
+//! built-in `POST /chat` does: ids `0, 1, 2, …` without gaps, `event:` names
+//! (the run end is `done`, always last), one-line `data:` JSON, an `Err` item
+//! as an `event: error` frame, heartbeat comments while the run is silent.
+//! The body pulls the run only as the connection takes bytes, and a client
+//! that goes away drops the body, which drops (cancels) the run. The client
+//! reads the stream with `eventsource-stream`, as any SSE client would, and
+//! checks the frames.
 //!
-//! For heartbeats, resume and limits, mount `agentor_server::router` instead
+//! For resume, run limits and auth, mount `agentor_server::router` instead
 //! (see the `server_streaming` example).
 //!
 //! Run it with `cargo run -p agentor-examples --example http_streaming`.
 #![allow(clippy::print_stdout)] // printing the frames as they arrive is the point
 
-use std::convert::Infallible;
 use std::io::Write;
 use std::time::Duration;
 
 use agentor::providers::Demo;
-use agentor::wire::{native, sse, Format};
+use agentor::wire::{native, Format};
 use agentor::{Agentor, Boundary, EventStreamExt, RunStatus};
-use axum::body::Body;
+use agentor_server::{EventStreamResponse, Framing, RUN_ID_HEADER};
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
-use bytes::BytesMut;
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -38,26 +38,22 @@ struct Ask {
     question: String,
 }
 
-/// `POST /ask {"question": "…"}` → the run as `text/event-stream`.
-async fn ask(State(agent): State<Agentor>, Json(ask): Json<Ask>) -> impl IntoResponse {
-    let run = agent.stream_chat(ask.question).rebuffer(Boundary::Words);
-    let (mut buf, mut id) = (BytesMut::new(), 0);
-    let frames = run.map(move |item| {
-        // A failure is a value on the wire: an `event: error` frame.
-        let mut event = item.unwrap_or_else(|err| err.to_event());
-        // Rebuffered pieces share their delta's `seq`; SSE ids must be unique.
-        event.seq = id;
-        id += 1;
-        sse::encode_event(Format::Native, &event, &mut buf);
-        Ok::<_, Infallible>(buf.split().freeze())
-    });
-    (
-        [
-            (header::CONTENT_TYPE, "text/event-stream"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        Body::from_stream(frames),
-    )
+/// `POST /ask {"question": "…"}` → the run as `text/event-stream` (or NDJSON
+/// with `Accept: application/x-ndjson`), framed as `POST /chat` frames it.
+async fn ask(
+    State(agent): State<Agentor>,
+    headers: HeaderMap,
+    Json(ask): Json<Ask>,
+) -> EventStreamResponse {
+    let run_id = Agentor::new_run_id();
+    let run = agent
+        .stream_chat_with_run_id(ask.question, run_id.clone())
+        .rebuffer(Boundary::Words);
+    EventStreamResponse::new(run)
+        .framing(Framing::from_accept(&headers))
+        .format(Format::Native)
+        .heartbeat(Duration::from_secs(15))
+        .run_id(run_id) // also the `X-Run-Id` header
 }
 
 #[tokio::main]
@@ -83,17 +79,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send()
         .await?
         .error_for_status()?;
+    let run_id = response.headers()[RUN_ID_HEADER].to_str()?.to_owned();
     let mut frames = response.bytes_stream().eventsource();
-    let (mut text, mut last) = (String::new(), None);
+    let (mut text, mut names, mut last_status) = (String::new(), Vec::new(), None);
     while let Some(frame) = frames.next().await {
         let frame = frame?;
+        // Rebuffered words share their delta's `seq`; the ids never repeat.
+        assert_eq!(frame.id, names.len().to_string(), "ids are gapless");
         let event = native::decode(frame.data.as_bytes())?;
+        assert_eq!(event.run_id.as_deref(), Some(&*run_id), "the header's run");
         if let Some(piece) = event.text().filter(|_| frame.event == "text_delta") {
             print!("{piece}");
             std::io::stdout().flush()?;
             text.push_str(piece);
         }
-        last = Some((frame.event, event.run_status()));
+        last_status = event.run_status();
+        names.push(frame.event);
     }
     println!();
 
@@ -103,11 +104,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         text.contains("Explain server-sent events"),
         "the demo echoes"
     );
+    assert_eq!(names.first().map(String::as_str), Some("run_start"));
     assert_eq!(
-        last,
-        Some(("done".to_owned(), Some(RunStatus::Completed))),
+        (names.last().map(String::as_str), last_status),
+        (Some("done"), Some(RunStatus::Completed)),
         "the stream ends with its `done` frame"
     );
-    eprintln!("server stopped");
+    eprintln!(
+        "{} frames, ids gapless, `done` last; server stopped",
+        names.len()
+    );
     Ok(())
 }

@@ -20,6 +20,9 @@
 //!   public. See `docs/a2a.md`.
 //! - `GET /health` — `{"status": "ok"}`, never behind the token.
 //!
+//! A handler of your own streams a run with the same frames by returning an
+//! [`EventStreamResponse`].
+//!
 //! Every error is JSON `{"error": {"code", "message"}}`. A client that
 //! disconnects cancels its run (the model request and the tools); a
 //! shutdown ends every open stream with a `cancelled` run end. See
