@@ -268,3 +268,26 @@ async fn a_client_that_goes_away_cancels_the_run() {
     drop(frames);
     wait_dropped(&stalling.dropped_at, Duration::from_secs(5)).await;
 }
+
+#[tokio::test]
+async fn a_triggered_shutdown_ends_the_stream_with_a_cancelled_run_end() {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let run = RecordsDrop {
+        inner: futures::stream::iter(vec![run_start("r5")]).chain(futures::stream::pending()),
+        dropped: dropped.clone(),
+    };
+    let shutdown = agentor_server::Shutdown::new();
+    let response = EventStreamResponse::new(run)
+        .format(Format::Native)
+        .shutdown(&shutdown);
+    let mut frames = frames(response);
+    assert_eq!(frames.next().await.unwrap().event, "run_start");
+    shutdown.trigger();
+    let done = frames.next().await.unwrap();
+    assert!(dropped.load(Ordering::SeqCst), "the run is dropped first");
+    assert_eq!((done.id.as_str(), done.event.as_str()), ("1", "done"));
+    let data: Value = serde_json::from_str(&done.data).unwrap();
+    assert_eq!(data["status"], RunStatus::Cancelled.as_str());
+    assert_eq!(data["run_id"], "r5");
+    assert!(frames.next().await.is_none(), "nothing after done");
+}
