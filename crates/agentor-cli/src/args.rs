@@ -297,9 +297,41 @@ pub struct OutputArgs {
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
-    /// The output format [default: text].
-    #[arg(long, value_enum, env = "AGENTOR_FORMAT")]
+    /// The output format [default: text] [env: AGENTOR_FORMAT=]
+    // `AGENTOR_FORMAT` is read by `with_env_format`, not by clap: clap would
+    // count it as a `--format` given, which `--json` conflicts with.
+    #[arg(long, value_enum)]
     pub format: Option<OutputFormat>,
+}
+
+impl OutputArgs {
+    /// Takes the format from `AGENTOR_FORMAT` (its `value`) when neither
+    /// `--json` nor `--format` was given: a flag wins over the environment.
+    pub fn with_env_format(&mut self, value: Option<&str>) -> Result<(), String> {
+        let Some(value) = value.filter(|v| !v.is_empty()) else {
+            return Ok(());
+        };
+        if self.json || self.format.is_some() {
+            return Ok(());
+        }
+        let format = OutputFormat::from_str(value, false).map_err(|_| {
+            format!("invalid value `{value}` for AGENTOR_FORMAT: expected text, native or agentor")
+        })?;
+        self.format = Some(format);
+        Ok(())
+    }
+}
+
+impl Command {
+    /// The output flags of the subcommands that print a run.
+    pub fn output_mut(&mut self) -> Option<&mut OutputArgs> {
+        match self {
+            Command::Chat(args) => Some(&mut args.show.output),
+            Command::Replay(args) => Some(&mut args.show.output),
+            Command::A2a(A2aCommand::Stream(args)) => Some(&mut args.show.output),
+            Command::Serve(_) | Command::A2a(A2aCommand::Card(_)) | Command::Bench(_) => None,
+        }
+    }
 }
 
 /// Parses a `--events` list; an empty list is a mistake, not "everything".
@@ -353,6 +385,29 @@ mod tests {
         }
         assert_eq!(parse_speed("0").unwrap(), 0.0);
         assert!(parse_speed("-2").is_err());
+    }
+
+    #[test]
+    fn agentor_format_yields_to_the_flags() {
+        let output = |args: &[&str], env: &str| {
+            let mut cli =
+                Cli::try_parse_from([&["agentor", "chat", "hi"][..], args].concat()).unwrap();
+            let output = cli.command.output_mut().unwrap();
+            output
+                .with_env_format(Some(env))
+                .map(|()| (output.json, output.format))
+        };
+        assert_eq!(output(&["--json"], "agentor"), Ok((true, None)));
+        assert_eq!(
+            output(&["--format", "text"], "agentor"),
+            Ok((false, Some(OutputFormat::Text)))
+        );
+        assert_eq!(
+            output(&[], "agentor"),
+            Ok((false, Some(OutputFormat::Agentor)))
+        );
+        assert_eq!(output(&[], ""), Ok((false, None)));
+        assert!(output(&[], "yaml").unwrap_err().contains("AGENTOR_FORMAT"));
     }
 
     #[test]

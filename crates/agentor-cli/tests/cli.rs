@@ -288,6 +288,14 @@ fn flags_override_the_environment_which_overrides_the_file() {
     ]));
     let kinds: Vec<Kind> = events(&from_flag).iter().map(Event::kind).collect();
     assert_eq!(kinds, [Kind::RunStart, Kind::RunEnd]);
+
+    // `--json` is a flag too: it wins over `AGENTOR_FORMAT`, it does not clash with it.
+    let json_flag = run(agentor(&dir)
+        .env("AGENTOR_FORMAT", "agentor")
+        .args(["chat", "--json", "Hi"]));
+    assert_eq!(json_flag.status.code(), Some(0), "{}", stderr(&json_flag));
+    let kinds: Vec<Kind> = events(&json_flag).iter().map(Event::kind).collect();
+    assert_eq!(kinds, [Kind::Message, Kind::RunEnd]);
 }
 
 #[test]
