@@ -184,8 +184,10 @@ pub struct ServeArgs {
 /// `agentor bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Events in the synthetic run each measurement streams.
-    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(100..=50_000_000))]
+    /// Events in the synthetic run each measurement streams (100 to 5,000,000).
+    // The run is held in memory (twice, ~300 bytes an event): the cap keeps
+    // it near 1.5 GB.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(100..=5_000_000))]
     pub events: u64,
 
     /// Repetitions of each measurement; the table shows their median.
@@ -408,6 +410,15 @@ mod tests {
         );
         assert_eq!(output(&[], ""), Ok((false, None)));
         assert!(output(&[], "yaml").unwrap_err().contains("AGENTOR_FORMAT"));
+    }
+
+    #[test]
+    fn bench_events_stay_within_memory() {
+        // The synthetic run is held in memory twice, about 300 bytes an event:
+        // 50 million events would ask for some 15 GB.
+        let bench = |n: &str| Cli::try_parse_from(["agentor", "bench", "--events", n]);
+        assert!(bench("5000000").is_ok());
+        assert_eq!(bench("50000000").unwrap_err().exit_code(), 2);
     }
 
     #[test]
