@@ -164,7 +164,7 @@ pub struct ServeArgs {
 
     /// The URL clients reach the server at, as the A2A agent card announces
     /// it [default: derived from each request's `Host` header].
-    #[arg(long, value_name = "URL", env = "AGENTOR_PUBLIC_URL")]
+    #[arg(long, value_name = "URL", env = "AGENTOR_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
     /// The agent's name: the `source` of its events and the name on its
@@ -358,6 +358,26 @@ pub(crate) fn parse_seconds(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Checks a `--public-url`: an `http` or `https` URL with a host, since the
+/// agent card hands it to every client as the endpoint to call.
+pub(crate) fn parse_public_url(url: &str) -> Result<String, String> {
+    let rest = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| {
+            url.get(..scheme.len())
+                .filter(|head| head.eq_ignore_ascii_case(scheme))
+                .map(|_| &url[scheme.len()..])
+        })
+        .unwrap_or_default();
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || url.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "`{url}` is not an http(s) URL such as https://agents.example.com/"
+        ));
+    }
+    Ok(url.to_owned())
+}
+
 fn parse_speed(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(speed) if speed.is_finite() && speed >= 0.0 => Ok(speed),
@@ -384,6 +404,17 @@ mod tests {
         assert_eq!(parse_seconds("1.5").unwrap(), 1.5);
         for bad in ["0", "-1", "NaN", "inf", "x", "100000"] {
             assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+        assert!(parse_public_url("HTTPS://agents.example.com/a2a").is_ok());
+        assert!(parse_public_url("http://127.0.0.1:8000").is_ok());
+        for bad in [
+            "example.com",
+            "https://",
+            "https:///x",
+            "ftp://e.com",
+            "http://a b",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_speed("0").unwrap(), 0.0);
         assert!(parse_speed("-2").is_err());

@@ -213,6 +213,9 @@ fn bad_usage_exits_2_with_a_message() {
         &["chat", "--events", "nonsense", "hi"],
         &["chat", "--timeout", "-3", "hi"],
         &["chat", "--json", "--format", "text", "hi"],
+        // The card would announce it as the endpoint, and no client could use it.
+        &["serve", "--port", "0", "--public-url", "not a url"],
+        &["serve", "--port", "0", "--public-url", "ftp://example.com/"],
         &["chat"],
         &["frobnicate"],
     ] {
