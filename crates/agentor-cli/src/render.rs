@@ -46,11 +46,8 @@ pub(crate) async fn show(run: BoxEventStream, args: ShowArgs, file: &ChatConfig)
         ending.observe(&item);
         if let Err(err) = printer.print(&item).await {
             status.finish();
-            // A reader that went away (`| head`) ends the run; that is no failure.
-            return match err.kind() {
-                std::io::ErrorKind::BrokenPipe => Outcome::Success,
-                _ => Outcome::Failed(format!("cannot write to stdout: {err}")),
-            };
+            // Dropping the run here cancels it.
+            return Outcome::of_output(Err(err));
         }
     }
     status.finish();

@@ -50,11 +50,7 @@ pub(crate) async fn card(args: A2aCardArgs) -> Outcome {
         Ok(json) => json,
         Err(err) => return Outcome::Failed(format!("cannot print the card: {err}")),
     };
-    match writeln!(std::io::stdout().lock(), "{json}") {
-        Ok(()) => Outcome::Success,
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Success,
-        Err(err) => Outcome::Failed(format!("cannot write to stdout: {err}")),
-    }
+    Outcome::of_output(writeln!(std::io::stdout().lock(), "{json}"))
 }
 
 /// Streams the remote task through the layers and output of `chat`.
