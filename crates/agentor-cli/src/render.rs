@@ -46,7 +46,14 @@ pub(crate) async fn show(run: BoxEventStream, args: ShowArgs, file: &ChatConfig)
         ending.observe(&item);
         if let Err(err) = printer.print(&item).await {
             status.finish();
-            // Dropping the run here cancels it.
+            if err.kind() == std::io::ErrorKind::BrokenPipe {
+                // The reader went away (`| head`): the run is cancelled as by
+                // Ctrl-C and drained unprinted, so a recording gets its run
+                // end and is flushed, where dropping it would cut the file.
+                crate::interrupt::reader_gone();
+                let rest = async { while events.next().await.is_some() {} };
+                let _ = tokio::time::timeout(crate::interrupt::SETTLE, rest).await;
+            }
             return Outcome::of_output(Err(err));
         }
     }

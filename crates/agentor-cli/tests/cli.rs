@@ -394,6 +394,39 @@ fn sigint_during_chat_prints_a_cancelled_run_end_and_exits_130() {
     );
 }
 
+#[test]
+fn a_reader_going_away_cancels_the_run_and_completes_the_recording() {
+    let dir = workdir("closed-pipe");
+    let prompt = "tell me everything about streaming ".repeat(40);
+    let mut child = agentor(&dir)
+        .args(["chat", "--json", "--record", "head.jsonl", &prompt])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `agentor chat … | head -1`: one line read, then the pipe is closed.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("run_start"), "{first}");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    // The recording ends with the run's `cancelled` end, as after Ctrl-C.
+    let replay = run(agentor(&dir).args(["replay", "--json", "head.jsonl"]));
+    let events = events(&replay);
+    assert!(
+        events.iter().all(|e| e.kind() != Kind::Error),
+        "{}",
+        stdout(&replay)
+    );
+    assert_eq!(
+        events.last().unwrap().run_status(),
+        Some(RunStatus::Cancelled)
+    );
+}
+
 /// Sends SIGINT with the `kill` command (the workspace forbids `unsafe`).
 fn send_sigint(pid: i32) -> i32 {
     let status = Command::new("kill")

@@ -6,14 +6,14 @@ use tokio::io::BufWriter;
 use crate::args::ChatArgs;
 use crate::config::Config;
 use crate::exit::Outcome;
-use crate::interrupt::{ctrl_c, Interruptible};
+use crate::interrupt::{stop, Interruptible};
 use crate::provider::ProviderChoice;
 use crate::render;
 
 pub(crate) async fn run(args: ChatArgs, config: Config) -> Outcome {
     let agent = ProviderChoice::resolve(args.provider, config.provider).agent(None);
 
-    let run = Interruptible::new(agent.stream_chat(args.prompt).into_inner(), ctrl_c());
+    let run = Interruptible::new(agent.stream_chat(args.prompt).into_inner(), stop());
     // The recording is of the run as the provider made it (and as Ctrl-C
     // ended it): the layers shape what is shown, and a replay applies them again.
     let run: BoxEventStream = match &args.record {
