@@ -347,18 +347,23 @@ fn a_timeout_exits_1_naming_it() {
     );
 }
 
-#[test]
-fn sigint_during_chat_prints_a_cancelled_run_end_and_exits_130() {
-    let dir = workdir("sigint");
-    // The demo echoes the prompt at 15 ms a delta: several seconds of stream.
+/// `chat --json --record <record>` with stdout piped, on a prompt the demo
+/// echoes at 15 ms a delta: several seconds of stream.
+fn spawn_long_chat(dir: &Path, record: &str) -> std::process::Child {
     let prompt = "tell me everything about streaming ".repeat(40);
-    let mut child = agentor(&dir)
-        .args(["chat", "--json", "--record", "cut.jsonl", &prompt])
+    agentor(dir)
+        .args(["chat", "--json", "--record", record, &prompt])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn sigint_during_chat_prints_a_cancelled_run_end_and_exits_130() {
+    let dir = workdir("sigint");
+    let mut child = spawn_long_chat(&dir, "cut.jsonl");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut seen = Vec::new();
     // Wait until the text is streaming, so the run is surely under way.
@@ -397,14 +402,7 @@ fn sigint_during_chat_prints_a_cancelled_run_end_and_exits_130() {
 #[test]
 fn a_reader_going_away_cancels_the_run_and_completes_the_recording() {
     let dir = workdir("closed-pipe");
-    let prompt = "tell me everything about streaming ".repeat(40);
-    let mut child = agentor(&dir)
-        .args(["chat", "--json", "--record", "head.jsonl", &prompt])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_long_chat(&dir, "head.jsonl");
     // `agentor chat … | head -1`: one line read, then the pipe is closed.
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap())
