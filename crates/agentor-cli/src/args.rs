@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use agentor_core::KindSet;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 
 use crate::exit::EXIT_CODES_HELP;
@@ -26,6 +26,35 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the process's arguments, exiting as clap does on bad usage (2)
+    /// or `--help` (0). An `AGENTOR_*` variable set to the empty string
+    /// counts as unset (`export AGENTOR_EVENTS=` is how a shell clears it),
+    /// where clap would take `""` as the flag's value.
+    pub fn parse_args() -> Cli {
+        let matches = without_empty_env(Cli::command()).get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+    }
+}
+
+/// `command` with the environment variables that are set but empty
+/// forgotten, in every subcommand.
+fn without_empty_env(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|arg| {
+            let empty = arg
+                .get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|value| value.is_empty());
+            if empty {
+                arg.env(None::<&str>)
+            } else {
+                arg
+            }
+        })
+        .mut_subcommands(without_empty_env)
 }
 
 /// The subcommands.

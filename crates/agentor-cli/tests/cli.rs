@@ -302,6 +302,25 @@ fn flags_override_the_environment_which_overrides_the_file() {
 }
 
 #[test]
+fn an_empty_variable_counts_as_unset() {
+    // `export AGENTOR_EVENTS=` is how a shell user clears a setting.
+    let dir = workdir("empty-env");
+    std::fs::write(dir.join("agentor.toml"), "[chat]\nevents = \"message\"\n").unwrap();
+    let output = run(agentor(&dir)
+        .env("AGENTOR_CONFIG", "")
+        .env("AGENTOR_EVENTS", "")
+        .env("AGENTOR_MODEL", "")
+        .args(["chat", "--json", "Hi"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let kinds: Vec<Kind> = events(&output).iter().map(Event::kind).collect();
+    assert_eq!(
+        kinds,
+        [Kind::Message, Kind::RunEnd],
+        "the file's events apply"
+    );
+}
+
+#[test]
 fn a_failing_provider_exits_1_with_one_line_naming_the_cause() {
     let dir = workdir("failing");
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
