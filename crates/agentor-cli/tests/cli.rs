@@ -345,6 +345,24 @@ fn a_failing_provider_exits_1_with_one_line_naming_the_cause() {
 }
 
 #[test]
+fn a_recording_that_cannot_be_written_fails_the_command() {
+    // Linux's always-full device: every write fails with ENOSPC.
+    let full = Path::new("/dev/full");
+    if !full.exists() {
+        return;
+    }
+    let dir = workdir("record-full");
+    let output = run(agentor(&dir).args(["chat", "--record", "/dev/full", "hi"]));
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    let last = message.lines().last().unwrap();
+    assert!(
+        last.starts_with("agentor: run failed: cannot write recording /dev/full"),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_timeout_exits_1_naming_it() {
     let dir = workdir("timeout");
     let output = run(agentor(&dir).args([
