@@ -30,11 +30,20 @@ pub(crate) async fn ctrl_c() {
 
 /// Told when stdout's reader went away (`agentor … | head`).
 static READER_GONE: Notify = Notify::const_new();
+/// Whether [`reader_gone`] was called in this process.
+static READER_WENT_AWAY: AtomicBool = AtomicBool::new(false);
 
 /// Ends the run being shown as Ctrl-C would (its [`Interruptible`] yields a
 /// `cancelled` run end), because nobody reads stdout any more.
 pub(crate) fn reader_gone() {
+    READER_WENT_AWAY.store(true, Ordering::Release);
     READER_GONE.notify_one();
+}
+
+/// Whether stdout's reader went away, cutting the run short (a success,
+/// which still leaves work behind to [`settle`]).
+pub(crate) fn reader_went_away() -> bool {
+    READER_WENT_AWAY.load(Ordering::Acquire)
 }
 
 /// Completes on Ctrl-C or when stdout's reader went away: what ends a run

@@ -67,7 +67,7 @@ fn outcome(mut cli: Cli) -> Outcome {
             Command::A2a(A2aCommand::Stream(args)) => commands::a2a::stream(args, config).await,
             Command::Bench(args) => commands::bench::run(&args).await,
         };
-        if outcome != Outcome::Success {
+        if outcome != Outcome::Success || interrupt::reader_went_away() {
             // A run cut short may have left work behind: let it finish.
             interrupt::settle().await;
         }

@@ -711,6 +711,23 @@ fn a2a_card_and_stream_talk_to_a_served_agent_in_both_dialects() {
         "{states:?}"
     );
 
+    // So does a reader going away (`a2a stream … | head -1`).
+    let mut child = agentor(&dir)
+        .args(["a2a", "stream", "--token", "s3cret", "--json", &url, "Hi"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let states = task_states(&url, "s3cret");
+    let cancelled = states.iter().filter(|s| *s == "TASK_STATE_CANCELED");
+    assert_eq!(cancelled.count(), 2, "{states:?}");
+
     let (code, _) = served.stop();
     assert_eq!(code, Some(0));
 
