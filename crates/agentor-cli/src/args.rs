@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use agentor_core::KindSet;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 
 use crate::exit::EXIT_CODES_HELP;
@@ -26,6 +26,35 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the process's arguments, exiting as clap does on bad usage (2)
+    /// or `--help` (0). An `AGENTOR_*` variable set to the empty string
+    /// counts as unset (`export AGENTOR_EVENTS=` is how a shell clears it),
+    /// where clap would take `""` as the flag's value.
+    pub fn parse_args() -> Cli {
+        let matches = without_empty_env(Cli::command()).get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+    }
+}
+
+/// `command` with the environment variables that are set but empty
+/// forgotten, in every subcommand.
+fn without_empty_env(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|arg| {
+            let empty = arg
+                .get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|value| value.is_empty());
+            if empty {
+                arg.env(None::<&str>)
+            } else {
+                arg
+            }
+        })
+        .mut_subcommands(without_empty_env)
 }
 
 /// The subcommands.
@@ -164,7 +193,7 @@ pub struct ServeArgs {
 
     /// The URL clients reach the server at, as the A2A agent card announces
     /// it [default: derived from each request's `Host` header].
-    #[arg(long, value_name = "URL", env = "AGENTOR_PUBLIC_URL")]
+    #[arg(long, value_name = "URL", env = "AGENTOR_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
     /// The agent's name: the `source` of its events and the name on its
@@ -184,8 +213,10 @@ pub struct ServeArgs {
 /// `agentor bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Events in the synthetic run each measurement streams.
-    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(100..=50_000_000))]
+    /// Events in the synthetic run each measurement streams (100 to 5,000,000).
+    // The run is held in memory (twice, ~300 bytes an event): the cap keeps
+    // it near 1.5 GB.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(100..=5_000_000))]
     pub events: u64,
 
     /// Repetitions of each measurement; the table shows their median.
@@ -297,9 +328,41 @@ pub struct OutputArgs {
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
-    /// The output format [default: text].
-    #[arg(long, value_enum, env = "AGENTOR_FORMAT")]
+    /// The output format [default: text] [env: AGENTOR_FORMAT=]
+    // `AGENTOR_FORMAT` is read by `with_env_format`, not by clap: clap would
+    // count it as a `--format` given, which `--json` conflicts with.
+    #[arg(long, value_enum)]
     pub format: Option<OutputFormat>,
+}
+
+impl OutputArgs {
+    /// Takes the format from `AGENTOR_FORMAT` (its `value`) when neither
+    /// `--json` nor `--format` was given: a flag wins over the environment.
+    pub fn with_env_format(&mut self, value: Option<&str>) -> Result<(), String> {
+        let Some(value) = value.filter(|v| !v.is_empty()) else {
+            return Ok(());
+        };
+        if self.json || self.format.is_some() {
+            return Ok(());
+        }
+        let format = OutputFormat::from_str(value, false).map_err(|_| {
+            format!("invalid value `{value}` for AGENTOR_FORMAT: expected text, native or agentor")
+        })?;
+        self.format = Some(format);
+        Ok(())
+    }
+}
+
+impl Command {
+    /// The output flags of the subcommands that print a run.
+    pub fn output_mut(&mut self) -> Option<&mut OutputArgs> {
+        match self {
+            Command::Chat(args) => Some(&mut args.show.output),
+            Command::Replay(args) => Some(&mut args.show.output),
+            Command::A2a(A2aCommand::Stream(args)) => Some(&mut args.show.output),
+            Command::Serve(_) | Command::A2a(A2aCommand::Card(_)) | Command::Bench(_) => None,
+        }
+    }
 }
 
 /// Parses a `--events` list; an empty list is a mistake, not "everything".
@@ -322,6 +385,26 @@ pub(crate) fn parse_seconds(s: &str) -> Result<f64, String> {
             "`{s}` is not a number of seconds above 0 and at most {MAX_SECONDS}"
         )),
     }
+}
+
+/// Checks a `--public-url`: an `http` or `https` URL with a host, since the
+/// agent card hands it to every client as the endpoint to call.
+pub(crate) fn parse_public_url(url: &str) -> Result<String, String> {
+    let rest = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| {
+            url.get(..scheme.len())
+                .filter(|head| head.eq_ignore_ascii_case(scheme))
+                .map(|_| &url[scheme.len()..])
+        })
+        .unwrap_or_default();
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || url.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "`{url}` is not an http(s) URL such as https://agents.example.com/"
+        ));
+    }
+    Ok(url.to_owned())
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
@@ -351,8 +434,51 @@ mod tests {
         for bad in ["0", "-1", "NaN", "inf", "x", "100000"] {
             assert!(parse_seconds(bad).is_err(), "{bad}");
         }
+        assert!(parse_public_url("HTTPS://agents.example.com/a2a").is_ok());
+        assert!(parse_public_url("http://127.0.0.1:8000").is_ok());
+        for bad in [
+            "example.com",
+            "https://",
+            "https:///x",
+            "ftp://e.com",
+            "http://a b",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
         assert_eq!(parse_speed("0").unwrap(), 0.0);
         assert!(parse_speed("-2").is_err());
+    }
+
+    #[test]
+    fn agentor_format_yields_to_the_flags() {
+        let output = |args: &[&str], env: &str| {
+            let mut cli =
+                Cli::try_parse_from([&["agentor", "chat", "hi"][..], args].concat()).unwrap();
+            let output = cli.command.output_mut().unwrap();
+            output
+                .with_env_format(Some(env))
+                .map(|()| (output.json, output.format))
+        };
+        assert_eq!(output(&["--json"], "agentor"), Ok((true, None)));
+        assert_eq!(
+            output(&["--format", "text"], "agentor"),
+            Ok((false, Some(OutputFormat::Text)))
+        );
+        assert_eq!(
+            output(&[], "agentor"),
+            Ok((false, Some(OutputFormat::Agentor)))
+        );
+        assert_eq!(output(&[], ""), Ok((false, None)));
+        assert!(output(&[], "yaml").unwrap_err().contains("AGENTOR_FORMAT"));
+    }
+
+    #[test]
+    fn bench_events_stay_within_memory() {
+        // The synthetic run is held in memory twice, about 300 bytes an event:
+        // 50 million events would ask for some 15 GB.
+        let bench = |n: &str| Cli::try_parse_from(["agentor", "bench", "--events", n]);
+        assert!(bench("5000000").is_ok());
+        assert_eq!(bench("50000000").unwrap_err().exit_code(), 2);
     }
 
     #[test]

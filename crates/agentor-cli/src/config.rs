@@ -99,6 +99,7 @@ pub struct ServeConfig {
     /// `--token` (prefer `AGENTOR_TOKEN` over a token in a file).
     pub token: Option<String>,
     /// `--public-url`.
+    #[serde(default, deserialize_with = "public_url")]
     pub public_url: Option<String>,
     /// `--name`.
     pub name: Option<String>,
@@ -154,6 +155,13 @@ fn kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<KindSet>, D::Error> {
 fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     let secs = f64::deserialize(d)?;
     args::parse_seconds(&secs.to_string())
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+fn public_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let url = String::deserialize(d)?;
+    args::parse_public_url(&url)
         .map(Some)
         .map_err(serde::de::Error::custom)
 }
@@ -222,6 +230,9 @@ mod tests {
         assert!(Config::parse("[chat]\nbatch_ms = 0\n").is_err());
         assert!(Config::parse("[provider]\nkind = \"gpt\"\n").is_err());
         assert!(Config::parse("[nonsense]\n").is_err());
+        let url = Config::parse("[serve]\npublic_url = \"example.com\"\n").unwrap_err();
+        assert!(url.starts_with("line 2:"), "{url}");
+        assert!(Config::parse("[serve]\npublic_url = \"https://example.com/a2a\"\n").is_ok());
     }
 
     #[test]

@@ -50,6 +50,18 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// The outcome of writing to stdout: a reader that went away
+    /// (`agentor … | head`) ends the command, and that is no failure.
+    pub(crate) fn of_output(written: std::io::Result<()>) -> Outcome {
+        match written {
+            Ok(()) => Outcome::Success,
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Success,
+            Err(err) => Outcome::Failed(format!("cannot write to stdout: {err}")),
+        }
+    }
+}
+
 /// Watches a run go by and tells how it ended: its run end's status and the
 /// first failure it reported.
 #[derive(Debug, Default)]
@@ -152,5 +164,14 @@ mod tests {
         assert_eq!(Outcome::Usage("x".into()).code(), 2);
         assert_eq!(Outcome::Interrupted.code(), 130);
         assert_eq!(one_line("a\n  b\tc "), "a b c");
+        use std::io::{Error, ErrorKind};
+        assert_eq!(Outcome::of_output(Ok(())), Outcome::Success);
+        let closed = Error::from(ErrorKind::BrokenPipe);
+        assert_eq!(Outcome::of_output(Err(closed)), Outcome::Success);
+        let full = Error::other("disk full");
+        assert_eq!(
+            Outcome::of_output(Err(full)),
+            Outcome::Failed("cannot write to stdout: disk full".into())
+        );
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use agentor_core::{Event, EventResult, RunStatus};
 use futures::Stream;
 use pin_project_lite::pin_project;
+use tokio::sync::Notify;
 
 /// Whether Ctrl-C was pressed (so a `cancelled` run end is ours, not recorded).
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -27,8 +28,35 @@ pub(crate) async fn ctrl_c() {
     INTERRUPTED.store(true, Ordering::Release);
 }
 
+/// Told when stdout's reader went away (`agentor … | head`).
+static READER_GONE: Notify = Notify::const_new();
+/// Whether [`reader_gone`] was called in this process.
+static READER_WENT_AWAY: AtomicBool = AtomicBool::new(false);
+
+/// Ends the run being shown as Ctrl-C would (its [`Interruptible`] yields a
+/// `cancelled` run end), because nobody reads stdout any more.
+pub(crate) fn reader_gone() {
+    READER_WENT_AWAY.store(true, Ordering::Release);
+    READER_GONE.notify_one();
+}
+
+/// Whether stdout's reader went away, cutting the run short (a success,
+/// which still leaves work behind to [`settle`]).
+pub(crate) fn reader_went_away() -> bool {
+    READER_WENT_AWAY.load(Ordering::Acquire)
+}
+
+/// Completes on Ctrl-C or when stdout's reader went away: what ends a run
+/// early.
+pub(crate) async fn stop() {
+    tokio::select! {
+        () = ctrl_c() => {}
+        () = READER_GONE.notified() => {}
+    }
+}
+
 /// The longest [`settle`] waits.
-const SETTLE: Duration = Duration::from_secs(5);
+pub(crate) const SETTLE: Duration = Duration::from_secs(5);
 
 /// Lets the tasks that streams dropped early left behind finish — an A2A
 /// client cancelling its remote task sends that request from a task of its

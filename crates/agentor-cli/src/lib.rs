@@ -40,7 +40,13 @@ pub fn run(cli: Cli) -> ExitCode {
     outcome(cli).report()
 }
 
-fn outcome(cli: Cli) -> Outcome {
+fn outcome(mut cli: Cli) -> Outcome {
+    if let Some(output) = cli.command.output_mut() {
+        let env = std::env::var("AGENTOR_FORMAT").ok();
+        if let Err(message) = output.with_env_format(env.as_deref()) {
+            return Outcome::Usage(message);
+        }
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(message) => return Outcome::Usage(message),
@@ -61,7 +67,7 @@ fn outcome(cli: Cli) -> Outcome {
             Command::A2a(A2aCommand::Stream(args)) => commands::a2a::stream(args, config).await,
             Command::Bench(args) => commands::bench::run(&args).await,
         };
-        if outcome != Outcome::Success {
+        if outcome != Outcome::Success || interrupt::reader_went_away() {
             // A run cut short may have left work behind: let it finish.
             interrupt::settle().await;
         }

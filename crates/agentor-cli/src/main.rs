@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     // clap prints its own message and exits with 2 on bad usage (0 for --help).
-    let cli = agentor_cli::args::Cli::parse();
+    let cli = agentor_cli::args::Cli::parse_args();
     agentor_cli::run(cli)
 }

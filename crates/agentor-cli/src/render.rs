@@ -46,11 +46,15 @@ pub(crate) async fn show(run: BoxEventStream, args: ShowArgs, file: &ChatConfig)
         ending.observe(&item);
         if let Err(err) = printer.print(&item).await {
             status.finish();
-            // A reader that went away (`| head`) ends the run; that is no failure.
-            return match err.kind() {
-                std::io::ErrorKind::BrokenPipe => Outcome::Success,
-                _ => Outcome::Failed(format!("cannot write to stdout: {err}")),
-            };
+            if err.kind() == std::io::ErrorKind::BrokenPipe {
+                // The reader went away (`| head`): the run is cancelled as by
+                // Ctrl-C and drained unprinted, so a recording gets its run
+                // end and is flushed, where dropping it would cut the file.
+                crate::interrupt::reader_gone();
+                let rest = async { while events.next().await.is_some() {} };
+                let _ = tokio::time::timeout(crate::interrupt::SETTLE, rest).await;
+            }
+            return Outcome::of_output(Err(err));
         }
     }
     status.finish();

@@ -213,6 +213,9 @@ fn bad_usage_exits_2_with_a_message() {
         &["chat", "--events", "nonsense", "hi"],
         &["chat", "--timeout", "-3", "hi"],
         &["chat", "--json", "--format", "text", "hi"],
+        // The card would announce it as the endpoint, and no client could use it.
+        &["serve", "--port", "0", "--public-url", "not a url"],
+        &["serve", "--port", "0", "--public-url", "ftp://example.com/"],
         &["chat"],
         &["frobnicate"],
     ] {
@@ -288,6 +291,33 @@ fn flags_override_the_environment_which_overrides_the_file() {
     ]));
     let kinds: Vec<Kind> = events(&from_flag).iter().map(Event::kind).collect();
     assert_eq!(kinds, [Kind::RunStart, Kind::RunEnd]);
+
+    // `--json` is a flag too: it wins over `AGENTOR_FORMAT`, it does not clash with it.
+    let json_flag = run(agentor(&dir)
+        .env("AGENTOR_FORMAT", "agentor")
+        .args(["chat", "--json", "Hi"]));
+    assert_eq!(json_flag.status.code(), Some(0), "{}", stderr(&json_flag));
+    let kinds: Vec<Kind> = events(&json_flag).iter().map(Event::kind).collect();
+    assert_eq!(kinds, [Kind::Message, Kind::RunEnd]);
+}
+
+#[test]
+fn an_empty_variable_counts_as_unset() {
+    // `export AGENTOR_EVENTS=` is how a shell user clears a setting.
+    let dir = workdir("empty-env");
+    std::fs::write(dir.join("agentor.toml"), "[chat]\nevents = \"message\"\n").unwrap();
+    let output = run(agentor(&dir)
+        .env("AGENTOR_CONFIG", "")
+        .env("AGENTOR_EVENTS", "")
+        .env("AGENTOR_MODEL", "")
+        .args(["chat", "--json", "Hi"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let kinds: Vec<Kind> = events(&output).iter().map(Event::kind).collect();
+    assert_eq!(
+        kinds,
+        [Kind::Message, Kind::RunEnd],
+        "the file's events apply"
+    );
 }
 
 #[test]
@@ -315,6 +345,24 @@ fn a_failing_provider_exits_1_with_one_line_naming_the_cause() {
 }
 
 #[test]
+fn a_recording_that_cannot_be_written_fails_the_command() {
+    // Linux's always-full device: every write fails with ENOSPC.
+    let full = Path::new("/dev/full");
+    if !full.exists() {
+        return;
+    }
+    let dir = workdir("record-full");
+    let output = run(agentor(&dir).args(["chat", "--record", "/dev/full", "hi"]));
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    let last = message.lines().last().unwrap();
+    assert!(
+        last.starts_with("agentor: run failed: cannot write recording /dev/full"),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_timeout_exits_1_naming_it() {
     let dir = workdir("timeout");
     let output = run(agentor(&dir).args([
@@ -336,18 +384,23 @@ fn a_timeout_exits_1_naming_it() {
     );
 }
 
-#[test]
-fn sigint_during_chat_prints_a_cancelled_run_end_and_exits_130() {
-    let dir = workdir("sigint");
-    // The demo echoes the prompt at 15 ms a delta: several seconds of stream.
+/// `chat --json --record <record>` with stdout piped, on a prompt the demo
+/// echoes at 15 ms a delta: several seconds of stream.
+fn spawn_long_chat(dir: &Path, record: &str) -> std::process::Child {
     let prompt = "tell me everything about streaming ".repeat(40);
-    let mut child = agentor(&dir)
-        .args(["chat", "--json", "--record", "cut.jsonl", &prompt])
+    agentor(dir)
+        .args(["chat", "--json", "--record", record, &prompt])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn sigint_during_chat_prints_a_cancelled_run_end_and_exits_130() {
+    let dir = workdir("sigint");
+    let mut child = spawn_long_chat(&dir, "cut.jsonl");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut seen = Vec::new();
     // Wait until the text is streaming, so the run is surely under way.
@@ -379,6 +432,32 @@ fn sigint_during_chat_prints_a_cancelled_run_end_and_exits_130() {
     assert!(stderr(&replay).contains("cancelled"), "{}", stderr(&replay));
     assert_eq!(
         events(&replay).last().unwrap().run_status(),
+        Some(RunStatus::Cancelled)
+    );
+}
+
+#[test]
+fn a_reader_going_away_cancels_the_run_and_completes_the_recording() {
+    let dir = workdir("closed-pipe");
+    let mut child = spawn_long_chat(&dir, "head.jsonl");
+    // `agentor chat … | head -1`: one line read, then the pipe is closed.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("run_start"), "{first}");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    // The recording ends with the run's `cancelled` end, as after Ctrl-C.
+    let replay = run(agentor(&dir).args(["replay", "--json", "head.jsonl"]));
+    let events = events(&replay);
+    assert!(
+        events.iter().all(|e| e.kind() != Kind::Error),
+        "{}",
+        stdout(&replay)
+    );
+    assert_eq!(
+        events.last().unwrap().run_status(),
         Some(RunStatus::Cancelled)
     );
 }
@@ -631,6 +710,23 @@ fn a2a_card_and_stream_talk_to_a_served_agent_in_both_dialects() {
         1,
         "{states:?}"
     );
+
+    // So does a reader going away (`a2a stream … | head -1`).
+    let mut child = agentor(&dir)
+        .args(["a2a", "stream", "--token", "s3cret", "--json", &url, "Hi"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let states = task_states(&url, "s3cret");
+    let cancelled = states.iter().filter(|s| *s == "TASK_STATE_CANCELED");
+    assert_eq!(cancelled.count(), 2, "{states:?}");
 
     let (code, _) = served.stop();
     assert_eq!(code, Some(0));

@@ -10,7 +10,7 @@ use agentor_a2a::Dialect;
 use crate::args::{A2aCardArgs, A2aStreamArgs, DialectArg, RemoteArgs};
 use crate::config::Config;
 use crate::exit::Outcome;
-use crate::interrupt::{ctrl_c, Interruptible};
+use crate::interrupt::{stop, Interruptible};
 use crate::render;
 
 /// Fetches the card and picks the endpoint and dialect.
@@ -50,11 +50,7 @@ pub(crate) async fn card(args: A2aCardArgs) -> Outcome {
         Ok(json) => json,
         Err(err) => return Outcome::Failed(format!("cannot print the card: {err}")),
     };
-    match writeln!(std::io::stdout().lock(), "{json}") {
-        Ok(()) => Outcome::Success,
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Success,
-        Err(err) => Outcome::Failed(format!("cannot write to stdout: {err}")),
-    }
+    Outcome::of_output(writeln!(std::io::stdout().lock(), "{json}"))
 }
 
 /// Streams the remote task through the layers and output of `chat`.
@@ -63,6 +59,6 @@ pub(crate) async fn stream(args: A2aStreamArgs, config: Config) -> Outcome {
         Ok(client) => client,
         Err(outcome) => return outcome,
     };
-    let run = Interruptible::new(client.stream(args.text), ctrl_c());
+    let run = Interruptible::new(client.stream(args.text), stop());
     render::show(Box::pin(run), args.show, &config.chat).await
 }

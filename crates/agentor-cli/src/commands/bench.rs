@@ -61,11 +61,7 @@ pub(crate) async fn run(args: &BenchArgs) -> Outcome {
     bar.finish_and_clear();
 
     let mut out = std::io::stdout().lock();
-    match table(&rows, events, args.repetitions, &mut out) {
-        Ok(()) => Outcome::Success,
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Success,
-        Err(err) => Outcome::Failed(format!("cannot write to stdout: {err}")),
-    }
+    Outcome::of_output(table(&rows, events, args.repetitions, &mut out))
 }
 
 fn progress_bar(steps: u64) -> ProgressBar {

@@ -6,7 +6,7 @@ use agentor_providers::Replay;
 use crate::args::ReplayArgs;
 use crate::config::Config;
 use crate::exit::Outcome;
-use crate::interrupt::{ctrl_c, Interruptible};
+use crate::interrupt::{stop, Interruptible};
 use crate::render;
 
 pub(crate) async fn run(args: ReplayArgs, config: Config) -> Outcome {
@@ -19,6 +19,6 @@ pub(crate) async fn run(args: ReplayArgs, config: Config) -> Outcome {
     let run = replay
         .speed(args.speed)
         .stream(ChatRequest::new("replay", Vec::new()));
-    let run = Box::pin(Interruptible::new(run, ctrl_c()));
+    let run = Box::pin(Interruptible::new(run, stop()));
     render::show(run, args.show, &config.chat).await
 }
