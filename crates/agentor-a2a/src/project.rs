@@ -220,9 +220,10 @@ impl TaskProjector {
                 total_tokens,
             } => {
                 let sum = self.usage.get_or_insert([0; 3]);
-                sum[0] += input_tokens;
-                sum[1] += output_tokens;
-                sum[2] += total_tokens;
+                // A provider's counts are not trusted: saturate, never overflow.
+                sum[0] = sum[0].saturating_add(input_tokens);
+                sum[1] = sum[1].saturating_add(output_tokens);
+                sum[2] = sum[2].saturating_add(total_tokens);
             }
             EventKind::Error { message, .. } => {
                 self.failure.get_or_insert_with(|| message.to_string());
