@@ -484,6 +484,20 @@ impl TaskHandle {
     }
 }
 
+impl Drop for TaskHandle {
+    /// A task whose driver is gone without its final status — never driven,
+    /// its run panicked, its runtime shut down — ends `failed` here, so its
+    /// subscribers end and it stops holding a running task's place in the
+    /// store. After a final status this publishes nothing.
+    fn drop(&mut self) {
+        self.store.publish(&self.id, |projector| {
+            projector.on_item(Err(agentor_core::Error::internal(
+                "the task's run stopped before it ended (it panicked or was dropped)",
+            )))
+        });
+    }
+}
+
 /// A subscriber to one task's events; ends after the final one.
 #[derive(Debug)]
 pub struct Subscription {

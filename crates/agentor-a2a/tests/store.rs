@@ -234,3 +234,60 @@ async fn list_filters_and_pages_newest_first() {
         .unwrap();
     assert_eq!(earlier.total_size, 3);
 }
+
+/// The final state a subscription ends on, or `None` if it did not end in time.
+async fn final_state(subscription: &mut agentor_a2a::store::Subscription) -> Option<TaskState> {
+    let mut last = None;
+    let read = async {
+        while let Some(event) = subscription.next().await {
+            last = Some(match event {
+                StreamResponse::Task(task) => task.status.state,
+                StreamResponse::StatusUpdate(update) => update.status.state,
+                _ => continue,
+            });
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .ok()?;
+    last
+}
+
+#[tokio::test]
+async fn a_task_whose_driver_is_dropped_ends_failed_not_working_forever() {
+    let store = TaskStore::new(limits(1));
+    let (handle, mut subscription) = store.create(None, None, user("hi")).unwrap();
+    let id = handle.id().to_owned();
+    drop(handle);
+    assert_eq!(
+        final_state(&mut subscription).await,
+        Some(TaskState::Failed)
+    );
+    let task = store.get(&id, None).unwrap();
+    assert_eq!(task.status.state, TaskState::Failed);
+    assert!(store.subscribe(&id).is_ok());
+    // Finished, so it no longer holds the store's only slot.
+    assert!(store.create(None, None, user("next")).is_ok());
+}
+
+#[tokio::test]
+async fn a_run_that_panics_ends_its_task_failed_and_its_subscribers_end() {
+    let store = TaskStore::new(limits(4));
+    let (handle, mut subscription) = store.create(None, None, user("hi")).unwrap();
+    let id = handle.id().to_owned();
+    let run = futures::stream::iter(hello()).map(|item| {
+        if matches!(&item, Ok(event) if event.kind().as_str() == "message") {
+            panic!("a tool or provider bug");
+        }
+        item
+    });
+    let driver = tokio::spawn(handle.drive(run, pending()));
+    assert!(driver.await.unwrap_err().is_panic());
+    assert_eq!(
+        final_state(&mut subscription).await,
+        Some(TaskState::Failed)
+    );
+    // A late subscriber gets the finished snapshot and ends, too.
+    let mut late = store.subscribe(&id).unwrap();
+    assert_eq!(final_state(&mut late).await, Some(TaskState::Failed));
+}
