@@ -420,12 +420,20 @@ impl TaskStore {
     }
 }
 
-/// Makes RFC 3339 UTC timestamps comparable as strings: `…:05Z` becomes `…:05.000Z`.
+/// Makes RFC 3339 UTC timestamps comparable as strings: the fraction of a
+/// second padded to nine digits (`…:05Z` and `…:05.1Z` become `…:05.000000000Z`
+/// and `…:05.100000000Z`), as protobuf JSON sends 0, 3, 6 or 9 of them.
 fn normalize_timestamp(at: &str) -> String {
-    match at.strip_suffix('Z') {
-        Some(base) if !base.contains('.') => format!("{base}.000Z"),
-        _ => at.to_owned(),
-    }
+    let Some(base) = at.strip_suffix('Z') else {
+        return at.to_owned();
+    };
+    let (seconds, fraction) = base.split_once('.').unwrap_or((base, ""));
+    let fraction: String = fraction
+        .chars()
+        .chain(std::iter::repeat('0'))
+        .take(9)
+        .collect();
+    format!("{seconds}.{fraction}Z")
 }
 
 /// The producer side of one task: feeds the run's events to the store.

@@ -291,3 +291,35 @@ async fn a_run_that_panics_ends_its_task_failed_and_its_subscribers_end() {
     let mut late = store.subscribe(&id).unwrap();
     assert_eq!(final_state(&mut late).await, Some(TaskState::Failed));
 }
+
+#[tokio::test]
+async fn list_compares_status_timestamps_of_any_fraction_digits_as_times() {
+    let store = TaskStore::new(limits(10));
+    let id = finish(&store, None).await;
+    // Ours: `…:05.123Z`, milliseconds. Protobuf JSON sends 0, 3, 6 or 9 digits.
+    let at = store.get(&id, None).unwrap().status.timestamp.unwrap();
+    let base = at.strip_suffix('Z').unwrap();
+    let count = |after: String| {
+        store
+            .list(&ListTasksParams {
+                status_timestamp_after: Some(after),
+                ..Default::default()
+            })
+            .unwrap()
+            .total_size
+    };
+    assert_eq!(
+        count(format!("{base}000Z")),
+        1,
+        "the same instant, in micros"
+    );
+    assert_eq!(
+        count(format!("{base}000000Z")),
+        1,
+        "the same instant, in nanos"
+    );
+    assert_eq!(count(format!("{base}500Z")), 0, "half a millisecond later");
+    assert_eq!(count(format!("{base}000001Z")), 0, "a nanosecond later");
+    let second = base.split('.').next().unwrap();
+    assert_eq!(count(format!("{second}Z")), 1, "the start of that second");
+}
