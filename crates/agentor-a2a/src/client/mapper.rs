@@ -38,6 +38,8 @@ pub(crate) struct TaskMapper {
     streamed: bool,
     /// Artifacts whose last chunk came: a later snapshot adds nothing to them.
     closed: Vec<String>,
+    /// The id of the last status message passed on.
+    last_status_message: Option<String>,
     /// Whether the remote agent's tool calls and results are passed on.
     tool_events: bool,
 }
@@ -52,6 +54,7 @@ impl TaskMapper {
             open: Vec::new(),
             streamed: false,
             closed: Vec::new(),
+            last_status_message: None,
             tool_events: true,
         }
     }
@@ -180,8 +183,13 @@ impl TaskMapper {
         message: Option<&crate::Message>,
         out: &mut Vec<EventResult>,
     ) {
+        // A snapshot repeats the latest status: its message was passed on
+        // already when its id was.
+        let message =
+            message.filter(|m| self.last_status_message.as_deref() != Some(m.message_id.as_str()));
         let text = message.map(crate::Message::text).unwrap_or_default();
         if let Some(message) = message {
+            self.last_status_message = Some(message.message_id.clone());
             self.data_parts(&message.parts, out);
         }
         let say = |out: &mut Vec<EventResult>| {
@@ -461,6 +469,27 @@ mod tests {
         .collect();
         assert_eq!(pairs, expected);
         assert!(mapper.is_done());
+    }
+
+    #[test]
+    fn a_snapshot_repeating_the_last_status_message_passes_nothing_on_twice() {
+        let mut mapper = TaskMapper::new("A".into());
+        let mut out = Vec::new();
+        let status = json!({"state": "working", "message": {"kind": "message", "messageId": "s1",
+            "role": "agent", "parts": [{"kind": "data", "data": {"type": "tool_call",
+            "callId": "c1", "name": "f", "arguments": {}}}]}});
+        let update = json!({"kind": "status-update", "taskId": "t", "contextId": "c",
+            "final": false, "status": status});
+        let snapshot = json!({"kind": "task", "id": "t", "contextId": "c", "status": status});
+        for event in [update, snapshot] {
+            let event = StreamResponse::parse_at(crate::Dialect::V0_3, &event, "result").unwrap();
+            mapper.event(event, &mut out);
+        }
+        let calls = out
+            .iter()
+            .filter(|e| matches!(e.as_ref().unwrap().kind, EventKind::ToolCall(_)))
+            .count();
+        assert_eq!(calls, 1);
     }
 
     #[test]
