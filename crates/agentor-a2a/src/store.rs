@@ -3,10 +3,11 @@
 //!
 //! Bounds:
 //! - at most `max_tasks` tasks. A new task evicts the finished task that
-//!   finished first; when every task is still running, the new one is
-//!   refused with `-32603` ("task store is full") rather than waiting.
-//! - finished tasks are forgotten `ttl` after they finished (then
-//!   `tasks/get` answers `-32001`).
+//!   finished first; when every task is still running (or still being read
+//!   by a [`Subscription`]), the new one is refused with `-32603` ("task
+//!   store is full") rather than waiting.
+//! - finished tasks are forgotten `ttl` after they finished, once no
+//!   subscription reads them (then `tasks/get` answers `-32001`).
 //! - each task's fan-out buffers `subscriber_buffer` events. A subscriber
 //!   that falls further behind is not cut off and loses nothing silently:
 //!   it is sent the current [`Task`] snapshot (status, artifacts with their
@@ -72,6 +73,9 @@ struct Entry {
     touched: u64,
     /// When it was created, on the same clock: the order of a conversation.
     created: u64,
+    /// How many [`Subscription`]s are open: a finished task is neither
+    /// evicted nor expired while one still reads it.
+    subscribers: usize,
 }
 
 struct Inner {
@@ -164,9 +168,10 @@ impl TaskStore {
         let ttl = self.limits.ttl;
         let now = Instant::now();
         inner.tasks.retain(|_, entry| {
-            entry
-                .finished_at
-                .is_none_or(|at| now.duration_since(at) < ttl)
+            entry.subscribers > 0
+                || entry
+                    .finished_at
+                    .is_none_or(|at| now.duration_since(at) < ttl)
         });
     }
 
@@ -194,6 +199,7 @@ impl TaskStore {
             let oldest = inner
                 .tasks
                 .iter()
+                .filter(|(_, entry)| entry.subscribers == 0)
                 .filter_map(|(id, entry)| entry.finished_at.map(|at| (at, id.clone())))
                 .min();
             match oldest {
@@ -202,7 +208,7 @@ impl TaskStore {
                 }
                 None => {
                     return Err(A2aError::internal(format!(
-                    "task store is full: {} tasks are running (the limit); retry when one finishes",
+                    "task store is full: {} tasks are running or still being read (the limit); retry when one finishes",
                     self.limits.max_tasks
                 )))
                 }
@@ -223,6 +229,7 @@ impl TaskStore {
                 finished_at: None,
                 touched,
                 created: touched,
+                subscribers: 1,
             },
         );
         let handle = TaskHandle {
@@ -260,8 +267,9 @@ impl TaskStore {
         self.purge(&mut inner);
         let entry = inner
             .tasks
-            .get(id)
+            .get_mut(id)
             .ok_or_else(|| A2aError::task_not_found(id))?;
+        entry.subscribers += 1;
         let snapshot = StreamResponse::Task(entry.projector.task().clone());
         Ok(Subscription {
             store: self.clone(),
@@ -517,6 +525,15 @@ pub struct Subscription {
     /// Fan-out events up to this number are already in a snapshot sent.
     skip_through: u64,
     done: bool,
+}
+
+impl Drop for Subscription {
+    /// Lets the task go: a finished task nobody reads may be evicted.
+    fn drop(&mut self) {
+        if let Some(entry) = self.store.lock().tasks.get_mut(&self.id) {
+            entry.subscribers = entry.subscribers.saturating_sub(1);
+        }
+    }
 }
 
 impl Subscription {

@@ -266,7 +266,8 @@ async fn a_task_whose_driver_is_dropped_ends_failed_not_working_forever() {
     let task = store.get(&id, None).unwrap();
     assert_eq!(task.status.state, TaskState::Failed);
     assert!(store.subscribe(&id).is_ok());
-    // Finished, so it no longer holds the store's only slot.
+    // Finished and read, so it no longer holds the store's only slot.
+    drop(subscription);
     assert!(store.create(None, None, user("next")).is_ok());
 }
 
@@ -322,4 +323,30 @@ async fn list_compares_status_timestamps_of_any_fraction_digits_as_times() {
     assert_eq!(count(format!("{base}000001Z")), 0, "a nanosecond later");
     let second = base.split('.').next().unwrap();
     assert_eq!(count(format!("{second}Z")), 1, "the start of that second");
+}
+
+#[tokio::test]
+async fn a_finished_task_is_not_evicted_while_a_subscriber_still_reads_it() {
+    // A blocking send reads to the final event, then gets the task: evicting
+    // it in between answered the client's own send with -32001.
+    let store = TaskStore::new(limits(1));
+    let (handle, mut reading) = store.create(None, None, user("hi")).unwrap();
+    let id = handle.id().to_owned();
+    handle
+        .drive(futures::stream::iter(hello()), pending())
+        .await;
+    let refused = store.create(None, None, user("next")).unwrap_err();
+    assert!(
+        refused.message.contains("task store is full"),
+        "{refused:?}"
+    );
+    assert_eq!(final_state(&mut reading).await, Some(TaskState::Completed));
+    assert_eq!(
+        store.get(&id, None).unwrap().status.state,
+        TaskState::Completed
+    );
+    drop(reading);
+    // Nobody reads it any more: it makes room.
+    assert!(store.create(None, None, user("next")).is_ok());
+    assert_eq!(store.get(&id, None).unwrap_err().code.as_i32(), -32001);
 }
