@@ -159,8 +159,7 @@ impl TaskProjector {
                 let artifact_id = match &self.open_answer {
                     Some(id) => id.clone(),
                     None => {
-                        self.answers += 1;
-                        let id = format!("{}-answer-{}", self.task.id, self.answers);
+                        let id = self.next_answer_id();
                         self.open_answer = Some(id.clone());
                         id
                     }
@@ -174,8 +173,7 @@ impl TaskProjector {
                     // empty last chunk, so no delta was held back.
                     Some(id) => out.push(self.chunk(id, String::new(), true, true)),
                     None if !text.is_empty() => {
-                        self.answers += 1;
-                        let id = format!("{}-answer-{}", self.task.id, self.answers);
+                        let id = self.next_answer_id();
                         out.push(self.chunk(id, text.to_string(), false, true));
                     }
                     None => {}
@@ -220,9 +218,10 @@ impl TaskProjector {
                 total_tokens,
             } => {
                 let sum = self.usage.get_or_insert([0; 3]);
-                sum[0] += input_tokens;
-                sum[1] += output_tokens;
-                sum[2] += total_tokens;
+                // A provider's counts are not trusted: saturate, never overflow.
+                sum[0] = sum[0].saturating_add(input_tokens);
+                sum[1] = sum[1].saturating_add(output_tokens);
+                sum[2] = sum[2].saturating_add(total_tokens);
             }
             EventKind::Error { message, .. } => {
                 self.failure.get_or_insert_with(|| message.to_string());
@@ -245,6 +244,12 @@ impl TaskProjector {
             _ => {}
         }
         out
+    }
+
+    /// The id of the next message's answer artifact.
+    fn next_answer_id(&mut self) -> String {
+        self.answers += 1;
+        format!("{}-answer-{}", self.task.id, self.answers)
     }
 
     /// `base`, with the recorded failure when there is one.

@@ -3,10 +3,11 @@
 //!
 //! Bounds:
 //! - at most `max_tasks` tasks. A new task evicts the finished task that
-//!   finished first; when every task is still running, the new one is
-//!   refused with `-32603` ("task store is full") rather than waiting.
-//! - finished tasks are forgotten `ttl` after they finished (then
-//!   `tasks/get` answers `-32001`).
+//!   finished first; when every task is still running (or still being read
+//!   by a [`Subscription`]), the new one is refused with `-32603` ("task
+//!   store is full") rather than waiting.
+//! - finished tasks are forgotten `ttl` after they finished, once no
+//!   subscription reads them (then `tasks/get` answers `-32001`).
 //! - each task's fan-out buffers `subscriber_buffer` events. A subscriber
 //!   that falls further behind is not cut off and loses nothing silently:
 //!   it is sent the current [`Task`] snapshot (status, artifacts with their
@@ -72,6 +73,9 @@ struct Entry {
     touched: u64,
     /// When it was created, on the same clock: the order of a conversation.
     created: u64,
+    /// How many [`Subscription`]s are open: a finished task is neither
+    /// evicted nor expired while one still reads it.
+    subscribers: usize,
 }
 
 struct Inner {
@@ -164,9 +168,10 @@ impl TaskStore {
         let ttl = self.limits.ttl;
         let now = Instant::now();
         inner.tasks.retain(|_, entry| {
-            entry
-                .finished_at
-                .is_none_or(|at| now.duration_since(at) < ttl)
+            entry.subscribers > 0
+                || entry
+                    .finished_at
+                    .is_none_or(|at| now.duration_since(at) < ttl)
         });
     }
 
@@ -194,6 +199,7 @@ impl TaskStore {
             let oldest = inner
                 .tasks
                 .iter()
+                .filter(|(_, entry)| entry.subscribers == 0)
                 .filter_map(|(id, entry)| entry.finished_at.map(|at| (at, id.clone())))
                 .min();
             match oldest {
@@ -202,7 +208,7 @@ impl TaskStore {
                 }
                 None => {
                     return Err(A2aError::internal(format!(
-                    "task store is full: {} tasks are running (the limit); retry when one finishes",
+                    "task store is full: {} tasks are running or still being read (the limit); retry when one finishes",
                     self.limits.max_tasks
                 )))
                 }
@@ -223,6 +229,7 @@ impl TaskStore {
                 finished_at: None,
                 touched,
                 created: touched,
+                subscribers: 1,
             },
         );
         let handle = TaskHandle {
@@ -260,8 +267,9 @@ impl TaskStore {
         self.purge(&mut inner);
         let entry = inner
             .tasks
-            .get(id)
+            .get_mut(id)
             .ok_or_else(|| A2aError::task_not_found(id))?;
+        entry.subscribers += 1;
         let snapshot = StreamResponse::Task(entry.projector.task().clone());
         Ok(Subscription {
             store: self.clone(),
@@ -420,12 +428,20 @@ impl TaskStore {
     }
 }
 
-/// Makes RFC 3339 UTC timestamps comparable as strings: `…:05Z` becomes `…:05.000Z`.
+/// Makes RFC 3339 UTC timestamps comparable as strings: the fraction of a
+/// second padded to nine digits (`…:05Z` and `…:05.1Z` become `…:05.000000000Z`
+/// and `…:05.100000000Z`), as protobuf JSON sends 0, 3, 6 or 9 of them.
 fn normalize_timestamp(at: &str) -> String {
-    match at.strip_suffix('Z') {
-        Some(base) if !base.contains('.') => format!("{base}.000Z"),
-        _ => at.to_owned(),
-    }
+    let Some(base) = at.strip_suffix('Z') else {
+        return at.to_owned();
+    };
+    let (seconds, fraction) = base.split_once('.').unwrap_or((base, ""));
+    let fraction: String = fraction
+        .chars()
+        .chain(std::iter::repeat('0'))
+        .take(9)
+        .collect();
+    format!("{seconds}.{fraction}Z")
 }
 
 /// The producer side of one task: feeds the run's events to the store.
@@ -484,6 +500,20 @@ impl TaskHandle {
     }
 }
 
+impl Drop for TaskHandle {
+    /// A task whose driver is gone without its final status — never driven,
+    /// its run panicked, its runtime shut down — ends `failed` here, so its
+    /// subscribers end and it stops holding a running task's place in the
+    /// store. After a final status this publishes nothing.
+    fn drop(&mut self) {
+        self.store.publish(&self.id, |projector| {
+            projector.on_item(Err(agentor_core::Error::internal(
+                "the task's run stopped before it ended (it panicked or was dropped)",
+            )))
+        });
+    }
+}
+
 /// A subscriber to one task's events; ends after the final one.
 #[derive(Debug)]
 pub struct Subscription {
@@ -495,6 +525,15 @@ pub struct Subscription {
     /// Fan-out events up to this number are already in a snapshot sent.
     skip_through: u64,
     done: bool,
+}
+
+impl Drop for Subscription {
+    /// Lets the task go: a finished task nobody reads may be evicted.
+    fn drop(&mut self) {
+        if let Some(entry) = self.store.lock().tasks.get_mut(&self.id) {
+            entry.subscribers = entry.subscribers.saturating_sub(1);
+        }
+    }
 }
 
 impl Subscription {

@@ -737,3 +737,27 @@ async fn a_remote_agent_merges_with_a_local_one() {
         .count();
     assert_eq!(ends, 2, "each source's run end is kept");
 }
+
+#[tokio::test]
+async fn an_endless_sse_event_fails_the_run_instead_of_growing_without_bound() {
+    // One `data:` line that never ends: the SSE parser buffers an event until
+    // its blank line, so without a bound the client held all of it.
+    let mut body = first_events(&frames("sdk-1.0-completed.sse"), 2);
+    body.extend_from_slice(b"data: ");
+    body.extend(std::iter::repeat_n(b'x', 9 << 20));
+    let stub = Stub::replying(Reply::Hang(body)).await;
+    let client = A2aClient::builder()
+        .dialect(Dialect::V1_0)
+        .connect(&stub.base)
+        .await
+        .unwrap();
+    let events = run(&client, "hi").await;
+    assert_eq!(
+        kinds(&events),
+        ["run_start", "Err(protocol)", "run_end"],
+        "{events:?}"
+    );
+    let error = events[1].as_ref().unwrap_err();
+    assert!(error.message().contains("larger than"), "{error}");
+    assert_eq!(last_status(&events), Some(RunStatus::Failed));
+}

@@ -250,3 +250,27 @@ fn usage_is_summed_into_the_final_metadata() {
         20
     );
 }
+
+#[test]
+fn usage_that_would_overflow_saturates_instead_of_panicking() {
+    // A provider's counts are not ours to trust: u64 addition overflowing
+    // panicked (debug) inside the store's publish, leaving the task running.
+    let huge = || {
+        Ok(Event::new(EventKind::Usage {
+            input_tokens: u64::MAX,
+            output_tokens: 1,
+            total_tokens: u64::MAX,
+        }))
+    };
+    let (_, events) = run(vec![
+        huge(),
+        huge(),
+        Ok(Event::run_end(RunStatus::Completed)),
+    ]);
+    let update = final_status(&events);
+    assert_eq!(update.status.state, TaskState::Completed);
+    let usage = &update.metadata.as_ref().unwrap()["usage"];
+    assert_eq!(usage["inputTokens"], u64::MAX);
+    assert_eq!(usage["outputTokens"], 2);
+    assert_eq!(usage["totalTokens"], u64::MAX);
+}

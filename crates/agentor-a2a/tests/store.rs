@@ -234,3 +234,119 @@ async fn list_filters_and_pages_newest_first() {
         .unwrap();
     assert_eq!(earlier.total_size, 3);
 }
+
+/// The final state a subscription ends on, or `None` if it did not end in time.
+async fn final_state(subscription: &mut agentor_a2a::store::Subscription) -> Option<TaskState> {
+    let mut last = None;
+    let read = async {
+        while let Some(event) = subscription.next().await {
+            last = Some(match event {
+                StreamResponse::Task(task) => task.status.state,
+                StreamResponse::StatusUpdate(update) => update.status.state,
+                _ => continue,
+            });
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .ok()?;
+    last
+}
+
+#[tokio::test]
+async fn a_task_whose_driver_is_dropped_ends_failed_not_working_forever() {
+    let store = TaskStore::new(limits(1));
+    let (handle, mut subscription) = store.create(None, None, user("hi")).unwrap();
+    let id = handle.id().to_owned();
+    drop(handle);
+    assert_eq!(
+        final_state(&mut subscription).await,
+        Some(TaskState::Failed)
+    );
+    let task = store.get(&id, None).unwrap();
+    assert_eq!(task.status.state, TaskState::Failed);
+    assert!(store.subscribe(&id).is_ok());
+    // Finished and read, so it no longer holds the store's only slot.
+    drop(subscription);
+    assert!(store.create(None, None, user("next")).is_ok());
+}
+
+#[tokio::test]
+async fn a_run_that_panics_ends_its_task_failed_and_its_subscribers_end() {
+    let store = TaskStore::new(limits(4));
+    let (handle, mut subscription) = store.create(None, None, user("hi")).unwrap();
+    let id = handle.id().to_owned();
+    let run = futures::stream::iter(hello()).map(|item| {
+        if matches!(&item, Ok(event) if event.kind().as_str() == "message") {
+            panic!("a tool or provider bug");
+        }
+        item
+    });
+    let driver = tokio::spawn(handle.drive(run, pending()));
+    assert!(driver.await.unwrap_err().is_panic());
+    assert_eq!(
+        final_state(&mut subscription).await,
+        Some(TaskState::Failed)
+    );
+    // A late subscriber gets the finished snapshot and ends, too.
+    let mut late = store.subscribe(&id).unwrap();
+    assert_eq!(final_state(&mut late).await, Some(TaskState::Failed));
+}
+
+#[tokio::test]
+async fn list_compares_status_timestamps_of_any_fraction_digits_as_times() {
+    let store = TaskStore::new(limits(10));
+    let id = finish(&store, None).await;
+    // Ours: `…:05.123Z`, milliseconds. Protobuf JSON sends 0, 3, 6 or 9 digits.
+    let at = store.get(&id, None).unwrap().status.timestamp.unwrap();
+    let base = at.strip_suffix('Z').unwrap();
+    let count = |after: String| {
+        store
+            .list(&ListTasksParams {
+                status_timestamp_after: Some(after),
+                ..Default::default()
+            })
+            .unwrap()
+            .total_size
+    };
+    assert_eq!(
+        count(format!("{base}000Z")),
+        1,
+        "the same instant, in micros"
+    );
+    assert_eq!(
+        count(format!("{base}000000Z")),
+        1,
+        "the same instant, in nanos"
+    );
+    assert_eq!(count(format!("{base}500Z")), 0, "half a millisecond later");
+    assert_eq!(count(format!("{base}000001Z")), 0, "a nanosecond later");
+    let second = base.split('.').next().unwrap();
+    assert_eq!(count(format!("{second}Z")), 1, "the start of that second");
+}
+
+#[tokio::test]
+async fn a_finished_task_is_not_evicted_while_a_subscriber_still_reads_it() {
+    // A blocking send reads to the final event, then gets the task: evicting
+    // it in between answered the client's own send with -32001.
+    let store = TaskStore::new(limits(1));
+    let (handle, mut reading) = store.create(None, None, user("hi")).unwrap();
+    let id = handle.id().to_owned();
+    handle
+        .drive(futures::stream::iter(hello()), pending())
+        .await;
+    let refused = store.create(None, None, user("next")).unwrap_err();
+    assert!(
+        refused.message.contains("task store is full"),
+        "{refused:?}"
+    );
+    assert_eq!(final_state(&mut reading).await, Some(TaskState::Completed));
+    assert_eq!(
+        store.get(&id, None).unwrap().status.state,
+        TaskState::Completed
+    );
+    drop(reading);
+    // Nobody reads it any more: it makes room.
+    assert!(store.create(None, None, user("next")).is_ok());
+    assert_eq!(store.get(&id, None).unwrap_err().code.as_i32(), -32001);
+}

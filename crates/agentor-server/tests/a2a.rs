@@ -1398,3 +1398,16 @@ async fn idle_a2a_streams_get_heartbeats() {
     assert_eq!(last["result"]["final"], true);
     assert_eq!(last["result"]["status"]["state"], "completed");
 }
+
+#[tokio::test]
+async fn an_empty_version_header_is_no_header_as_the_sdks_read_it() {
+    // Both official servers read `A2A-Version` as `header || "0.3"`: an empty
+    // value (a proxy or client that sets it blank) is not an unknown version.
+    let server = demo_server().await;
+    for method in ["tasks/get", "GetTask"] {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": {"id": "x"}});
+        let (status, _, text) = raw(&server, &body.to_string(), Some("")).await;
+        assert_eq!(status, 200);
+        assert_eq!(json_body(&text)["error"]["code"], -32001, "{method}");
+    }
+}

@@ -23,6 +23,11 @@ const VERSION_HEADER: &str = "A2A-Version";
 /// the client hold.
 const MAX_BODY: usize = 1 << 20;
 
+/// The most one SSE event of a stream may hold: the parser keeps an event
+/// until its blank line, so a peer that never ends one would otherwise make
+/// the client hold all it sends. Generous, for a whole task snapshot.
+const MAX_EVENT: usize = 8 << 20;
+
 /// An HTTP client with the bearer token, if any, for every request.
 #[derive(Clone, Debug)]
 pub(crate) struct Http {
@@ -117,13 +122,16 @@ impl Http {
             .is_some_and(|v| v.starts_with("text/event-stream"));
         if is_stream {
             let endpoint = Arc::<str>::from(endpoint);
+            let mut event = EventSize::default();
             let body = response.bytes_stream().map(move |chunk| {
-                chunk.map_err(|e| {
+                let chunk = chunk.map_err(|e| {
                     Error::provider(format!(
                         "the A2A stream from {endpoint} broke: {}",
                         describe(&e)
                     ))
-                })
+                })?;
+                event.add(&chunk)?;
+                Ok(chunk)
             });
             return Ok(Opened::Events(Box::pin(body)));
         }
@@ -137,6 +145,38 @@ impl Http {
                     clip(&text)
                 ))
             })
+    }
+}
+
+/// The size of the SSE event being received, to bound it by [`MAX_EVENT`].
+#[derive(Default)]
+struct EventSize {
+    /// Bytes since the last blank line.
+    bytes: usize,
+    /// Whether the current line is empty so far (a `\r` does not count).
+    line_empty: bool,
+}
+
+impl EventSize {
+    /// Counts `chunk`; an error once one event is larger than [`MAX_EVENT`].
+    fn add(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        for &byte in chunk {
+            match byte {
+                b'\n' if self.line_empty => self.bytes = 0,
+                b'\n' => self.line_empty = true,
+                b'\r' => {}
+                _ => {
+                    self.line_empty = false;
+                    self.bytes += 1;
+                }
+            }
+        }
+        if self.bytes > MAX_EVENT {
+            return Err(Error::protocol(format!(
+                "an event of the A2A stream is larger than {MAX_EVENT} bytes"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -237,4 +277,28 @@ fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_event_size_restarts_at_each_blank_line_lf_or_crlf() {
+        let mut size = EventSize::default();
+        let line = vec![b'x'; MAX_EVENT / 2];
+        // Many events, each under the bound, in both line endings.
+        for _ in 0..4 {
+            assert!(size.add(b"data: ").is_ok());
+            assert!(size.add(&line).is_ok());
+            assert!(size.add(b"\r\n\r\n").is_ok());
+            assert!(size.add(&line).is_ok());
+            assert!(size.add(b"\n\n").is_ok());
+        }
+        // One event over it, across lines, fails.
+        assert!(size.add(&line).is_ok());
+        assert!(size.add(b"\r\n").is_ok());
+        assert!(size.add(&line).is_ok());
+        assert!(size.add(b"\r\nmore").is_err());
+    }
 }

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | first event (Task, status, artifact or Message) | `run_start` (agent = the card's name) |
 //! | a Task with artifacts, before any artifact update (a whole task answered) | each artifact's text as one `text_delta`, then its `message` |
+//! | a Task after artifact updates (a lagging subscriber's snapshot) | the text its artifacts hold beyond what was streamed, as `text_delta`s |
 //! | artifact-update text | `text_delta` (message id = artifact id); the artifact's last chunk adds a `message` with its whole text |
 //! | a data part of a status message or artifact, as agentor's server writes them (`{"type": "tool_call" \| "tool_result" \| "handoff" \| "reasoning_summary", …}`) | `tool_call` / `tool_result` / `handoff` / `reasoning_summary` |
 //! | status message with text (not final) | `message` |
@@ -35,6 +36,10 @@ pub(crate) struct TaskMapper {
     open: Vec<(String, String)>,
     /// Whether an artifact update came: a task's artifacts are then known.
     streamed: bool,
+    /// Artifacts whose last chunk came: a later snapshot adds nothing to them.
+    closed: Vec<String>,
+    /// The id of the last status message passed on.
+    last_status_message: Option<String>,
     /// Whether the remote agent's tool calls and results are passed on.
     tool_events: bool,
 }
@@ -48,6 +53,8 @@ impl TaskMapper {
             done: false,
             open: Vec::new(),
             streamed: false,
+            closed: Vec::new(),
+            last_status_message: None,
             tool_events: true,
         }
     }
@@ -98,6 +105,9 @@ impl TaskMapper {
                     for artifact in task.artifacts {
                         self.artifact(artifact.artifact_id, &artifact.parts, false, true, out);
                     }
+                } else {
+                    let terminal = task.status.state.is_terminal();
+                    self.catch_up(&task.artifacts, !terminal, out);
                 }
                 self.status(task.status.state, task.status.message.as_ref(), out);
             }
@@ -173,8 +183,13 @@ impl TaskMapper {
         message: Option<&crate::Message>,
         out: &mut Vec<EventResult>,
     ) {
+        // A snapshot repeats the latest status: its message was passed on
+        // already when its id was.
+        let message =
+            message.filter(|m| self.last_status_message.as_deref() != Some(m.message_id.as_str()));
         let text = message.map(crate::Message::text).unwrap_or_default();
         if let Some(message) = message {
+            self.last_status_message = Some(message.message_id.clone());
             self.data_parts(&message.parts, out);
         }
         let say = |out: &mut Vec<EventResult>| {
@@ -247,12 +262,53 @@ impl TaskMapper {
         }
         if last_chunk {
             let (id, text) = self.open.remove(at);
+            self.closed.push(id.clone());
             close(id, text, out);
+        }
+    }
+
+    /// A task snapshot in the middle of a stream (a server sends one to a
+    /// subscriber that fell behind, in place of the chunks it missed): the
+    /// text of its artifacts beyond what was streamed, as deltas. Artifacts
+    /// not streamed at all count only with `new_ones` (a final snapshot's
+    /// artifacts may be the streamed ones under other ids).
+    fn catch_up(
+        &mut self,
+        artifacts: &[crate::Artifact],
+        new_ones: bool,
+        out: &mut Vec<EventResult>,
+    ) {
+        for artifact in artifacts {
+            let id = &artifact.artifact_id;
+            if self.closed.contains(id) {
+                continue;
+            }
+            let whole = artifact.text();
+            let at = match self.open.iter().position(|(open, _)| open == id) {
+                Some(at) => at,
+                None if new_ones => {
+                    self.open.push((id.clone(), String::new()));
+                    self.open.len() - 1
+                }
+                None => continue,
+            };
+            // Only text that continues what was streamed can be added to it.
+            let Some(missed) = whole.strip_prefix(self.open[at].1.as_str()) else {
+                continue;
+            };
+            if !missed.is_empty() {
+                out.push(Ok(Event::new(EventKind::TextDelta {
+                    text: missed.into(),
+                    message_id: Some(Text::from(id.as_str())),
+                })));
+                self.open[at].1 = whole;
+            }
         }
     }
 
     fn close_artifacts(&mut self, out: &mut Vec<EventResult>) {
         for (id, text) in std::mem::take(&mut self.open) {
+            self.closed.push(id.clone());
             close(id, text, out);
         }
     }
@@ -358,6 +414,82 @@ mod tests {
             ])
         );
         assert!(!mapper.is_done());
+    }
+
+    #[test]
+    fn a_task_snapshot_mid_stream_catches_up_the_text_it_missed() {
+        // A lagging subscriber of agentor's server is sent the Task snapshot
+        // in place of the chunks it missed; their text must not be lost.
+        let mut mapper = TaskMapper::new("A".into());
+        let mut out = Vec::new();
+        mapper.event(chunk("a", "Hel", false, false), &mut out);
+        let snapshot = |artifacts: Vec<Artifact>| {
+            StreamResponse::Task(crate::Task {
+                id: "t".into(),
+                context_id: "c".into(),
+                status: crate::TaskStatus {
+                    state: TaskState::Working,
+                    message: None,
+                    timestamp: None,
+                },
+                artifacts,
+                history: Vec::new(),
+                metadata: None,
+            })
+        };
+        mapper.event(
+            snapshot(vec![
+                Artifact::new("a", vec![Part::text("Hello wor")]),
+                Artifact::new("b", vec![Part::text("Second")]),
+            ]),
+            &mut out,
+        );
+        mapper.event(chunk("a", "ld", true, false), &mut out);
+        mapper.event(chunk("a", "", true, true), &mut out);
+        // Seen again: nothing new.
+        mapper.event(
+            snapshot(vec![Artifact::new("a", vec![Part::text("Hello world")])]),
+            &mut out,
+        );
+        let done = json!({"kind": "status-update", "taskId": "t", "contextId": "c",
+            "final": true, "status": {"state": "completed"}});
+        let done = StreamResponse::parse_at(crate::Dialect::V0_3, &done, "result").unwrap();
+        mapper.event(done, &mut out);
+        let pairs: Vec<(String, String)> = texts(&out);
+        let expected: Vec<(String, String)> = [
+            ("text_delta", "Hel"),
+            ("text_delta", "lo wor"),
+            ("text_delta", "Second"),
+            ("text_delta", "ld"),
+            ("message", "Hello world"),
+            ("message", "Second"),
+        ]
+        .iter()
+        .map(|(k, t)| ((*k).to_owned(), (*t).to_owned()))
+        .collect();
+        assert_eq!(pairs, expected);
+        assert!(mapper.is_done());
+    }
+
+    #[test]
+    fn a_snapshot_repeating_the_last_status_message_passes_nothing_on_twice() {
+        let mut mapper = TaskMapper::new("A".into());
+        let mut out = Vec::new();
+        let status = json!({"state": "working", "message": {"kind": "message", "messageId": "s1",
+            "role": "agent", "parts": [{"kind": "data", "data": {"type": "tool_call",
+            "callId": "c1", "name": "f", "arguments": {}}}]}});
+        let update = json!({"kind": "status-update", "taskId": "t", "contextId": "c",
+            "final": false, "status": status});
+        let snapshot = json!({"kind": "task", "id": "t", "contextId": "c", "status": status});
+        for event in [update, snapshot] {
+            let event = StreamResponse::parse_at(crate::Dialect::V0_3, &event, "result").unwrap();
+            mapper.event(event, &mut out);
+        }
+        let calls = out
+            .iter()
+            .filter(|e| matches!(e.as_ref().unwrap().kind, EventKind::ToolCall(_)))
+            .count();
+        assert_eq!(calls, 1);
     }
 
     #[test]

@@ -72,9 +72,21 @@ impl RemoteStream {
         source: Text,
         run_id: Option<Text>,
     ) -> Self {
+        let dialect = cancel.dialect;
+        RemoteStream::in_phase(Phase::Opening(open), dialect, Some(cancel), source, run_id)
+    }
+
+    /// A stream in `phase` with nothing read yet.
+    fn in_phase(
+        phase: Phase,
+        dialect: Dialect,
+        cancel: Option<CancelOnDrop>,
+        source: Text,
+        run_id: Option<Text>,
+    ) -> Self {
         RemoteStream {
-            phase: Phase::Opening(open),
-            dialect: cancel.dialect,
+            phase,
+            dialect,
             mapper: TaskMapper::new(source.clone()),
             out: Vec::new(),
             seq: 0,
@@ -82,7 +94,7 @@ impl RemoteStream {
             run_id,
             task_id: None,
             remote_ended: false,
-            cancel: Some(cancel),
+            cancel,
             context: None,
         }
     }
@@ -102,19 +114,7 @@ impl RemoteStream {
 
     /// A turn that fails before any request: `run_start`, the error, `run_end failed`.
     pub(crate) fn failed(error: Error, source: Text, run_id: Option<Text>) -> Self {
-        let mut stream = RemoteStream {
-            phase: Phase::Done,
-            dialect: Dialect::V1_0,
-            mapper: TaskMapper::new(source.clone()),
-            out: Vec::new(),
-            seq: 0,
-            source,
-            run_id,
-            task_id: None,
-            remote_ended: false,
-            cancel: None,
-            context: None,
-        };
+        let mut stream = RemoteStream::in_phase(Phase::Done, Dialect::V1_0, None, source, run_id);
         stream.mapper.fail(error, &mut stream.out);
         stream.out.reverse();
         stream

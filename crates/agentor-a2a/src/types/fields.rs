@@ -185,6 +185,11 @@ impl ObjectBuilder {
         }
     }
 
+    /// An optional list of strings, left out when empty.
+    pub(crate) fn strings(self, key: &str, items: &[String]) -> Self {
+        self.list(key, items.iter().map(|s| Value::from(s.as_str())).collect())
+    }
+
     pub(crate) fn metadata(self, metadata: &Option<Map<String, Value>>) -> Self {
         self.opt("metadata", metadata.clone().map(Value::Object))
     }

@@ -62,20 +62,8 @@ impl Message {
             )
             .opt("contextId", self.context_id.clone())
             .opt("taskId", self.task_id.clone())
-            .list(
-                "referenceTaskIds",
-                self.reference_task_ids
-                    .iter()
-                    .map(|s| Value::from(s.as_str()))
-                    .collect(),
-            )
-            .list(
-                "extensions",
-                self.extensions
-                    .iter()
-                    .map(|s| Value::from(s.as_str()))
-                    .collect(),
-            )
+            .strings("referenceTaskIds", &self.reference_task_ids)
+            .strings("extensions", &self.extensions)
             .metadata(&self.metadata)
             .build()
     }

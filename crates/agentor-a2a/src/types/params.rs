@@ -67,13 +67,8 @@ impl SendMessageParams {
     /// The params in `dialect`.
     pub fn render(&self, dialect: Dialect) -> Value {
         let config = &self.configuration;
-        let modes: Vec<Value> = config
-            .accepted_output_modes
-            .iter()
-            .map(|m| Value::from(m.as_str()))
-            .collect();
         let configuration = ObjectBuilder::new()
-            .list("acceptedOutputModes", modes)
+            .strings("acceptedOutputModes", &config.accepted_output_modes)
             .opt("historyLength", config.history_length);
         let configuration = match dialect {
             Dialect::V0_3 => configuration

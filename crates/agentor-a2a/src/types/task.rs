@@ -99,13 +99,7 @@ impl Artifact {
                 "parts",
                 Value::Array(self.parts.iter().map(|p| p.render(dialect)).collect()),
             )
-            .list(
-                "extensions",
-                self.extensions
-                    .iter()
-                    .map(|s| Value::from(s.as_str()))
-                    .collect(),
-            )
+            .strings("extensions", &self.extensions)
             .metadata(&self.metadata)
             .build()
     }

@@ -35,6 +35,8 @@ pub(crate) async fn json_rpc(
     let version = match headers.get(VERSION_HEADER) {
         None => Ok(None),
         Some(value) => match value.to_str() {
+            // Both official servers read an empty header as none (0.3).
+            Ok(value) if value.trim().is_empty() => Ok(None),
             Ok(value) => Dialect::from_version_header(value).map(Some),
             Err(_) => Err(A2aError::version_not_supported("(not text)")),
         },
