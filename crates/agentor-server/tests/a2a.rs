@@ -994,6 +994,35 @@ async fn body_limit_and_auth_apply_to_post_root_but_cards_stay_public() {
 }
 
 #[tokio::test]
+async fn skill_ids_stay_unique_when_a_tool_is_named_chat() {
+    let chat_tool = Tool::new(
+        "chat",
+        "Chats.",
+        json!({"type": "object"}),
+        |_: Value| async move { Ok::<_, ToolError>("ok") },
+    );
+    let agent = Agentor::builder()
+        .name("Assistant")
+        .provider(Demo::instant())
+        .tool(chat_tool)
+        .build();
+    let server = start(agent, ServerConfig::default()).await;
+    let card: Value = reqwest::get(server.url("/.well-known/agent-card.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = card["skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|skill| skill["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["agent", "chat"]);
+}
+
+#[tokio::test]
 async fn agent_card_in_both_dialects() {
     let agent = Agentor::builder()
         .name("Weather")

@@ -67,8 +67,18 @@ fn build(state: &AppState, a2a: &A2aState, url: String) -> AgentCard {
     if let Some(description) = &a2a.description {
         card = card.description(description.clone());
     }
-    // One general skill (the agent answers any message), then one per tool.
-    let mut chat = AgentSkill::new("chat", agent.name(), format!("Chat with {}", agent.name()));
+    // One general skill (the agent answers any message), then one per tool;
+    // skill ids are unique, so a tool named `chat` moves the general one.
+    let general_id = if agent.tools().iter().any(|tool| tool.name() == "chat") {
+        "agent"
+    } else {
+        "chat"
+    };
+    let mut chat = AgentSkill::new(
+        general_id,
+        agent.name(),
+        format!("Chat with {}", agent.name()),
+    );
     chat.tags = vec!["chat".into()];
     card = card.skill(chat);
     for tool in agent.tools() {
