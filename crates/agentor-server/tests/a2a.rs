@@ -1170,30 +1170,6 @@ async fn card_url_description_etag() {
     assert_eq!(body["url"], "https://agent.example.com/a2a");
 }
 
-/// Serves a demo agent (with a tool) on 127.0.0.1:0 for trying clients by
-/// hand: writes the base URL to `$A2A_SERVE_URL_FILE` (else prints it) and
-/// serves for `$A2A_SERVE_SECS` seconds (default 60).
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "a server for manual interop runs, not a test"]
-async fn serve_for_manual_interop() {
-    let agent = Agentor::builder()
-        .name("Weather")
-        .provider(Demo::new())
-        .tool(weather_tool())
-        .build();
-    let server = start(agent, ServerConfig::default()).await;
-    let url = server.url("/");
-    match std::env::var("A2A_SERVE_URL_FILE") {
-        Ok(path) => std::fs::write(path, &url).unwrap(),
-        Err(_) => eprintln!("serving A2A at {url}"),
-    }
-    let secs = std::env::var("A2A_SERVE_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-}
-
 /// Replaces every `"timestamp":"…"` value with a fixed one.
 fn fixed_timestamps(text: &str) -> String {
     const KEY: &str = "\"timestamp\":\"";
