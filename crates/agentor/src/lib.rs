@@ -44,3 +44,9 @@ pub struct GuideDoctests;
 #[doc = include_str!("../../../docs/wire.md")]
 #[cfg(doctest)]
 pub struct WireDoctests;
+
+/// The operator reference's snippets (`docs/operators.md`), compiled and run
+/// as doc tests, with the output they show asserted.
+#[doc = include_str!("../../../docs/operators.md")]
+#[cfg(doctest)]
+pub struct OperatorsDoctests;
