@@ -11,7 +11,8 @@ Exit codes:
   1    the run failed: a provider error, a timeout, an unreadable recording, ...;
        one line on stderr names the cause
   2    bad usage: an unknown flag, a bad value, a missing or malformed config file
-  130  interrupted by Ctrl-C: the run was cancelled and its `cancelled` run end printed";
+  130  interrupted by Ctrl-C: the run was cancelled and its `cancelled` run end printed,
+       or the command was stopped before its run began (`bench`, `a2a card`: at once)";
 
 /// How a command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,8 +23,11 @@ pub enum Outcome {
     Failed(String),
     /// The command line or the configuration was wrong; the message says how.
     Usage(String),
-    /// Ctrl-C cancelled it.
+    /// Ctrl-C cancelled its run.
     Interrupted,
+    /// Ctrl-C stopped it outside a run: before its run began, or a command
+    /// without one (`bench`, `a2a card`).
+    Aborted,
 }
 
 impl Outcome {
@@ -33,7 +37,7 @@ impl Outcome {
             Outcome::Success => 0,
             Outcome::Failed(_) => 1,
             Outcome::Usage(_) => 2,
-            Outcome::Interrupted => 130,
+            Outcome::Interrupted | Outcome::Aborted => 130,
         }
     }
 
@@ -44,6 +48,7 @@ impl Outcome {
             Outcome::Failed(message) => eprintln!("agentor: run failed: {}", one_line(message)),
             Outcome::Usage(message) => eprintln!("agentor: {}", one_line(message)),
             Outcome::Interrupted => eprintln!("agentor: interrupted; the run was cancelled"),
+            Outcome::Aborted => eprintln!("agentor: interrupted"),
             Outcome::Success => {}
         }
         ExitCode::from(self.code())
@@ -163,6 +168,7 @@ mod tests {
         assert_eq!(Outcome::Failed("x".into()).code(), 1);
         assert_eq!(Outcome::Usage("x".into()).code(), 2);
         assert_eq!(Outcome::Interrupted.code(), 130);
+        assert_eq!(Outcome::Aborted.code(), 130);
         assert_eq!(one_line("a\n  b\tc "), "a b c");
         use std::io::{Error, ErrorKind};
         assert_eq!(Outcome::of_output(Ok(())), Outcome::Success);

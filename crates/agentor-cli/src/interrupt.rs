@@ -1,4 +1,11 @@
-//! [`Interruptible`]: a run that Ctrl-C ends with a `cancelled` run end.
+//! Ctrl-C: [`Interruptible`], a run that Ctrl-C ends with a `cancelled` run
+//! end, and [`outside_a_run`], which stops a command that has no run under
+//! way (exit 130 instead of the default SIGINT kill).
+//!
+//! [`outside_a_run`] is the one listener for the first Ctrl-C. It decides,
+//! in the command's own task and before the command is polled again, who
+//! handles it: a run that has begun (an [`Interruptible`] polled once) ends
+//! itself cancelled; otherwise the command is dropped.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,19 +20,48 @@ use tokio::sync::Notify;
 
 /// Whether Ctrl-C was pressed (so a `cancelled` run end is ours, not recorded).
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Told when [`INTERRUPTED`] is set.
+static PRESSED: Notify = Notify::const_new();
+/// Whether a run has begun that handles Ctrl-C itself (an [`Interruptible`]
+/// was polled). It stays set: after its run end, the command finishing its
+/// output and recording is still the run's business.
+static RUN_IN_CHARGE: AtomicBool = AtomicBool::new(false);
 
-/// Whether [`ctrl_c`] has completed in this process.
+/// Whether Ctrl-C was pressed in this process.
 pub(crate) fn was_interrupted() -> bool {
     INTERRUPTED.load(Ordering::Acquire)
 }
 
-/// Completes on Ctrl-C (SIGINT). If the handler cannot be installed, it
-/// never completes.
+/// Completes on Ctrl-C (SIGINT), as [`outside_a_run`] hears it; so it never
+/// completes in a command that does not listen (`serve` has its own
+/// shutdown).
 pub(crate) async fn ctrl_c() {
+    loop {
+        let pressed = PRESSED.notified();
+        let mut pressed = std::pin::pin!(pressed);
+        // Registered before the check, so a press in between is not missed.
+        pressed.as_mut().enable();
+        if was_interrupted() {
+            return;
+        }
+        pressed.await;
+    }
+}
+
+/// Listens for Ctrl-C and completes on it unless a run has begun, which
+/// then ends itself cancelled (this future then never completes). Race it
+/// against the command, polled first (`biased`), so the choice is made
+/// before the command sees the press. If the handler cannot be installed,
+/// it never completes.
+pub(crate) async fn outside_a_run() {
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
     }
     INTERRUPTED.store(true, Ordering::Release);
+    PRESSED.notify_waiters();
+    if RUN_IN_CHARGE.load(Ordering::Acquire) {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Told when stdout's reader went away (`agentor … | head`).
@@ -114,6 +150,8 @@ where
         let Some(run) = this.run.as_mut() else {
             return Poll::Ready(None);
         };
+        // From now on a Ctrl-C is this run's to handle.
+        RUN_IN_CHARGE.store(true, Ordering::Release);
         if this.signal.poll(cx).is_ready() {
             *this.run = None;
             let cancelled = Event::run_end(RunStatus::Cancelled);

@@ -59,15 +59,21 @@ fn outcome(mut cli: Cli) -> Outcome {
         Err(err) => return Outcome::Failed(format!("cannot start the runtime: {err}")),
     };
     let outcome = runtime.block_on(async move {
-        let outcome = match cli.command {
-            Command::Chat(args) => commands::chat::run(args, config).await,
-            Command::Replay(args) => commands::replay::run(args, config).await,
-            Command::Serve(args) => commands::serve::run(args, config).await,
-            Command::A2a(A2aCommand::Card(args)) => commands::a2a::card(args).await,
-            Command::A2a(A2aCommand::Stream(args)) => commands::a2a::stream(args, config).await,
-            Command::Bench(args) => commands::bench::run(&args).await,
+        // The server shuts down gracefully on Ctrl-C by itself (exit 0).
+        let listens = !matches!(cli.command, Command::Serve(_));
+        let command = command(cli.command, config);
+        let outcome = if listens {
+            tokio::select! {
+                biased;
+                () = interrupt::outside_a_run() => Outcome::Aborted,
+                outcome = command => outcome,
+            }
+        } else {
+            command.await
         };
-        if outcome != Outcome::Success || interrupt::reader_went_away() {
+        // Stopped before any run began: nothing was cut short.
+        let cut_short = !matches!(outcome, Outcome::Success | Outcome::Aborted);
+        if cut_short || interrupt::reader_went_away() {
             // A run cut short may have left work behind: let it finish.
             interrupt::settle().await;
         }
@@ -76,4 +82,15 @@ fn outcome(mut cli: Cli) -> Outcome {
     // A blocked read of stdin (replay -) must not hold the exit.
     runtime.shutdown_background();
     outcome
+}
+
+async fn command(command: Command, config: Config) -> Outcome {
+    match command {
+        Command::Chat(args) => commands::chat::run(args, config).await,
+        Command::Replay(args) => commands::replay::run(args, config).await,
+        Command::Serve(args) => commands::serve::run(args, config).await,
+        Command::A2a(A2aCommand::Card(args)) => commands::a2a::card(args).await,
+        Command::A2a(A2aCommand::Stream(args)) => commands::a2a::stream(args, config).await,
+        Command::Bench(args) => commands::bench::run(args).await,
+    }
 }

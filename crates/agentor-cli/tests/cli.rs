@@ -500,6 +500,27 @@ fn bench_prints_its_table() {
     );
 }
 
+#[test]
+fn sigint_during_bench_stops_it_with_130_and_one_line() {
+    let dir = workdir("bench-sigint");
+    // Minutes of measuring: only Ctrl-C ends it within the test.
+    let child = agentor(&dir)
+        .args(["bench", "--events", "5000000", "--repetitions", "50"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let sent = Instant::now();
+    assert_eq!(send_sigint(i32::try_from(child.id()).unwrap()), 0);
+    let output = child.wait_with_output().unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(5), "stopped promptly");
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "agentor: interrupted\n");
+    assert_eq!(stdout(&output), "", "no table for an interrupted bench");
+}
+
 /// `agentor serve` on a free loopback port, stopped with SIGTERM on drop.
 struct Served {
     child: std::process::Child,

@@ -36,9 +36,20 @@ const CASES: &[&str] = &[
     "full pipeline + SSE",
 ];
 
-/// Runs every case `repetitions` times, in the caller's task (no spawned
-/// task, no thread hop: what the criterion benches measure too).
-pub(crate) async fn run(args: &BenchArgs) -> Outcome {
+/// Runs [`measure_all`] on a thread of its own, so that the command's task
+/// stays free to hear Ctrl-C: the measurements never wait, so they would
+/// not let it be polled. Stopped, the command leaves the thread behind, and
+/// the process exits without it.
+pub(crate) async fn run(args: BenchArgs) -> Outcome {
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(measure_all(&args)))
+        .await
+        .unwrap_or_else(|err| Outcome::Failed(format!("the measurements failed: {err}")))
+}
+
+/// Runs every case `repetitions` times, in one task (no spawned task, no
+/// thread hop: what the criterion benches measure too).
+async fn measure_all(args: &BenchArgs) -> Outcome {
     let events = usize::try_from(args.events).unwrap_or(usize::MAX);
     let input = synthetic_run(events);
     let bar = progress_bar((CASES.len() as u64) * args.repetitions);
