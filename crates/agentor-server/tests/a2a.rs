@@ -588,6 +588,78 @@ async fn resubscribe_to_a_finished_task_sends_the_task_then_ends() {
 }
 
 #[tokio::test]
+async fn streams_and_sends_honour_history_length() {
+    let server = start(agent_with(hello_script()), ServerConfig::default()).await;
+    for dialect in [Dialect::V0_3, Dialect::V1_0] {
+        let history_of = |task: &Value| {
+            task.get("history")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len)
+        };
+        // The Task that starts a stream holds the user's message, unless trimmed.
+        let send_stream = method(dialect, "message/stream", "SendStreamingMessage");
+        let full = stream(
+            &server,
+            dialect,
+            send_stream,
+            json!({"message": message(dialect, "Hi")}),
+        )
+        .await;
+        let (kind, first) = event_kind(dialect, &full[0]["result"]);
+        assert_eq!(kind, "task");
+        assert_eq!(history_of(&first), 1);
+        let trimmed = stream(
+            &server,
+            dialect,
+            send_stream,
+            json!({"message": message(dialect, "Hi"), "configuration": {"historyLength": 0}}),
+        )
+        .await;
+        let (kind, first) = event_kind(dialect, &trimmed[0]["result"]);
+        assert_eq!(kind, "task");
+        assert_eq!(history_of(&first), 0, "{first}");
+
+        // A blocking send's Task: user message and answer, or the last one.
+        let answer = call(
+            &server,
+            dialect,
+            method(dialect, "message/send", "SendMessage"),
+            json!({"message": message(dialect, "Hi"), "configuration": {"historyLength": 1}}),
+        )
+        .await;
+        let task = match dialect {
+            Dialect::V0_3 => answer["result"].clone(),
+            Dialect::V1_0 => answer["result"]["task"].clone(),
+        };
+        assert_eq!(history_of(&task), 1);
+        assert_eq!(
+            task["history"][0]["role"],
+            method(dialect, "agent", "ROLE_AGENT")
+        );
+
+        // Resubscribing to the finished task: its snapshot, trimmed.
+        let resubscribe = method(dialect, "tasks/resubscribe", "SubscribeToTask");
+        let id = task["id"].clone();
+        let all = stream(&server, dialect, resubscribe, json!({"id": id})).await;
+        assert_eq!(history_of(&event_kind(dialect, &all[0]["result"]).1), 2);
+        let one = stream(
+            &server,
+            dialect,
+            resubscribe,
+            json!({"id": id, "historyLength": 1}),
+        )
+        .await;
+        let (kind, snapshot) = event_kind(dialect, &one[0]["result"]);
+        assert_eq!(kind, "task");
+        assert_eq!(history_of(&snapshot), 1);
+        assert_eq!(
+            snapshot["history"][0]["role"],
+            method(dialect, "agent", "ROLE_AGENT")
+        );
+    }
+}
+
+#[tokio::test]
 async fn list_tasks_filters_and_pages() {
     let server = start(agent_with(hello_script()), ServerConfig::default()).await;
     for (context, text) in [("ctx-a", "one"), ("ctx-a", "two"), ("ctx-b", "three")] {

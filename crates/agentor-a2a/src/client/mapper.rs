@@ -522,6 +522,36 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_after_open_deltas_keeps_them_without_a_message() {
+        // As a local provider's turn (Provider contract): a `message` is the
+        // complete text of a turn that finished; a failed turn has its
+        // deltas, the error and `run_end failed`, and no `message`.
+        for state in ["failed", "rejected"] {
+            let mut mapper = TaskMapper::new("A".into());
+            let mut out = Vec::new();
+            mapper.event(chunk("a", "Partial ", false, false), &mut out);
+            mapper.event(chunk("a", "answer", true, false), &mut out);
+            let end = json!({"kind": "status-update", "taskId": "t", "contextId": "c",
+                "final": true, "status": {"state": state, "message": {"kind": "message",
+                "messageId": "m", "role": "agent", "parts": [{"kind": "text", "text": "boom"}]}}});
+            let end = StreamResponse::parse_at(crate::Dialect::V0_3, &end, "result").unwrap();
+            mapper.event(end, &mut out);
+            let kinds: Vec<&str> = out
+                .iter()
+                .map(|e| e.as_ref().unwrap().kind().as_str())
+                .collect();
+            assert_eq!(
+                kinds,
+                ["run_start", "text_delta", "text_delta", "error", "run_end"],
+                "{state}"
+            );
+            let last = out.last().unwrap().as_ref().unwrap();
+            assert_eq!(last.run_status(), Some(RunStatus::Failed));
+            assert!(mapper.is_done());
+        }
+    }
+
+    #[test]
     fn data_parts_become_tool_events_in_either_key_case_and_others_are_left_out() {
         let call = data_event(&json!({"type": "tool_call", "call_id": "c1", "name": "f",
             "arguments": {"x": 1}}))

@@ -21,10 +21,11 @@ use crate::router::AppState;
 /// How long `tasks/cancel` waits for the run to publish `canceled`.
 const CANCEL_WAIT: Duration = Duration::from_secs(10);
 
-/// What a method answers: one JSON result, or a stream of task events.
+/// What a method answers: one JSON result, or a stream of task events
+/// (with the `historyLength` its Tasks are trimmed to).
 enum Reply {
     Json(Value),
-    Stream(agentor_a2a::store::Subscription),
+    Stream(agentor_a2a::store::Subscription, Option<u32>),
 }
 
 pub(crate) async fn json_rpc(
@@ -66,10 +67,11 @@ pub(crate) async fn json_rpc(
     }
     match call(&state, method, dialect, request.params).await {
         Ok(Reply::Json(result)) => Json(jsonrpc::response(&request.id, result)).into_response(),
-        Ok(Reply::Stream(subscription)) => sse::event_stream(
+        Ok(Reply::Stream(subscription, history_length)) => sse::event_stream(
             subscription,
             request.id,
             dialect,
+            history_length,
             state.heartbeat,
             state.coalesce,
         ),
@@ -100,8 +102,9 @@ async fn call(
         }
         Method::SendStreamingMessage => {
             let params = SendMessageParams::parse_at(dialect, &params, "params")?;
+            let history_length = params.configuration.history_length;
             let (_, subscription) = tasks::start(state, params)?;
-            Ok(Reply::Stream(subscription))
+            Ok(Reply::Stream(subscription, history_length))
         }
         Method::GetTask => {
             let query = TaskQuery::parse_at(dialect, &params, "params")?;
@@ -119,7 +122,10 @@ async fn call(
         }
         Method::SubscribeToTask => {
             let query = TaskQuery::parse_at(dialect, &params, "params")?;
-            Ok(Reply::Stream(store.subscribe(&query.id)?))
+            Ok(Reply::Stream(
+                store.subscribe(&query.id)?,
+                query.history_length,
+            ))
         }
         Method::ListTasks => {
             let params = ListTasksParams::parse_at(dialect, &params, "params")?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use agentor::wire::sse::encode_heartbeat;
 use agentor_a2a::jsonrpc::{self, RequestId};
 use agentor_a2a::store::Subscription;
-use agentor_a2a::{A2aError, Dialect};
+use agentor_a2a::{A2aError, Dialect, StreamResponse};
 use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
@@ -37,8 +37,26 @@ fn sse_response(body: Body) -> Response {
     response
 }
 
-/// The task's events from `subscription`, rendered in `dialect`, until the
-/// final one; a heartbeat comment after `heartbeat` of silence. With
+/// The JSON-RPC response carrying `event` in `dialect`; a Task (the
+/// stream's first event, or a lagging subscriber's snapshot) keeps only the
+/// last `history_length` messages of its history, as the request asked.
+fn response(
+    id: &RequestId,
+    event: StreamResponse,
+    dialect: Dialect,
+    history_length: Option<u32>,
+) -> serde_json::Value {
+    let event = match event {
+        StreamResponse::Task(task) if history_length.is_some() => {
+            StreamResponse::Task(task.with_history_length(history_length))
+        }
+        event => event,
+    };
+    jsonrpc::response(id, event.render(dialect))
+}
+
+/// The task's events from `subscription`, rendered in `dialect` (Tasks
+/// trimmed to `history_length`), until the final one; a heartbeat comment after `heartbeat` of silence. With
 /// `coalesce`, the events already published go out as one body chunk (never
 /// a wait), as `/chat` streams do. Dropping the body (the client went away)
 /// only unsubscribes: the task runs on.
@@ -46,6 +64,7 @@ pub(crate) fn event_stream(
     subscription: Subscription,
     id: RequestId,
     dialect: Dialect,
+    history_length: Option<u32>,
     heartbeat: Duration,
     coalesce: bool,
 ) -> Response {
@@ -57,7 +76,7 @@ pub(crate) fn event_stream(
             let mut chunk = BytesMut::with_capacity(256);
             tokio::select! {
                 event = subscription.next() => {
-                    push_frame(&mut chunk, &jsonrpc::response(&id, event?.render(dialect)));
+                    push_frame(&mut chunk, &response(&id, event?, dialect, history_length));
                 }
                 () = tokio::time::sleep(heartbeat) => encode_heartbeat(&mut chunk),
             }
@@ -66,7 +85,7 @@ pub(crate) fn event_stream(
                 // `next` is cancel-safe: an event not ready stays queued.
                 match subscription.next().now_or_never() {
                     Some(Some(event)) => {
-                        push_frame(&mut chunk, &jsonrpc::response(&id, event.render(dialect)));
+                        push_frame(&mut chunk, &response(&id, event, dialect, history_length));
                         events += 1;
                     }
                     // Over (the next poll ends the body) or nothing ready yet.
