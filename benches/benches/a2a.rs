@@ -13,7 +13,7 @@ use agentor_a2a::jsonrpc::{self, RequestId};
 use agentor_a2a::{Dialect, Message, Part, Role, StreamResponse, TaskProjector};
 use agentor_benches::{drain_sse, synthetic_run, Sink};
 use agentor_core::{source, Event};
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
@@ -38,7 +38,7 @@ impl FrameSink {
     fn frame(&mut self, id: &RequestId, event: &StreamResponse, dialect: Dialect) {
         let message = jsonrpc::response(id, event.render(dialect));
         self.buf.extend_from_slice(b"data: ");
-        self.buf.extend_from_slice(message.to_string().as_bytes());
+        let _ = serde_json::to_writer((&mut self.buf).writer(), &message);
         self.buf.extend_from_slice(b"\n\n");
         if self.buf.len() >= 64 * 1024 {
             self.written += self.buf.len() as u64;

@@ -382,8 +382,11 @@ impl TaskProjector {
 /// Folds a chunk into the artifacts of a snapshot: text continues the last
 /// text part, so the snapshot holds the whole answer in one part.
 fn apply_chunk(artifacts: &mut Vec<Artifact>, chunk: &Artifact, append: bool) {
+    // A chunk almost always continues the newest artifact: search from the
+    // end, so a long run's many answers don't make each chunk cost O(answers).
     let existing = artifacts
         .iter_mut()
+        .rev()
         .find(|a| a.artifact_id == chunk.artifact_id);
     match (existing, append) {
         (Some(artifact), true) => {

@@ -11,7 +11,7 @@ use agentor_a2a::{A2aError, Dialect, StreamResponse};
 use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use futures_util::{stream, FutureExt};
 
 use crate::sse_body::{COALESCE_BYTES, COALESCE_EVENTS};
@@ -20,7 +20,10 @@ use crate::sse_body::{COALESCE_BYTES, COALESCE_EVENTS};
 /// `data:` line carries it all).
 fn push_frame(dst: &mut BytesMut, message: &serde_json::Value) {
     dst.extend_from_slice(b"data: ");
-    dst.extend_from_slice(message.to_string().as_bytes());
+    // Straight into the buffer (`to_string` goes through `fmt` and a copy).
+    // Writing a `Value` to memory cannot fail: its keys are strings and a
+    // `BytesMut` takes every byte.
+    let _ = serde_json::to_writer((&mut *dst).writer(), message);
     dst.extend_from_slice(b"\n\n");
 }
 
