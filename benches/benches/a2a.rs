@@ -3,7 +3,8 @@
 //!
 //! The A2A path is the server's per-event work: [`TaskProjector`] (the task
 //! snapshot, status and artifact updates), `render(dialect)`, the JSON-RPC
-//! response envelope, and one `data: <json>\n\n` frame per event. The
+//! response envelope, and one frame per event (`jsonrpc::push_sse_frame`, the
+//! function the server writes with). The
 //! baseline encodes the same events as `/chat` SSE frames ([`drain_sse`]).
 //! Neither counts the task store or the socket.
 //!
@@ -13,7 +14,7 @@ use agentor_a2a::jsonrpc::{self, RequestId};
 use agentor_a2a::{Dialect, Message, Part, Role, StreamResponse, TaskProjector};
 use agentor_benches::{drain_sse, synthetic_run, Sink};
 use agentor_core::{source, Event};
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
@@ -36,10 +37,7 @@ impl FrameSink {
 
     /// One event as the server's A2A stream sends it.
     fn frame(&mut self, id: &RequestId, event: &StreamResponse, dialect: Dialect) {
-        let message = jsonrpc::response(id, event.render(dialect));
-        self.buf.extend_from_slice(b"data: ");
-        let _ = serde_json::to_writer((&mut self.buf).writer(), &message);
-        self.buf.extend_from_slice(b"\n\n");
+        jsonrpc::push_sse_frame(&mut self.buf, &jsonrpc::response(id, event.render(dialect)));
         if self.buf.len() >= 64 * 1024 {
             self.written += self.buf.len() as u64;
             self.buf.clear();

@@ -1,5 +1,6 @@
 //! JSON-RPC 2.0 envelopes: parsing requests, building responses and errors.
 
+use bytes::{BufMut, BytesMut};
 use serde_json::{Map, Value};
 
 use crate::{A2aError, Dialect};
@@ -127,6 +128,26 @@ pub fn parse_request_value(value: Value) -> Result<Request, RequestError> {
 /// A success response: `{"jsonrpc":"2.0","id":…,"result":…}`.
 pub fn response(id: &RequestId, result: Value) -> Value {
     envelope(id, "result", result)
+}
+
+/// Appends `message` to `dst` as one SSE frame, `data: <json>\n\n`: how
+/// streaming methods send each response (JSON escapes newlines, so one
+/// `data:` line carries it all).
+///
+/// ```
+/// use agentor_a2a::jsonrpc::{push_sse_frame, response, RequestId};
+///
+/// let mut frames = bytes::BytesMut::new();
+/// push_sse_frame(&mut frames, &response(&RequestId::Number(1.into()), serde_json::json!({"ok": true})));
+/// assert_eq!(&frames[..], &b"data: {\"id\":1,\"jsonrpc\":\"2.0\",\"result\":{\"ok\":true}}\n\n"[..]);
+/// ```
+pub fn push_sse_frame(dst: &mut BytesMut, message: &Value) {
+    dst.extend_from_slice(b"data: ");
+    // Straight into the buffer (`to_string` goes through `fmt` and a copy).
+    // Writing a `Value` to memory cannot fail: its keys are strings and a
+    // `BytesMut` takes every byte.
+    let _ = serde_json::to_writer((&mut *dst).writer(), message);
+    dst.extend_from_slice(b"\n\n");
 }
 
 /// An error response in `dialect` (see [`A2aError::render`]).

@@ -11,21 +11,10 @@ use agentor_a2a::{A2aError, Dialect, StreamResponse};
 use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use futures_util::{stream, FutureExt};
 
 use crate::sse_body::{COALESCE_BYTES, COALESCE_EVENTS};
-
-/// Appends one SSE frame holding `message` (JSON escapes newlines, so one
-/// `data:` line carries it all).
-fn push_frame(dst: &mut BytesMut, message: &serde_json::Value) {
-    dst.extend_from_slice(b"data: ");
-    // Straight into the buffer (`to_string` goes through `fmt` and a copy).
-    // Writing a `Value` to memory cannot fail: its keys are strings and a
-    // `BytesMut` takes every byte.
-    let _ = serde_json::to_writer((&mut *dst).writer(), message);
-    dst.extend_from_slice(b"\n\n");
-}
 
 fn sse_response(body: Body) -> Response {
     let mut response = Response::new(body);
@@ -79,7 +68,7 @@ pub(crate) fn event_stream(
             let mut chunk = BytesMut::with_capacity(256);
             tokio::select! {
                 event = subscription.next() => {
-                    push_frame(&mut chunk, &response(&id, event?, dialect, history_length));
+                    jsonrpc::push_sse_frame(&mut chunk, &response(&id, event?, dialect, history_length));
                 }
                 () = tokio::time::sleep(heartbeat) => encode_heartbeat(&mut chunk),
             }
@@ -88,7 +77,10 @@ pub(crate) fn event_stream(
                 // `next` is cancel-safe: an event not ready stays queued.
                 match subscription.next().now_or_never() {
                     Some(Some(event)) => {
-                        push_frame(&mut chunk, &response(&id, event, dialect, history_length));
+                        jsonrpc::push_sse_frame(
+                            &mut chunk,
+                            &response(&id, event, dialect, history_length),
+                        );
                         events += 1;
                     }
                     // Over (the next poll ends the body) or nothing ready yet.
@@ -104,6 +96,6 @@ pub(crate) fn event_stream(
 /// A stream of one frame: the error, as 0.3 streaming methods answer errors.
 pub(crate) fn error_event(id: &RequestId, error: &A2aError, dialect: Dialect) -> Response {
     let mut frame = BytesMut::new();
-    push_frame(&mut frame, &jsonrpc::error_response(id, error, dialect));
+    jsonrpc::push_sse_frame(&mut frame, &jsonrpc::error_response(id, error, dialect));
     sse_response(Body::from(frame.freeze()))
 }
