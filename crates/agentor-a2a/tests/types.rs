@@ -174,11 +174,18 @@ fn send_requests_fill_in_what_the_guide_leaves_out() {
             let rendered = message.render(dialect);
             assert_eq!(rendered["messageId"], message.message_id.as_str());
             assert_eq!(rendered["role"], Role::User.as_str(dialect));
-            assert_eq!(Message::parse_at(dialect, &rendered, "m").unwrap(), *message);
+            assert_eq!(
+                Message::parse_at(dialect, &rendered, "m").unwrap(),
+                *message
+            );
         }
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), minimal.len(), "every generated messageId is fresh");
+        assert_eq!(
+            ids.len(),
+            minimal.len(),
+            "every generated messageId is fresh"
+        );
     }
     // What is given is kept: the client's id, an agent role, kind "message".
     let given = json!({"message": {"kind": "message", "messageId": "m-7", "role": "ROLE_AGENT", "parts": [{"text": "x"}]}});
@@ -197,7 +204,8 @@ fn agent_messages_stay_strict() {
     let no_role = json!({"messageId": "m", "parts": [{"text": "x"}]});
     let error = Message::parse_at(Dialect::V0_3, &no_role, "result").unwrap_err();
     assert_eq!(error.message, "result.role is required");
-    let result = json!({"kind": "message", "role": "agent", "parts": [{"kind": "text", "text": "x"}]});
+    let result =
+        json!({"kind": "message", "role": "agent", "parts": [{"kind": "text", "text": "x"}]});
     let error = StreamResponse::parse_at(Dialect::V0_3, &result, "result").unwrap_err();
     assert_eq!(error.message, "result.messageId is required");
 }
