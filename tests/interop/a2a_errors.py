@@ -153,10 +153,15 @@ def main() -> int:
 
         for dialect, methods, headers in (("0.3", ("message/send", "message/stream"), {}),
                                           ("1.0", ("SendMessage", "SendStreamingMessage"), V1)):
+            # A missing messageId, role or kind is filled in (the Python
+            # guide's minimal message, tests/interop/guide_clients.py); what
+            # is given must still be right.
             cases = {
-                "missing messageId": message(dialect, messageId=None),
-                "missing role": message(dialect, role=None),
                 "missing parts": message(dialect, parts=None),
+                "empty parts": message(dialect, parts=[]),
+                "a part with no content": message(dialect, parts=[{"kind": "text"}]),
+                "unknown role": message(dialect, role="boss"),
+                "kind not message": message(dialect, kind="task"),
                 "parts not a list": message(dialect, parts="hello"),
                 "messageId a number": message(dialect, messageId=7),
             }

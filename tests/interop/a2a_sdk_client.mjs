@@ -1,7 +1,7 @@
 // The official JS A2A client (@a2a-js/sdk 1.3.0, legacyCompat on) streams
 // one message from us.
 //
-// Usage: node a2a_sdk_client.mjs BASE_URL --protocol auto|0.3|1.0 --text T --expect E
+// Usage: node a2a_sdk_client.mjs BASE_URL --protocol auto|0.3|1.0 --text T --expect E [--minimal]
 //
 // Same checks as a2a_sdk_client.py: Task (or Message) first, a terminal state
 // and nothing after it, as many events as SSE `data:` events on the wire, no
@@ -9,6 +9,12 @@
 // equals E in more than one chunk, and the wire dialect is the one forced
 // (0.3: `message/stream` and `kind`; 1.0: `SendStreamingMessage`, wrapped
 // results and `A2A-Version: 1.0`; auto: 1.0 when the card offers it).
+//
+// --minimal gives the SDK the Python streaming guide's minimal message: no
+// message id (empty) and no role (ROLE_UNSPECIFIED). The request on the wire
+// must then carry no messageId (or an empty one) and no user role, and the
+// answer must pass every check above, its Task's history holding a non-empty
+// messageId the server generated.
 
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -26,17 +32,19 @@ const { values: opt, positionals } = parseArgs({
     protocol: { type: 'string', default: 'auto' },
     text: { type: 'string' },
     expect: { type: 'string' },
+    minimal: { type: 'boolean', default: false },
   },
 });
 const base = positionals[0];
 
 // Records each POST's method and A2A-Version header and the SSE data payloads.
-const wire = { methods: [], versions: [], datas: [] };
+const wire = { methods: [], versions: [], messages: [], datas: [] };
 async function recordingFetch(input, init) {
   if (init && init.method === 'POST') {
     const body = JSON.parse(init.body);
     wire.methods.push(body.method);
     wire.versions.push(new Headers(init.headers).get('a2a-version'));
+    wire.messages.push((body.params && body.params.message) || {});
   }
   const response = await fetch(input, init);
   const type = response.headers.get('content-type') || '';
@@ -87,7 +95,9 @@ async function main() {
   }
   const client = await factory.createFromAgentCard(card);
   const message = {
-    messageId: crypto.randomUUID(), role: Role.ROLE_USER, taskId: '', contextId: '',
+    messageId: opt.minimal ? '' : crypto.randomUUID(),
+    role: opt.minimal ? Role.ROLE_UNSPECIFIED : Role.ROLE_USER,
+    taskId: '', contextId: '',
     parts: [{ content: { $case: 'text', value: opt.text }, metadata: undefined, filename: '', mediaType: 'text/plain' }],
     extensions: [], metadata: {}, referenceTaskIds: [],
   };
@@ -153,7 +163,17 @@ async function main() {
       problems.push('1.0: a result that is not wrapped in task/message/statusUpdate/artifactUpdate');
     }
   }
-  const label = `js @a2a-js/sdk ${opt.protocol.padStart(4)}`;
+  if (opt.minimal) {
+    const sent = wire.messages[wire.messages.length - 1];
+    if (sent.messageId) problems.push(`the SDK sent messageId ${sent.messageId}: nothing left for the server to fill in`);
+    if (sent.role === 'user' || sent.role === 'ROLE_USER') problems.push(`the SDK sent role ${sent.role}, not the minimal message`);
+    const first = events[0] && events[0].payload;
+    const history = first && first.$case === 'task' ? first.value.history || [] : [];
+    if (!history.length || !history[0].messageId) {
+      problems.push("the Task's history does not carry the user's message with a messageId");
+    }
+  }
+  const label = `js @a2a-js/sdk ${opt.protocol.padStart(4)}${opt.minimal ? ' minimal' : ''}`;
   for (const p of problems) console.log(`FAIL ${label}: ${p}`);
   if (!problems.length) {
     console.log(`ok  ${label}: ${events.length} events (${chunks} artifact chunks) over ${dialect} (${method}), ended ${TaskState[lastState]}`);
@@ -162,6 +182,6 @@ async function main() {
 }
 
 main().then((rc) => process.exit(rc), (e) => {
-  console.log(`FAIL js @a2a-js/sdk ${opt.protocol}: the SDK threw ${e && e.name}: ${e && e.message}`);
+  console.log(`FAIL js @a2a-js/sdk ${opt.protocol}${opt.minimal ? ' minimal' : ''}: the SDK threw ${e && e.name}: ${e && e.message}`);
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The official Python A2A client (a2a-sdk 1.3.0) streams one message from us.
 
-Usage: a2a_sdk_client.py BASE_URL --protocol auto|0.3|1.0 --text T --expect E
+Usage: a2a_sdk_client.py BASE_URL --protocol auto|0.3|1.0 --text T --expect E [--minimal]
 
 The SDK resolves the agent card, picks the JSON-RPC interface (`auto`: as the
 SDK chooses, which prefers 1.0; `0.3` / `1.0`: only the card's interface of
@@ -16,6 +16,13 @@ that version is kept) and streams. Checks, each failing the run:
 - the dialect on the wire is the one forced (0.3: `message/stream`, results
   with `kind`; 1.0: `SendStreamingMessage`, wrapped results, the
   `A2A-Version: 1.0` header); `auto` uses 1.0 when the card offers it.
+
+With `--minimal` the SDK is given the Python streaming guide's minimal
+message: parts only, no message id and no role. In 1.0 the SDK sends it as it
+is (`{"parts": [{"text": …}]}`, checked on the wire); its 0.3 transport fills
+in `messageId: ""` and `role: "agent"` itself. Either way the answer must pass
+every check above, and the Task's history must carry a non-empty messageId
+that the server generated (and the user role where the request had none).
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ class Wire(httpx.AsyncBaseTransport):
         self.inner = httpx.AsyncHTTPTransport()
         self.methods: list[str] = []
         self.versions: list[str | None] = []
+        self.messages: list[dict] = []
         self.datas: list[dict] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -54,6 +62,7 @@ class Wire(httpx.AsyncBaseTransport):
             body = json.loads(request.content or b"{}")
             self.methods.append(body.get("method"))
             self.versions.append(request.headers.get("a2a-version"))
+            self.messages.append((body.get("params") or {}).get("message") or {})
         response = await self.inner.handle_async_request(request)
         if request.method != "POST":
             return response
@@ -102,7 +111,10 @@ async def run(args: argparse.Namespace) -> list[str]:
         if args.protocol != "auto":
             keep_only(card, args.protocol)
         client = ClientFactory(ClientConfig(streaming=True, httpx_client=http)).create(card)
-        message = Message(role=Role.ROLE_USER, message_id=str(uuid.uuid4()), parts=[Part(text=args.text)])
+        if args.minimal:
+            message = Message(parts=[Part(text=args.text)])
+        else:
+            message = Message(role=Role.ROLE_USER, message_id=str(uuid.uuid4()), parts=[Part(text=args.text)])
         events = [ev async for ev in client.send_message(SendMessageRequest(message=message))]
 
     kinds = [ev.WhichOneof("payload") for ev in events]
@@ -163,10 +175,27 @@ async def run(args: argparse.Namespace) -> list[str]:
             problems.append(f"1.0: the request's A2A-Version header was {wire.versions[-1]!r}")
         if not all(len(r) == 1 and set(r) <= WRAPPERS for r in results):
             problems.append("1.0: a result that is not wrapped in task/message/statusUpdate/artifactUpdate")
-    label = f"python a2a-sdk {args.protocol:>4}"
+    if args.minimal:
+        problems += minimal_checks(dialect, wire.messages[-1], events[0])
+    label = f"python a2a-sdk {args.protocol:>4}{' minimal' if args.minimal else ''}"
     if not problems:
         print(f"ok  {label}: {len(events)} events ({chunks} artifact chunks) over {dialect} "
               f"({wire.methods[-1]}), ended {TaskState.Name(events[-1].status_update.status.state)}")
+    return problems
+
+
+def minimal_checks(dialect: str, sent: dict, first) -> list[str]:
+    """What the SDK sent for a message without id or role, and the id the server gave it."""
+    problems = []
+    if dialect == "1.0" and ("messageId" in sent or "role" in sent):
+        problems.append(f"1.0: the SDK sent {sent}, not the minimal message")
+    if sent.get("messageId"):
+        problems.append(f"the SDK sent messageId {sent['messageId']!r}: nothing left for the server to fill in")
+    history = first.task.history if first.WhichOneof("payload") == "task" else []
+    if not history or not history[0].message_id:
+        problems.append("the Task's history does not carry the user's message with a messageId")
+    elif "role" not in sent and history[0].role != Role.ROLE_USER:
+        problems.append(f"a message sent without role came back as {Role.Name(history[0].role)}")
     return problems
 
 
@@ -176,10 +205,11 @@ def main() -> int:
     parser.add_argument("--protocol", choices=["auto", "0.3", "1.0"], default="auto")
     parser.add_argument("--text", required=True)
     parser.add_argument("--expect", required=True)
+    parser.add_argument("--minimal", action="store_true", help="send no message id and no role")
     args = parser.parse_args()
     problems = asyncio.run(run(args))
     for problem in problems:
-        print(f"FAIL python a2a-sdk {args.protocol}: {problem}")
+        print(f"FAIL python a2a-sdk {args.protocol}{' minimal' if args.minimal else ''}: {problem}")
     return 1 if problems else 0
 
 

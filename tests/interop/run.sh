@@ -2,7 +2,8 @@
 # Interop tests: the real server on 127.0.0.1, read by independent clients
 # (Python httpx-sse and sseclient-py, curl -N, Python websockets, Node's
 # eventsource v4 including a Last-Event-ID reconnect, the official A2A SDKs
-# for Python and JS, raw A2A JSON-RPC error checks), and agentor's own A2A
+# for Python and JS, raw A2A JSON-RPC error checks, the Python streaming
+# guide's own client snippets with requests and websockets), and agentor's own A2A
 # client against a server built with the official Python A2A SDK.
 # Installs the clients it needs (pinned) on first use: a Python venv in
 # tests/interop/.venv and node_modules in tests/interop.
@@ -37,6 +38,7 @@ echo "interop: server at $base"
 "$here/.venv/bin/python" "$here/sse_clients.py" "$base"
 "$here/.venv/bin/python" "$here/curl_frames.py" "$base"
 "$here/.venv/bin/python" "$here/ws_client.py" "$base"
+"$here/.venv/bin/python" "$here/guide_clients.py" "$base"
 node "$here/eventsource.mjs" "$base"
 node "$here/eventsource_resume.mjs" "$base"
 
@@ -51,6 +53,15 @@ for mode in auto 0.3 1.0; do
     node "$here/a2a_sdk_client.mjs" "$base" --protocol "$mode" --text "$question" --expect "$expected"
     "$here/.venv/bin/python" "$here/a2a_client_check.py" "$a2a_stream" "$base" "$question" \
         --dialect "$mode" --agent "$agent" --expect-text "$expected" --expect-tool get_weather
+done
+# The guide's minimal message (no message id, no role) through both SDKs.
+minimal="Explain machine learning"
+minimal_expected="$(curl -sS "$base/chat" -H 'content-type: application/json' \
+    -d "{\"input\": \"$minimal\", \"stream\": false}" | "$here/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["output"])')"
+for mode in 0.3 1.0; do
+    "$here/.venv/bin/python" "$here/a2a_sdk_client.py" "$base" --protocol "$mode" --text "$minimal" \
+        --expect "$minimal_expected" --minimal
+    node "$here/a2a_sdk_client.mjs" "$base" --protocol "$mode" --text "$minimal" --expect "$minimal_expected" --minimal
 done
 "$here/.venv/bin/python" "$here/a2a_errors.py" "$base"
 

@@ -81,16 +81,32 @@ fn stream_responses_round_trip_in_both_dialects() {
 fn validation_errors_name_the_field() {
     let cases = [
         (
-            json!({"message": {"role": "user", "parts": [{"kind": "text", "text": "x"}]}}),
-            "params.message.messageId is required",
-        ),
-        (
-            json!({"message": {"messageId": "m", "parts": [{"kind": "text", "text": "x"}]}}),
-            "params.message.role is required",
-        ),
-        (
             json!({"message": {"messageId": "m", "role": "user"}}),
             "params.message.parts is required",
+        ),
+        (
+            json!({"message": {"parts": []}}),
+            "params.message.parts must not be empty",
+        ),
+        (
+            json!({"message": {"role": 1, "parts": [{"text": "x"}]}}),
+            "params.message.role must be a string, not a number",
+        ),
+        (
+            json!({"message": {"kind": "task", "parts": [{"text": "x"}]}}),
+            "params.message.kind must be `message`, not `task`",
+        ),
+        (
+            json!({"message": {"parts": [{"text": 5}]}}),
+            "params.message.parts[0].text must be a string, not a number",
+        ),
+        (
+            json!({"message": {"parts": [{"kind": "text"}]}}),
+            "params.message.parts[0].text is required",
+        ),
+        (
+            json!({"message": {"parts": [{"content": "x"}]}}),
+            "params.message.parts[0] must have one of text, data, file, raw or url",
         ),
         (
             json!({"message": {"messageId": 5, "role": "user", "parts": []}}),
@@ -132,6 +148,66 @@ fn validation_errors_name_the_field() {
         error.message,
         "params.historyLength must be a non-negative integer, not a number"
     );
+}
+
+/// The Python streaming guide's clients send messages with no `messageId`,
+/// `role` or `kind`, and parts with no `kind`: a send request fills them in,
+/// in both dialects, and what is rendered back is complete.
+#[test]
+fn send_requests_fill_in_what_the_guide_leaves_out() {
+    let minimal = [
+        json!({"parts": [{"kind": "text", "text": "Explain machine learning"}]}),
+        json!({"parts": [{"text": "Explain machine learning"}]}),
+        json!({"messageId": null, "role": null, "kind": null, "parts": [{"text": "Explain machine learning"}]}),
+        json!({"messageId": "", "parts": [{"text": "Explain machine learning"}]}),
+    ];
+    for dialect in [Dialect::V0_3, Dialect::V1_0] {
+        let mut ids = Vec::new();
+        for message in &minimal {
+            let params = json!({"message": message});
+            let parsed = SendMessageParams::parse_at(dialect, &params, "params").unwrap();
+            let message = &parsed.message;
+            assert_eq!(message.role, Role::User, "{dialect:?} {params}");
+            assert_eq!(message.text(), "Explain machine learning");
+            assert_eq!(message.message_id.len(), 36, "a generated UUID");
+            ids.push(message.message_id.clone());
+            let rendered = message.render(dialect);
+            assert_eq!(rendered["messageId"], message.message_id.as_str());
+            assert_eq!(rendered["role"], Role::User.as_str(dialect));
+            assert_eq!(
+                Message::parse_at(dialect, &rendered, "m").unwrap(),
+                *message
+            );
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            minimal.len(),
+            "every generated messageId is fresh"
+        );
+    }
+    // What is given is kept: the client's id, an agent role, kind "message".
+    let given = json!({"message": {"kind": "message", "messageId": "m-7", "role": "ROLE_AGENT", "parts": [{"text": "x"}]}});
+    let parsed = SendMessageParams::parse_at(Dialect::V0_3, &given, "params").unwrap();
+    assert_eq!(parsed.message.message_id, "m-7");
+    assert_eq!(parsed.message.role, Role::Agent);
+}
+
+/// Messages an agent sends (results, history) are read strictly: the
+/// leniency is for requests only.
+#[test]
+fn agent_messages_stay_strict() {
+    let no_id = json!({"role": "agent", "parts": [{"text": "x"}]});
+    let error = Message::parse_at(Dialect::V1_0, &no_id, "result.message").unwrap_err();
+    assert_eq!(error.message, "result.message.messageId is required");
+    let no_role = json!({"messageId": "m", "parts": [{"text": "x"}]});
+    let error = Message::parse_at(Dialect::V0_3, &no_role, "result").unwrap_err();
+    assert_eq!(error.message, "result.role is required");
+    let result =
+        json!({"kind": "message", "role": "agent", "parts": [{"kind": "text", "text": "x"}]});
+    let error = StreamResponse::parse_at(Dialect::V0_3, &result, "result").unwrap_err();
+    assert_eq!(error.message, "result.messageId is required");
 }
 
 #[test]

@@ -52,9 +52,29 @@ impl WsSettings {
 /// A client text frame starting a run: `/chat`'s body without `stream`.
 #[derive(Debug, Deserialize)]
 struct WsInput {
-    input: InputBody,
+    input: Option<InputBody>,
+    /// A synonym of `input`: the Python streaming guide's client sends
+    /// `{"text": …}`.
+    text: Option<InputBody>,
     #[serde(flatten)]
     options: BodyOptions,
+}
+
+impl WsInput {
+    /// The input, under either name; both at once is ambiguous, so refused.
+    fn into_parts(self) -> Result<(InputBody, BodyOptions), (&'static str, String)> {
+        match (self.input, self.text) {
+            (Some(input), None) | (None, Some(input)) => Ok((input, self.options)),
+            (Some(_), Some(_)) => Err((
+                "invalid_request",
+                "both `input` and `text` given: `text` is a synonym of `input`; send one".into(),
+            )),
+            (None, None) => Err((
+                "invalid_request",
+                "missing field `input` (or its synonym `text`)".into(),
+            )),
+        }
+    }
 }
 
 pub(crate) async fn ws(
@@ -298,7 +318,8 @@ impl Connection {
         let Value::Object(object) = &value else {
             return Err((
                 "invalid_request",
-                "expected a JSON object: {\"input\": …} or {\"type\": \"cancel\"}".into(),
+                "expected a JSON object: {\"input\": …}, {\"text\": …} or {\"type\": \"cancel\"}"
+                    .into(),
             ));
         };
         match object.get("type") {
@@ -314,9 +335,10 @@ impl Connection {
         }
         let message: WsInput =
             serde_json::from_value(value).map_err(|e| ("invalid_request", e.to_string()))?;
-        let options = RunOptions::resolve(Some(true), message.options, self.query.clone())
+        let (input, options) = message.into_parts()?;
+        let options = RunOptions::resolve(Some(true), options, self.query.clone())
             .map_err(|e| (e.code, e.message))?;
-        Ok(Request::Input(message.input, options))
+        Ok(Request::Input(input, options))
     }
 
     async fn start(&mut self, input: InputBody, options: RunOptions) -> Next {

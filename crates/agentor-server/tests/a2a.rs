@@ -183,7 +183,9 @@ fn check_run(dialect: Dialect, events: &[Value]) -> (String, Value) {
     assert_eq!(task["status"]["state"], state(dialect, "submitted"));
     assert!(task["id"].as_str().is_some_and(|s| !s.is_empty()));
     assert!(task["contextId"].as_str().is_some_and(|s| !s.is_empty()));
-    assert_eq!(task["history"][0]["messageId"], "m-1");
+    let user = &task["history"][0];
+    assert!(user["messageId"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(user["role"], method(dialect, "user", "ROLE_USER"));
     let (kind, working) = event_kind(dialect, &events[1]);
     assert_eq!(kind, "status-update");
     assert_eq!(working["status"]["state"], state(dialect, "working"));
@@ -243,6 +245,10 @@ async fn streamed_run_in_both_dialects() {
         .await;
         let events = results(&frames);
         let (text, last) = check_run(dialect, &events);
+        assert_eq!(
+            event_kind(dialect, &events[0]).1["history"][0]["messageId"],
+            "m-1"
+        );
         assert_eq!(text, "Hello world");
         assert_eq!(last["status"]["state"], state(dialect, "completed"));
         assert_eq!(last["metadata"]["usage"]["totalTokens"], 5);
@@ -271,6 +277,67 @@ async fn streamed_run_in_both_dialects() {
         assert_eq!(task["artifacts"][0]["parts"][0]["text"], "Hello world");
         assert_eq!(task["history"].as_array().unwrap().len(), 2);
         assert_eq!(task["history"][1]["parts"][0]["text"], "Hello world");
+    }
+}
+
+/// The Python streaming guide's minimal message (no `messageId`, `role` or
+/// `kind`) streams in both dialects, and every answer is complete: the
+/// user's message comes back with a generated id and the user role.
+#[tokio::test]
+async fn the_guides_minimal_message_streams_in_both_dialects() {
+    let server = start(agent_with(hello_script()), ServerConfig::default()).await;
+    let minimal = [
+        json!({"parts": [{"kind": "text", "text": "Explain machine learning"}]}),
+        json!({"parts": [{"text": "Explain machine learning"}]}),
+    ];
+    for dialect in [Dialect::V0_3, Dialect::V1_0] {
+        let mut ids = Vec::new();
+        for message in &minimal {
+            let frames = stream(
+                &server,
+                dialect,
+                method(dialect, "message/stream", "SendStreamingMessage"),
+                json!({"message": message}),
+            )
+            .await;
+            let events = results(&frames);
+            let (text, last) = check_run(dialect, &events);
+            assert_eq!(text, "Hello world");
+            assert_eq!(last["status"]["state"], state(dialect, "completed"));
+            let user = &event_kind(dialect, &events[0]).1["history"][0];
+            let id = user["messageId"].as_str().unwrap().to_owned();
+            assert_eq!(id.len(), 36, "a generated UUID: {id}");
+            let text_part = match dialect {
+                Dialect::V0_3 => {
+                    assert_eq!(user["kind"], "message");
+                    json!({"kind": "text", "text": "Explain machine learning"})
+                }
+                Dialect::V1_0 => json!({"text": "Explain machine learning"}),
+            };
+            assert_eq!(user["parts"], json!([text_part]));
+            ids.push(id);
+        }
+        // A blocking send of the same message returns the finished task.
+        let answer = call(
+            &server,
+            dialect,
+            method(dialect, "message/send", "SendMessage"),
+            json!({"message": minimal[1]}),
+        )
+        .await;
+        let task = match dialect {
+            Dialect::V0_3 => &answer["result"],
+            Dialect::V1_0 => &answer["result"]["task"],
+        };
+        assert_eq!(
+            task["status"]["state"],
+            state(dialect, "completed"),
+            "{answer}"
+        );
+        ids.push(task["history"][0]["messageId"].as_str().unwrap().to_owned());
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 3, "each message gets its own id");
     }
 }
 
@@ -806,14 +873,28 @@ async fn envelope_errors() {
 #[tokio::test]
 async fn invalid_params_name_the_field() {
     let server = demo_server().await;
+    // Leaving out messageId, role or kind is accepted (the guide's minimal
+    // message); what the request does give is checked as strictly as ever.
     let cases = [
         (
-            json!({"message": {"role": "user", "parts": [{"kind": "text", "text": "x"}]}}),
-            "params.message.messageId is required",
+            json!({"message": {"parts": [{"kind": "text", "text": "x"}]}, "configuration": {"historyLength": "many"}}),
+            "params.configuration.historyLength must be a non-negative integer",
         ),
         (
-            json!({"message": {"messageId": "m", "parts": [{"kind": "text", "text": "x"}]}}),
-            "params.message.role is required",
+            json!({"message": {"parts": []}}),
+            "params.message.parts must not be empty",
+        ),
+        (
+            json!({"message": {"role": "boss", "parts": [{"text": "x"}]}}),
+            "params.message.role has an unknown value `boss`",
+        ),
+        (
+            json!({"message": {"kind": "task", "parts": [{"text": "x"}]}}),
+            "params.message.kind must be `message`",
+        ),
+        (
+            json!({"message": {"parts": [{"txt": "x"}]}}),
+            "params.message.parts[0] must have one of",
         ),
         (
             json!({"message": {"messageId": "m", "role": "user"}}),

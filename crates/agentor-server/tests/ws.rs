@@ -118,6 +118,82 @@ async fn runs_stream_in_both_formats_one_after_another() {
     assert_eq!(native_text(&frames), demo_answer().await);
 }
 
+/// The Python streaming guide's client: it sends `{"text": …}` and prints
+/// `event["message"]` wherever it is set. By default the frames are agentor
+/// JSON, so that prints the agent, the assistant's message, the usage and
+/// the status; the connection then stays open for the next input.
+#[tokio::test]
+async fn the_guides_text_shape_and_message_reader() {
+    let server = demo_server().await;
+    let mut ws = connect(&server, "/ws").await;
+    send(&mut ws, json!({"text": "Hi"})).await;
+    let frames = run_frames(&mut ws).await;
+    for frame in &frames {
+        let keys: Vec<&str> = frame
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        // serde_json's map is sorted: these are agentor JSON's five keys.
+        assert_eq!(
+            keys,
+            ["chunk", "message", "reasoning", "tool_action", "type"],
+            "{frame}"
+        );
+    }
+    // Python's `if event.get("message")`: set, and neither null nor "".
+    let printed: Vec<&str> = frames
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .filter(|m| !m.is_empty())
+        .collect();
+    let answer = demo_answer().await;
+    // The run start names the agent, usage and the run end (events Python
+    // Agentor did not have) carry their summary in `message` too.
+    assert_eq!(printed.len(), 4, "{printed:?}");
+    assert_eq!(printed[..2], ["Assistant", answer.as_str()]);
+    assert!(
+        printed[2].starts_with("input ") && printed[2].ends_with(" tokens"),
+        "{printed:?}"
+    );
+    assert_eq!(printed[3], "completed");
+    let message = frames
+        .iter()
+        .find(|f| f["message"] == answer.as_str())
+        .unwrap();
+    assert_eq!(message["type"], "run_item_stream_event");
+
+    // Both names at once are ambiguous; a wrong type is named as for `input`.
+    send(&mut ws, json!({"text": "Hi", "input": "Hi"})).await;
+    let error = next_json(&mut ws).await;
+    assert_eq!(error["error"]["code"], "invalid_request", "{error}");
+    assert!(error["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("both `input` and `text`"));
+    send(&mut ws, json!({"text": 42})).await;
+    let error = next_json(&mut ws).await;
+    assert_eq!(error["error"]["code"], "invalid_request", "{error}");
+    send(&mut ws, json!({"format": "native"})).await;
+    let error = next_json(&mut ws).await;
+    assert_eq!(
+        error["error"]["message"],
+        "missing field `input` (or its synonym `text`)"
+    );
+
+    // Still open: `text` takes `/chat`'s options, and `format=native` wins.
+    send(&mut ws, json!({"text": "Hi", "format": "native"})).await;
+    let frames = run_frames(&mut ws).await;
+    assert_eq!(frames.last().unwrap()["status"], "completed");
+    assert_eq!(native_text(&frames), answer);
+    let mut native = connect(&server, "/ws?format=native").await;
+    send(&mut native, json!({"text": "Hi"})).await;
+    let frames = run_frames(&mut native).await;
+    assert_eq!(frames[0]["type"], "run_start");
+    assert_eq!(native_text(&frames), answer);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_busy_and_overloaded() {
     let provider = Stalling::new(None);

@@ -2,9 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::fields::{Fields, ObjectBuilder};
+use super::fields::{required, Fields, ObjectBuilder};
 use super::{Part, Role};
-use crate::{A2aError, Dialect};
+use crate::{new_id, A2aError, Dialect};
 
 /// A message: a role, its parts, and the ids tying it to a task.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,17 +70,74 @@ impl Message {
 
     /// Parses a message at `path`: `messageId`, `role` and `parts` are
     /// required; errors name the field (`params.message.messageId is required`).
+    ///
+    /// This is the strict reading, for messages an agent sent (results,
+    /// task history). A message a client sends is read by
+    /// [`parse_sent_at`](Self::parse_sent_at).
     pub fn parse_at(dialect: Dialect, value: &Value, path: &str) -> Result<Self, A2aError> {
+        Self::parse_with(dialect, value, path, Missing::Reject)
+    }
+
+    /// Parses the message of a send request at `path`, filling in what the
+    /// protocol requires but the Python streaming guide's clients leave out:
+    ///
+    /// - no `messageId` (absent, `null` or empty): a fresh one is generated;
+    /// - no `role`: the message is the user's;
+    /// - no `kind`: fine in either dialect (when given, it must be `message`);
+    /// - a part `{"text": …}` without `kind` is a text part (as in every
+    ///   [`Part`] reading).
+    ///
+    /// Everything else is as strict as [`parse_at`](Self::parse_at): a
+    /// `messageId` or `role` of the wrong type or value, missing or empty
+    /// `parts`, and malformed parts are errors naming the field. Responses
+    /// built from the message carry the filled-in fields, so they stay valid.
+    ///
+    /// ```
+    /// use agentor_a2a::{Dialect, Role};
+    /// use agentor_a2a::types::Message;
+    /// use serde_json::json;
+    ///
+    /// let guide = json!({"parts": [{"kind": "text", "text": "Explain machine learning"}]});
+    /// let message = Message::parse_sent_at(Dialect::V0_3, &guide, "params.message").unwrap();
+    /// assert_eq!(message.role, Role::User);
+    /// assert_eq!(message.message_id.len(), 36);
+    /// assert_eq!(message.text(), "Explain machine learning");
+    ///
+    /// let bad = json!({"role": "boss", "parts": [{"text": "hi"}]});
+    /// let error = Message::parse_sent_at(Dialect::V1_0, &bad, "params.message").unwrap_err();
+    /// assert_eq!(error.message, "params.message.role has an unknown value `boss`");
+    /// ```
+    pub fn parse_sent_at(dialect: Dialect, value: &Value, path: &str) -> Result<Self, A2aError> {
+        Self::parse_with(dialect, value, path, Missing::Fill)
+    }
+
+    fn parse_with(
+        dialect: Dialect,
+        value: &Value,
+        path: &str,
+        missing: Missing,
+    ) -> Result<Self, A2aError> {
         let fields = Fields::of(value, path)?;
-        let message_id = fields.str_req("messageId")?;
-        let role = match fields.get("role") {
-            Some(role) => Role::parse_at(role, &fields.path("role"))?,
-            None => {
+        match fields.str_opt("kind")?.as_deref() {
+            None | Some("message") => {}
+            Some(other) => {
                 return Err(A2aError::invalid_params(format!(
-                    "{} is required",
-                    fields.path("role")
+                    "{} must be `message`, not `{other}`",
+                    fields.path("kind")
                 )))
             }
+        }
+        let message_id = match missing {
+            Missing::Reject => fields.str_req("messageId")?,
+            Missing::Fill => match fields.str_opt("messageId")? {
+                Some(id) if !id.is_empty() => id,
+                _ => new_id(),
+            },
+        };
+        let role = match (fields.get("role"), missing) {
+            (Some(role), _) => Role::parse_at(role, &fields.path("role"))?,
+            (None, Missing::Fill) => Role::User,
+            (None, Missing::Reject) => return Err(required(&fields.path("role"))),
         };
         let parts_path = fields.path("parts");
         fields.array_req("parts")?;
@@ -101,4 +158,13 @@ impl Message {
             metadata: fields.object_opt("metadata")?,
         })
     }
+}
+
+/// What [`Message::parse_with`] does with a required field that is missing.
+#[derive(Clone, Copy)]
+enum Missing {
+    /// An error naming the field.
+    Reject,
+    /// The default a send request means by leaving it out.
+    Fill,
 }

@@ -40,9 +40,14 @@ impl SendConfiguration {
 /// assert_eq!(parsed.message.text(), "hi");
 /// assert!(!parsed.configuration.is_blocking());
 ///
-/// let missing = json!({"message": {"role": "user", "parts": [{"kind": "text", "text": "hi"}]}});
-/// let error = SendMessageParams::parse_at(Dialect::V0_3, &missing, "params").unwrap_err();
-/// assert_eq!(error.message, "params.message.messageId is required");
+/// // The Python streaming guide's minimal message: no messageId, role or kind.
+/// let guide = json!({"message": {"parts": [{"kind": "text", "text": "hi"}]}});
+/// let parsed = SendMessageParams::parse_at(Dialect::V0_3, &guide, "params").unwrap();
+/// assert!(!parsed.message.message_id.is_empty());
+///
+/// let wrong = json!({"message": {"messageId": 7, "parts": [{"text": "hi"}]}});
+/// let error = SendMessageParams::parse_at(Dialect::V0_3, &wrong, "params").unwrap_err();
+/// assert_eq!(error.message, "params.message.messageId must be a string, not a number");
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct SendMessageParams {
@@ -90,13 +95,14 @@ impl SendMessageParams {
             .build()
     }
 
-    /// Parses the params at `path` (`params`).
+    /// Parses the params at `path` (`params`). These are a client's request,
+    /// so the message is read with [`Message::parse_sent_at`]'s leniencies.
     pub fn parse_at(dialect: Dialect, value: &Value, path: &str) -> Result<Self, A2aError> {
         let fields = Fields::of(value, path)?;
         let message = fields
             .get("message")
             .ok_or_else(|| required(&fields.path("message")))?;
-        let message = Message::parse_at(dialect, message, &fields.path("message"))?;
+        let message = Message::parse_sent_at(dialect, message, &fields.path("message"))?;
         let configuration = match fields.get("configuration") {
             None => SendConfiguration::default(),
             Some(config) => {
