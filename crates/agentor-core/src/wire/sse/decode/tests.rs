@@ -1,0 +1,346 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+/// What a decoder makes of `pieces`, pushed one at a time and drained after
+/// each: the events, then the first error (from `next_event` or `finish`).
+fn decode_pieces(decoder: Decoder, pieces: &[&[u8]]) -> (Vec<SseEvent>, Option<SseError>) {
+    let mut decoder = decoder;
+    let mut events = Vec::new();
+    for piece in pieces {
+        decoder.push(Bytes::copy_from_slice(piece));
+        loop {
+            match decoder.next_event() {
+                Ok(Some(event)) => events.push(event),
+                Ok(None) => break,
+                Err(err) => return (events, Some(err)),
+            }
+        }
+    }
+    (events, decoder.finish().err())
+}
+
+fn decode(body: &str) -> Vec<SseEvent> {
+    let (events, err) = decode_pieces(Decoder::new(), &[body.as_bytes()]);
+    assert_eq!(err, None, "{body:?}");
+    events
+}
+
+/// `(event, data, id)` of each event, for short assertions.
+fn triples(events: &[SseEvent]) -> Vec<(&str, &str, Option<&str>)> {
+    events
+        .iter()
+        .map(|e| (e.event.as_str(), e.data.as_str(), e.id.as_deref()))
+        .collect()
+}
+
+fn data(body: &str) -> Vec<String> {
+    decode(body).into_iter().map(|e| e.data.into()).collect()
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_is_skipped_once() {
+    assert_eq!(data("\u{feff}data: a\n\n"), ["a"]);
+    // A second one is part of the field name, which is then unknown.
+    assert_eq!(data("\u{feff}\u{feff}data: a\n\ndata: b\n\n"), ["b"]);
+    // Only at the very start of the body.
+    assert_eq!(data("data: a\n\n\u{feff}data: b\n\n"), ["a"]);
+    // Also when the mark arrives a byte at a time.
+    let (events, err) = decode_pieces(
+        Decoder::new(),
+        &[b"\xEF", b"\xBB", b"\xBF", b"data: x\n", b"\n"],
+    );
+    assert_eq!((triples(&events), err), (vec![("", "x", None)], None));
+}
+
+#[test]
+fn cr_lf_and_crlf_all_end_lines() {
+    assert_eq!(
+        data("data: a\r\rdata: b\n\ndata: c\r\n\r\n"),
+        ["a", "b", "c"]
+    );
+    assert_eq!(data("data: a\rdata: b\r\r"), ["a\nb"]);
+    assert_eq!(data("data: a\n\rdata: b\r\n\n"), ["a", "b"]);
+}
+
+#[test]
+fn a_crlf_split_across_chunks_is_one_line_end() {
+    let (events, err) = decode_pieces(
+        Decoder::new(),
+        &[b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"],
+    );
+    assert_eq!(err, None);
+    assert_eq!(triples(&events), [("", "a\nb", None)]);
+    // A CR ending a chunk ends its line at once: the event need not wait.
+    let mut decoder = Decoder::new();
+    decoder.push(Bytes::from_static(b"data: a\r\r"));
+    assert_eq!(decoder.next_event().unwrap().unwrap().data, "a");
+}
+
+#[test]
+fn comments_and_unknown_fields_are_ignored() {
+    assert_eq!(
+        data(": hello\ndata: a\n:data: b\nfoo: bar\nData: c\ndata : d\n\n"),
+        ["a"]
+    );
+    // A comment alone dispatches nothing.
+    assert_eq!(
+        data(": keep-alive\n\n: keep-alive\n\n"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_line_without_colon_is_a_name_with_an_empty_value() {
+    assert_eq!(data("data\n\n"), [""]);
+    assert_eq!(data("data\ndata\n\n"), ["\n"]);
+    assert_eq!(
+        triples(&decode("id: 3\nevent: x\nid\nevent\ndata: a\n\n")),
+        [("", "a", None)]
+    );
+}
+
+#[test]
+fn one_space_after_the_colon_is_removed() {
+    assert_eq!(
+        data("data:a\n\ndata: a\n\ndata:  a \n\ndata:\ta\n\n"),
+        ["a", "a", " a ", "\ta"]
+    );
+    assert_eq!(data("data:: x\n\n"), [": x"]);
+}
+
+#[test]
+fn data_lines_are_joined_and_the_last_event_name_wins() {
+    assert_eq!(
+        triples(&decode("event: a\ndata: 1\nevent: b\ndata:\ndata: 3\n\n")),
+        [("b", "1\n\n3", None)]
+    );
+    // An empty data line still makes an event.
+    assert_eq!(triples(&decode("data:\n\n")), [("", "", None)]);
+}
+
+#[test]
+fn the_event_type_resets_after_each_blank_line() {
+    assert_eq!(
+        triples(&decode(
+            "event: a\ndata: 1\n\ndata: 2\n\nevent: b\n\ndata: 3\n\n"
+        )),
+        [("a", "1", None), ("", "2", None), ("", "3", None)]
+    );
+}
+
+#[test]
+fn ids_persist_and_one_containing_nul_is_ignored() {
+    let body = "id: 1\ndata: a\n\ndata: b\n\nid: 2\u{0}\ndata: c\n\nid\ndata: d\n\nid: 4\n\n";
+    let mut decoder = Decoder::new();
+    decoder.push(Bytes::from(body));
+    let mut seen = Vec::new();
+    while let Some(event) = decoder.next_event().unwrap() {
+        seen.push(event);
+    }
+    decoder.finish().unwrap();
+    assert_eq!(
+        triples(&seen),
+        [
+            ("", "a", Some("1")),
+            ("", "b", Some("1")),
+            ("", "c", Some("1")),
+            ("", "d", None),
+        ]
+    );
+    // A blank line sets the last event ID even when no event is dispatched.
+    assert_eq!(decoder.last_event_id().map(Text::as_str), Some("4"));
+}
+
+#[test]
+fn an_unfinished_event_does_not_move_the_last_event_id() {
+    let (events, err) = decode_pieces(Decoder::new(), &[b"id: 1\ndata: a\n\nid: 2\ndata: b\n"]);
+    assert_eq!((triples(&events), err), (vec![("", "a", Some("1"))], None));
+    let mut decoder = Decoder::new();
+    decoder.push(Bytes::from_static(b"id: 1\ndata: a\n\nid: 2\ndata: b\n"));
+    decoder.next_event().unwrap();
+    assert_eq!(decoder.next_event().unwrap(), None);
+    decoder.finish().unwrap();
+    assert_eq!(decoder.last_event_id().map(Text::as_str), Some("1"));
+}
+
+#[test]
+fn retry_counts_only_ascii_digits() {
+    let mut decoder = Decoder::new();
+    assert_eq!(decoder.retry(), None);
+    for (line, expect) in [
+        ("retry: 1500\n", Some(1500)),
+        ("retry: 15x\n", Some(1500)),
+        ("retry: +20\n", Some(1500)),
+        ("retry: -20\n", Some(1500)),
+        ("retry:\n", Some(1500)),
+        ("retry: 1 0\n", Some(1500)),
+        ("retry:0\n", Some(0)),
+        ("retry: 99999999999999999999999\n", Some(u64::MAX)),
+    ] {
+        decoder.push(Bytes::from(line));
+        assert_eq!(decoder.next_event().unwrap(), None);
+        assert_eq!(
+            decoder.retry(),
+            expect.map(Duration::from_millis),
+            "{line:?}"
+        );
+    }
+}
+
+#[test]
+fn a_last_event_without_a_blank_line_is_dropped() {
+    assert_eq!(data("data: a\n\ndata: b\n"), ["a"]);
+    assert_eq!(data("data: a\n\ndata: b"), ["a"]);
+    assert_eq!(data("data: a"), Vec::<String>::new());
+}
+
+#[test]
+fn events_after_finish_can_still_be_taken() {
+    let mut decoder = Decoder::new();
+    decoder.push(Bytes::from_static(b"data: a\n\ndata: b\n\ndata: c"));
+    decoder.finish().unwrap();
+    decoder.push(Bytes::from_static(b"\n\n"));
+    assert_eq!(decoder.next_event().unwrap().unwrap().data, "a");
+    assert_eq!(decoder.next_event().unwrap().unwrap().data, "b");
+    assert_eq!(decoder.next_event().unwrap(), None);
+}
+
+#[test]
+fn a_data_value_within_one_chunk_is_not_copied() {
+    let chunk = Bytes::from_static(b"event: delta\ndata: {\"text\":\"Hel\"}\n\n");
+    let mut decoder = Decoder::new();
+    decoder.push(chunk.clone());
+    let event = decoder.next_event().unwrap().unwrap();
+    let at = chunk.len() - "{\"text\":\"Hel\"}\n\n".len();
+    assert_eq!(event.data.as_bytes().as_ptr(), chunk[at..].as_ptr());
+    assert_eq!(event.event.as_bytes().as_ptr(), chunk[7..].as_ptr());
+}
+
+#[test]
+fn invalid_utf8_is_reported_with_its_offset() {
+    let (events, err) = decode_pieces(Decoder::new(), &[b"data: a\n\ndata: b\xFFc\n\n"]);
+    assert_eq!(triples(&events), [("", "a", None)]);
+    assert_eq!(err, Some(SseError::InvalidUtf8 { offset: 16 }));
+    // In a comment, an unknown field, a name, an id: everywhere.
+    for body in [
+        &b": \xC3(\n"[..],
+        b"foo: \xFF\n",
+        b"da\xFFta: x\n",
+        b"id: \xE2\x82\n",
+        b"event: \x80\n",
+        b"retry: 1\xFF\n",
+    ] {
+        let (_, err) = decode_pieces(Decoder::new(), &[body]);
+        assert!(
+            matches!(err, Some(SseError::InvalidUtf8 { .. })),
+            "{body:?}"
+        );
+    }
+    // The offset counts the byte order mark.
+    let (_, err) = decode_pieces(Decoder::new(), &[b"\xEF\xBB\xBFdata: \xFF\n"]);
+    assert_eq!(err, Some(SseError::InvalidUtf8 { offset: 9 }));
+}
+
+#[test]
+fn invalid_utf8_in_an_unterminated_line_is_reported_as_soon_as_it_arrives() {
+    let mut decoder = Decoder::new();
+    decoder.push(Bytes::from_static(b"data: ok\n\ndata: caf"));
+    assert_eq!(decoder.next_event().unwrap().unwrap().data, "ok");
+    assert_eq!(decoder.next_event().unwrap(), None);
+    // A character cut by the chunk boundary is not an error...
+    decoder.push(Bytes::from_static(b"\xC3"));
+    assert_eq!(decoder.next_event().unwrap(), None);
+    decoder.push(Bytes::from_static(b"\xA9 "));
+    assert_eq!(decoder.next_event().unwrap(), None);
+    // ...but a byte that can never be UTF-8 is, before its line ends.
+    decoder.push(Bytes::from_static(b"\xFF"));
+    let err = SseError::InvalidUtf8 { offset: 22 };
+    assert_eq!(decoder.next_event(), Err(err.clone()));
+    // And it stays the answer.
+    decoder.push(Bytes::from_static(b"\n\ndata: x\n\n"));
+    assert_eq!(decoder.next_event(), Err(err.clone()));
+    assert_eq!(decoder.finish(), Err(err));
+}
+
+#[test]
+fn a_body_ending_inside_a_character_is_invalid() {
+    let (events, err) = decode_pieces(Decoder::new(), &[b"data: a\n\ndata: \xE2\x82"]);
+    assert_eq!(triples(&events), [("", "a", None)]);
+    assert_eq!(err, Some(SseError::InvalidUtf8 { offset: 15 }));
+    // Also when finish comes before the bytes were parsed.
+    let mut decoder = Decoder::new();
+    decoder.push(Bytes::from_static(b"data: a\n\n"));
+    decoder.push(Bytes::from_static(b"\xEF\xBB"));
+    assert_eq!(decoder.finish(), Err(SseError::InvalidUtf8 { offset: 9 }));
+    let mut decoder = Decoder::new();
+    decoder.push(Bytes::from_static(b"\xEF\xBB"));
+    assert_eq!(decoder.finish(), Err(SseError::InvalidUtf8 { offset: 0 }));
+    // A valid unterminated tail is only dropped.
+    let mut decoder = Decoder::new();
+    decoder.push(Bytes::from_static(b"data: \xE2\x82\xAC"));
+    assert_eq!(decoder.next_event(), Ok(None));
+    assert_eq!(decoder.finish(), Ok(()));
+}
+
+#[test]
+fn an_event_larger_than_the_bound_is_an_error() {
+    let limit = SseError::TooLarge { limit: 16 };
+    // Within the bound, line ends not counted.
+    assert_eq!(
+        decode_pieces(
+            Decoder::new().max_event_bytes(16),
+            &[b"data: 0123456789\n\n"]
+        ),
+        (
+            vec![SseEvent {
+                event: Text::new(),
+                data: Text::from("0123456789"),
+                id: None
+            }],
+            None
+        )
+    );
+    // One line over.
+    let (_, err) = decode_pieces(
+        Decoder::new().max_event_bytes(16),
+        &[b"data: 0123456789a\n\n"],
+    );
+    assert_eq!(err, Some(limit.clone()));
+    // Several lines over, each small.
+    let (_, err) = decode_pieces(
+        Decoder::new().max_event_bytes(16),
+        &[b"data: 0123\ndata: 4567\n\n"],
+    );
+    assert_eq!(err, Some(limit.clone()));
+    // The bound is per event, not per body.
+    let body = b"data: 0123\n\ndata: 4567\n\ndata: 89ab\n\n";
+    let (events, err) = decode_pieces(Decoder::new().max_event_bytes(16), &[body]);
+    assert_eq!((events.len(), err), (3, None));
+    // An unterminated line is refused before it is buffered past the bound.
+    let mut decoder = Decoder::new().max_event_bytes(16);
+    decoder.push(Bytes::from_static(b"data: 01234"));
+    assert_eq!(decoder.next_event(), Ok(None));
+    decoder.push(Bytes::from(vec![b'x'; 1 << 20]));
+    assert_eq!(decoder.next_event(), Err(limit.clone()));
+    assert_eq!(decoder.finish(), Err(limit));
+}
+
+#[test]
+fn the_error_converts_to_a_protocol_error() {
+    let err = Error::from(SseError::TooLarge { limit: 8 });
+    assert_eq!(err.kind(), crate::ErrorKind::Protocol);
+    assert_eq!(err.message(), "an SSE event exceeds 8 bytes");
+    let err = Error::from(SseError::InvalidUtf8 { offset: 3 });
+    assert_eq!(
+        err.message(),
+        "the event stream is not valid UTF-8 (byte 3)"
+    );
+}
+
+#[test]
+fn defaults() {
+    let decoder = Decoder::default();
+    assert_eq!(decoder.max_event_bytes, 8 * 1024 * 1024);
+    assert_eq!((decoder.last_event_id(), decoder.retry()), (None, None));
+}
