@@ -23,7 +23,7 @@ use bytes::BytesMut;
 
 mod decode;
 
-pub use decode::{Decoder, SseError, SseEvent};
+pub use decode::{Decoder, SseError, SseEvent, SseStream};
 
 use super::json::write_u64;
 use super::{encode_json, Format};

@@ -1,9 +1,13 @@
 //! The incremental event-stream decoder: [`Decoder`], [`SseEvent`], [`SseError`].
 
 use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
+use futures_core::Stream;
+use pin_project_lite::pin_project;
 
 use crate::{Error, Text};
 
@@ -445,6 +449,100 @@ fn check_size(event_bytes: usize, limit: usize, line_len: usize) -> Result<(), S
         return Err(SseError::TooLarge { limit });
     }
     Ok(())
+}
+
+pin_project! {
+    /// The events of a body stream, decoded by a [`Decoder`].
+    ///
+    /// An error of the body, or of decoding, is yielded once and ends the
+    /// stream; so does the end of the body (after [`Decoder::finish`]).
+    ///
+    /// ```
+    /// use agentor_core::wire::sse::{SseError, SseStream};
+    /// use bytes::Bytes;
+    /// use futures_util::StreamExt;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let body = futures_util::stream::iter(["data: a\n", "\ndata: b\n\n"])
+    ///     .map(|s| Ok::<_, SseError>(Bytes::from(s)));
+    /// let data: Vec<String> = SseStream::new(body)
+    ///     .map(|event| event.map(|e| String::from(e.data)))
+    ///     .collect::<Vec<_>>()
+    ///     .await
+    ///     .into_iter()
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(data, ["a", "b"]);
+    /// # Ok::<(), SseError>(())
+    /// # }).unwrap();
+    /// ```
+    #[must_use = "streams do nothing unless polled"]
+    #[derive(Debug)]
+    pub struct SseStream<S> {
+        #[pin]
+        body: S,
+        decoder: Decoder,
+        done: bool,
+    }
+}
+
+impl<S> SseStream<S> {
+    /// Decodes `body` with a default [`Decoder`].
+    pub fn new(body: S) -> Self {
+        SseStream::with_decoder(body, Decoder::new())
+    }
+
+    /// Decodes `body` with `decoder` (for another bound, say).
+    pub fn with_decoder(body: S, decoder: Decoder) -> Self {
+        SseStream {
+            body,
+            decoder,
+            done: false,
+        }
+    }
+
+    /// The decoder, for [`Decoder::last_event_id`] and [`Decoder::retry`].
+    pub fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+}
+
+impl<S, E> Stream for SseStream<S>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: From<SseError>,
+{
+    type Item = Result<SseEvent, E>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        loop {
+            if *this.done {
+                return Poll::Ready(None);
+            }
+            match this.decoder.next_event() {
+                Ok(Some(event)) => return Poll::Ready(Some(Ok(event))),
+                Ok(None) => {}
+                Err(err) => {
+                    *this.done = true;
+                    return Poll::Ready(Some(Err(err.into())));
+                }
+            }
+            match ready!(this.body.as_mut().poll_next(cx)) {
+                Some(Ok(chunk)) => this.decoder.push(chunk),
+                Some(Err(err)) => {
+                    *this.done = true;
+                    return Poll::Ready(Some(Err(err)));
+                }
+                None => {
+                    *this.done = true;
+                    // Complete events are all taken: `next_event` said so.
+                    if let Err(err) = this.decoder.finish() {
+                        return Poll::Ready(Some(Err(err.into())));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Checks a line that yields no text is still UTF-8.

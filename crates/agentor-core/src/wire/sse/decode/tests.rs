@@ -572,3 +572,86 @@ mod properties {
         }
     }
 }
+
+mod stream {
+    use futures::StreamExt;
+
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    enum Failure {
+        Body(&'static str),
+        Sse(SseError),
+    }
+
+    impl From<SseError> for Failure {
+        fn from(err: SseError) -> Self {
+            Failure::Sse(err)
+        }
+    }
+
+    fn run(items: Vec<Result<&'static [u8], Failure>>) -> Vec<Result<String, Failure>> {
+        let body = futures::stream::iter(items).map(|item| item.map(Bytes::from_static));
+        futures::executor::block_on(
+            SseStream::new(body)
+                .map(|event| event.map(|e| String::from(e.data)))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn yields_the_events_of_the_body_and_drops_an_unfinished_one() {
+        let out = run(vec![
+            Ok(b"data: a\n\nda"),
+            Ok(b"ta: b\r"),
+            Ok(b"\n\r\ndata: c"),
+        ]);
+        assert_eq!(out, [Ok("a".to_owned()), Ok("b".to_owned())]);
+    }
+
+    #[test]
+    fn a_body_error_is_yielded_once_and_ends_the_stream() {
+        let out = run(vec![
+            Ok(b"data: a\n\n"),
+            Err(Failure::Body("reset")),
+            Ok(b"data: b\n\n"),
+        ]);
+        assert_eq!(out, [Ok("a".to_owned()), Err(Failure::Body("reset"))]);
+    }
+
+    #[test]
+    fn a_decoding_error_is_yielded_once_and_ends_the_stream() {
+        let out = run(vec![Ok(b"data: a\n\ndata: \xFF\n\n"), Ok(b"data: b\n\n")]);
+        assert_eq!(
+            out,
+            [
+                Ok("a".to_owned()),
+                Err(Failure::Sse(SseError::InvalidUtf8 { offset: 15 }))
+            ]
+        );
+        let out = run(vec![Ok(b"data: a\n\ndata: \xE2\x82")]);
+        assert_eq!(
+            out,
+            [
+                Ok("a".to_owned()),
+                Err(Failure::Sse(SseError::InvalidUtf8 { offset: 15 }))
+            ]
+        );
+    }
+
+    #[test]
+    fn the_decoder_state_stays_readable() {
+        let body = futures::stream::iter([Ok::<_, SseError>(Bytes::from_static(
+            b"retry: 250\nid: 9\ndata: x\n\n",
+        ))]);
+        let mut stream = SseStream::new(body);
+        let event = futures::executor::block_on(stream.next()).unwrap().unwrap();
+        assert_eq!(event.id.as_deref(), Some("9"));
+        assert_eq!(
+            stream.decoder().last_event_id().map(Text::as_str),
+            Some("9")
+        );
+        assert_eq!(stream.decoder().retry(), Some(Duration::from_millis(250)));
+        assert!(futures::executor::block_on(stream.next()).is_none());
+    }
+}
