@@ -2,7 +2,7 @@
 //! on the same bytes in the same run.
 //!
 //! The body is a realistic Chat Completions stream of 10,000 content deltas
-//! (each `data:` line a ~230-byte chunk object, as OpenAI sends them), fed
+//! (each `data:` line a ~280-byte chunk object, as OpenAI sends them), fed
 //! in 16 KiB chunks as a socket delivers it, and, for the worst case of
 //! framing, its first 1,000 deltas fed one byte at a time. Each side yields
 //! every event with its data as a string and nothing more.
