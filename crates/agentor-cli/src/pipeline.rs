@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use agentor_core::{
-    BatchLayer, Boundary, BoxEventStream, EventFilter, EventStreamExt, Kind, KindSet,
+    BatchLayer, Boundary, BoxEventStream, EventStreamExt, FilterLayer, Kind, KindSet,
     ProgressHandle, ProgressLayer, TimeoutLayer,
 };
 
@@ -57,7 +57,7 @@ impl PipelineSpec {
         }
         if let Some(kinds) = self.events {
             let kinds = kinds.with(Kind::RunEnd).with(Kind::Error);
-            events = Box::pin(events.filter_events(EventFilter::new().include_kinds(kinds)));
+            events = Box::pin(events.filter_events(FilterLayer::new().include_kinds(kinds)));
         }
         if let Some(rebuffer) = self.rebuffer {
             let boundary = match rebuffer {

@@ -48,10 +48,14 @@ pub use event::{
 pub use ext::EventStreamExt;
 pub use kind_set::KindSet;
 pub use ops::batch::BatchLayer;
+#[allow(deprecated)]
 pub use ops::filter::EventFilter;
+pub use ops::filter::FilterLayer;
 pub use ops::merge::{merge, FailurePolicy, Merge, MergeClosed, MergeHandle, MergeLayer};
 pub use ops::progress::{ProgressHandle, ProgressLayer};
 pub use ops::rebuffer::{Boundary, RebufferLayer};
+pub use ops::record::RecordLayer;
+pub use ops::tap::TapLayer;
 pub use ops::timeout::TimeoutLayer;
 pub use pipeline::Pipeline;
 pub use provider::{

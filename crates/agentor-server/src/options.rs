@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use agentor::wire::Format;
 use agentor::{
-    BatchLayer, Boundary, BoxEventStream, EventFilter, EventStreamExt, Input, Kind, KindSet,
+    BatchLayer, Boundary, BoxEventStream, EventStreamExt, FilterLayer, Input, Kind, KindSet,
     Message, TimeoutLayer,
 };
 use serde::Deserialize;
@@ -194,7 +194,7 @@ impl RunOptions {
             // The run end and errors always pass: without them a client could
             // not tell a completed run from a failed or cut-off one.
             let kinds = kinds.with(Kind::RunEnd).with(Kind::Error);
-            events = Box::pin(events.filter_events(EventFilter::new().include_kinds(kinds)));
+            events = Box::pin(events.filter_events(FilterLayer::new().include_kinds(kinds)));
         }
         if let Some(boundary) = &self.rebuffer {
             events = Box::pin(events.rebuffer(boundary.clone()));
