@@ -99,3 +99,14 @@ pub use response::EventStreamResponse;
 pub use router::router;
 pub use server::{AgentorServeExt, BoundServer, Server};
 pub use shutdown::Shutdown;
+
+/// The server page's examples (`docs/server.md`), compiled and run as doc tests.
+#[doc = include_str!("../../../docs/server.md")]
+#[cfg(doctest)]
+pub struct ServerDoctests;
+
+/// The A2A page's examples (`docs/a2a.md`), compiled (and, where they need
+/// no outside agent, run) as doc tests.
+#[doc = include_str!("../../../docs/a2a.md")]
+#[cfg(doctest)]
+pub struct A2aDoctests;
