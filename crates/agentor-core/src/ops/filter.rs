@@ -277,6 +277,15 @@ mod tests {
     use futures_util::StreamExt;
     use serde_json::json;
 
+    #[test]
+    #[allow(deprecated)]
+    fn the_old_name_still_builds_the_same_filter() {
+        let old: EventFilter = EventFilter::new().include_kinds(Kind::Message);
+        let new: FilterLayer = old;
+        assert!(new.matches(&Event::message("m")));
+        assert!(!new.matches(&Event::text_delta("t")));
+    }
+
     fn seqs(filter: FilterLayer, events: Vec<Event>) -> Vec<u64> {
         futures::executor::block_on(
             source::iter(events)
