@@ -1,6 +1,6 @@
 //! Shared inputs and baselines for the benchmarks: the workload of
-//! `agentor bench` ([`agentor_cli::bench`]), re-exported so the criterion
+//! `agentor bench` ([`agentor_workload`]), re-exported so the criterion
 //! benches and the command line measure the same input against the same
 //! hand-written loop.
 
-pub use agentor_cli::bench::*;
+pub use agentor_workload::*;

@@ -12,12 +12,12 @@
 use std::time::Duration;
 
 use agentor::providers::Demo;
-use agentor::{Agentor, EventFilter, EventStreamExt, Kind, KindSet, Tool, ToolError};
+use agentor::{Agentor, EventStreamExt, FilterLayer, Kind, KindSet, Tool, ToolError};
 use futures::StreamExt;
 use serde_json::{json, Value};
 
 /// Runs the agent through `filter` and returns the kinds that passed.
-async fn kept(agent: &Agentor, filter: EventFilter) -> Result<Vec<Kind>, agentor::Error> {
+async fn kept(agent: &Agentor, filter: FilterLayer) -> Result<Vec<Kind>, agentor::Error> {
     let events = agent.stream_chat("Paris").filter_events(filter);
     let kinds: Vec<_> = events.map(|item| item.map(|e| e.kind())).collect().await;
     kinds.into_iter().collect()
@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 1. Python Agentor's names, plus a native one.
     let items: KindSet = "run_item_stream_event, run_end".parse()?;
-    let kinds = kept(&agent, EventFilter::new().include_kinds(items)).await?;
+    let kinds = kept(&agent, FilterLayer::new().include_kinds(items)).await?;
     println!("run_item_stream_event, run_end → {kinds:?}");
     assert_eq!(
         kinds,
@@ -67,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .all(|k| *k == Kind::TextDelta));
 
     // 3. Everything except one tool's calls and results, and reasoning.
-    let no_weather = EventFilter::new()
+    let no_weather = FilterLayer::new()
         .exclude_tools(["get_weather"])
         .exclude_kinds(Kind::ReasoningDelta);
     let kinds = kept(&agent, no_weather).await?;
@@ -75,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert!(!kinds.contains(&Kind::ToolCall) && !kinds.contains(&Kind::ReasoningDelta));
 
     // 4. Any predicate: the deltas that contain a digit (and the run end).
-    let digits = EventFilter::new().predicate(|e| {
+    let digits = FilterLayer::new().predicate(|e| {
         e.kind() == Kind::RunEnd
             || (e.kind() == Kind::TextDelta
                 && e.text()

@@ -23,7 +23,7 @@ use std::time::Duration;
 use agentor::providers::Demo;
 use agentor::wire::{native, Format};
 use agentor::{Agentor, Boundary, EventStreamExt, RunStatus};
-use agentor_server::{EventStreamResponse, Framing, RUN_ID_HEADER};
+use agentor_server::{EventStreamResponse, RUN_ID_HEADER};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
@@ -50,7 +50,7 @@ async fn ask(
         .stream_chat_with_run_id(ask.question, run_id.clone())
         .rebuffer(Boundary::Words);
     EventStreamResponse::new(run)
-        .framing(Framing::from_accept(&headers))
+        .framing_for(&headers)
         .format(Format::Native)
         .heartbeat(Duration::from_secs(15))
         .run_id(run_id) // also the `X-Run-Id` header

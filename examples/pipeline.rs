@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use agentor_core::source::Script;
 use agentor_core::wire::{sse, Format};
-use agentor_core::{BatchLayer, Boundary, Event, EventFilter, EventKind, Kind, Pipeline};
+use agentor_core::{BatchLayer, Boundary, Event, EventKind, FilterLayer, Kind, Pipeline};
 use agentor_core::{ProgressLayer, RunStatus, TimeoutLayer};
 use bytes::BytesMut;
 use futures::StreamExt;
@@ -44,7 +44,7 @@ async fn main() -> std::io::Result<()> {
     let progress = ProgressLayer::new();
     let counts = progress.handle();
     let mut events = Pipeline::new() // in reading order: the filter sees events first
-        .filter_events(EventFilter::new().exclude_kinds(Kind::Message))
+        .filter_events(FilterLayer::new().exclude_kinds(Kind::Message))
         .rebuffer(Boundary::Words)
         .batch(BatchLayer::new().max_wait(Some(ms(20))).coalesce(true))
         .timeouts(TimeoutLayer::new().idle(ms(500)).total(ms(5_000)))

@@ -1,5 +1,6 @@
 //! JSON-RPC 2.0 envelopes: parsing requests, building responses and errors.
 
+use agentor_core::wire::sse;
 use bytes::{BufMut, BytesMut};
 use serde_json::{Map, Value};
 
@@ -130,7 +131,8 @@ pub fn response(id: &RequestId, result: Value) -> Value {
     envelope(id, "result", result)
 }
 
-/// Appends `message` to `dst` as one SSE frame, `data: <json>\n\n`: how
+/// Appends `message` to `dst` as one SSE frame, `data: <json>\n\n`
+/// ([`sse::write_frame`]): how
 /// streaming methods send each response (JSON escapes newlines, so one
 /// `data:` line carries it all).
 ///
@@ -142,12 +144,14 @@ pub fn response(id: &RequestId, result: Value) -> Value {
 /// assert_eq!(&frames[..], &b"data: {\"id\":1,\"jsonrpc\":\"2.0\",\"result\":{\"ok\":true}}\n\n"[..]);
 /// ```
 pub fn push_sse_frame(dst: &mut BytesMut, message: &Value) {
-    dst.extend_from_slice(b"data: ");
-    // Straight into the buffer (`to_string` goes through `fmt` and a copy).
-    // Writing a `Value` to memory cannot fail: its keys are strings and a
-    // `BytesMut` takes every byte.
-    let _ = serde_json::to_writer((&mut *dst).writer(), message);
-    dst.extend_from_slice(b"\n\n");
+    // No `id:` or `event:`: A2A clients read every frame as a JSON-RPC
+    // response and resume by `tasks/resubscribe`, not `Last-Event-ID`.
+    sse::write_frame(dst, None, None, |dst| {
+        // Straight into the buffer (`to_string` goes through `fmt` and a
+        // copy). Writing a `Value` to memory cannot fail: its keys are
+        // strings and a `BytesMut` takes every byte.
+        let _ = serde_json::to_writer(dst.writer(), message);
+    });
 }
 
 /// An error response in `dialect` (see [`A2aError::render`]).

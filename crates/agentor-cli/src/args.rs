@@ -6,8 +6,10 @@
 //! between the flag and the file: flag > environment > `agentor.toml` > default.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use agentor_core::KindSet;
+use agentor_core::{Boundary, KindSet, PipelineOptions};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 
@@ -258,18 +260,6 @@ pub struct ProviderArgs {
     pub instructions: Option<String>,
 }
 
-/// How text deltas are re-cut.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RebufferArg {
-    /// Whole words.
-    Words,
-    /// Whole lines.
-    Lines,
-    /// Whole sentences.
-    Sentences,
-}
-
 /// The pipeline and output flags of `chat`, `replay` and `a2a stream`.
 #[derive(Debug, Args, Default)]
 pub struct ShowArgs {
@@ -282,7 +272,8 @@ pub struct ShowArgs {
     pub output: OutputArgs,
 }
 
-/// The pipeline flags: each maps onto a core layer.
+/// The pipeline flags: each is an option of [`PipelineOptions`], parsed and
+/// checked by it.
 #[derive(Debug, Args, Default)]
 pub struct PipelineArgs {
     /// Keeps only these event kinds (comma-separated; native names or the
@@ -292,21 +283,34 @@ pub struct PipelineArgs {
     pub events: Option<KindSet>,
 
     /// Re-cuts text deltas at word, line or sentence boundaries.
-    #[arg(long, value_enum, env = "AGENTOR_REBUFFER")]
-    pub rebuffer: Option<RebufferArg>,
+    #[arg(long, value_name = "BOUNDARY", value_parser = rebuffer_parser(), env = "AGENTOR_REBUFFER")]
+    pub rebuffer: Option<Boundary>,
 
     /// Groups events for up to this many milliseconds (adjacent text deltas
     /// merged).
-    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=10_000), env = "AGENTOR_BATCH_MS")]
-    pub batch_ms: Option<u64>,
+    #[arg(long, value_name = "MS", value_parser = parse_batch_ms, env = "AGENTOR_BATCH_MS")]
+    pub batch_ms: Option<Duration>,
 
     /// Ends the run as `timed_out` after this many seconds in all.
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, env = "AGENTOR_TIMEOUT")]
-    pub timeout: Option<f64>,
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, env = "AGENTOR_TIMEOUT")]
+    pub timeout: Option<Duration>,
 
     /// Ends the run as `timed_out` when the provider is silent this many seconds.
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds, env = "AGENTOR_IDLE_TIMEOUT")]
-    pub idle_timeout: Option<f64>,
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, env = "AGENTOR_IDLE_TIMEOUT")]
+    pub idle_timeout: Option<Duration>,
+}
+
+impl PipelineArgs {
+    /// The flags as options (`None` where not given).
+    pub fn options(&self) -> PipelineOptions {
+        PipelineOptions {
+            events: self.events,
+            rebuffer: self.rebuffer.clone(),
+            batch: self.batch_ms,
+            timeout: self.timeout,
+            idle_timeout: self.idle_timeout,
+        }
+    }
 }
 
 /// How events are written to stdout.
@@ -365,26 +369,27 @@ impl Command {
     }
 }
 
+// The pipeline values are checked by the core's `PipelineOptions`, as the
+// server checks them; clap already names the flag, so only the reason is kept.
+
 /// Parses a `--events` list; an empty list is a mistake, not "everything".
 pub(crate) fn parse_kinds(list: &str) -> Result<KindSet, String> {
-    let kinds = list.parse::<KindSet>().map_err(|e| e.to_string())?;
-    if kinds.is_empty() {
-        return Err("no event kind named".into());
-    }
-    Ok(kinds)
+    PipelineOptions::parse_events(list).map_err(|e| e.reason().to_owned())
 }
 
-/// The longest timeout accepted, in seconds (one day), as the server does.
-const MAX_SECONDS: f64 = 86_400.0;
+/// `--rebuffer`: the boundary names, listed in `--help` and on a mistake.
+fn rebuffer_parser() -> impl TypedValueParser<Value = Boundary> {
+    PossibleValuesParser::new(Boundary::NAMES)
+        .try_map(|name| PipelineOptions::parse_rebuffer(&name).map_err(|e| e.reason().to_owned()))
+}
+
+fn parse_batch_ms(ms: &str) -> Result<Duration, String> {
+    PipelineOptions::parse_batch_ms(ms).map_err(|e| e.reason().to_owned())
+}
 
 /// Parses a number of seconds: more than 0, at most one day.
-pub(crate) fn parse_seconds(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_SECONDS => Ok(secs),
-        _ => Err(format!(
-            "`{s}` is not a number of seconds above 0 and at most {MAX_SECONDS}"
-        )),
-    }
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    PipelineOptions::parse_seconds("timeout", s).map_err(|e| e.reason().to_owned())
 }
 
 /// Checks a `--public-url`: an `http` or `https` URL with a host, since the
@@ -430,10 +435,13 @@ mod tests {
         assert!(parse_kinds("text_delta, run_item_stream_event").is_ok());
         assert_eq!(parse_kinds(" , ").unwrap_err(), "no event kind named");
         assert!(parse_kinds("text").unwrap_err().contains("text"));
-        assert_eq!(parse_seconds("1.5").unwrap(), 1.5);
+        assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
         for bad in ["0", "-1", "NaN", "inf", "x", "100000"] {
-            assert!(parse_seconds(bad).is_err(), "{bad}");
+            assert!(parse_duration(bad).is_err(), "{bad}");
         }
+        assert!(parse_batch_ms("0")
+            .unwrap_err()
+            .contains("expected 1 to 10000"));
         assert!(parse_public_url("HTTPS://agents.example.com/a2a").is_ok());
         assert!(parse_public_url("http://127.0.0.1:8000").is_ok());
         for bad in [

@@ -29,10 +29,12 @@
 
 use std::path::{Path, PathBuf};
 
-use agentor_core::KindSet;
+use std::time::Duration;
+
+use agentor_core::{Boundary, KindSet, PipelineOptions};
 use serde::{Deserialize, Deserializer};
 
-use crate::args::{self, OutputFormat, ProviderKind, RebufferArg};
+use crate::args::{self, OutputFormat, ProviderKind};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "agentor.toml";
@@ -76,16 +78,30 @@ pub struct ChatConfig {
     #[serde(default, deserialize_with = "kinds")]
     pub events: Option<KindSet>,
     /// `--rebuffer`.
-    pub rebuffer: Option<RebufferArg>,
+    #[serde(default, deserialize_with = "rebuffer")]
+    pub rebuffer: Option<Boundary>,
     /// `--batch-ms`.
     #[serde(default, deserialize_with = "batch_ms")]
-    pub batch_ms: Option<u64>,
+    pub batch_ms: Option<Duration>,
     /// `--timeout`, in seconds.
-    #[serde(default, deserialize_with = "seconds")]
-    pub timeout: Option<f64>,
+    #[serde(default, deserialize_with = "duration")]
+    pub timeout: Option<Duration>,
     /// `--idle-timeout`, in seconds.
-    #[serde(default, deserialize_with = "seconds")]
-    pub idle_timeout: Option<f64>,
+    #[serde(default, deserialize_with = "duration")]
+    pub idle_timeout: Option<Duration>,
+}
+
+impl ChatConfig {
+    /// The pipeline defaults of the file (`None` where not set).
+    pub fn pipeline(&self) -> PipelineOptions {
+        PipelineOptions {
+            events: self.events,
+            rebuffer: self.rebuffer.clone(),
+            batch: self.batch_ms,
+            timeout: self.timeout,
+            idle_timeout: self.idle_timeout,
+        }
+    }
 }
 
 /// `[serve]`.
@@ -152,11 +168,18 @@ fn kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<KindSet>, D::Error> {
         .map_err(serde::de::Error::custom)
 }
 
-fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let secs = f64::deserialize(d)?;
-    args::parse_seconds(&secs.to_string())
+    args::parse_duration(&secs.to_string())
         .map(Some)
         .map_err(serde::de::Error::custom)
+}
+
+fn rebuffer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Boundary>, D::Error> {
+    let name = String::deserialize(d)?;
+    PipelineOptions::parse_rebuffer(&name)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(e.reason()))
 }
 
 fn public_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -166,13 +189,11 @@ fn public_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
         .map_err(serde::de::Error::custom)
 }
 
-fn batch_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    match u64::deserialize(d)? {
-        ms @ 1..=10_000 => Ok(Some(ms)),
-        ms => Err(serde::de::Error::custom(format!(
-            "{ms} is not from 1 to 10000 milliseconds"
-        ))),
-    }
+fn batch_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let ms = u64::deserialize(d)?;
+    PipelineOptions::parse_batch_ms(&ms.to_string())
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(e.reason()))
 }
 
 #[cfg(test)]
@@ -205,10 +226,14 @@ mod tests {
         assert_eq!(config.provider.kind, Some(ProviderKind::OpenaiResponses));
         assert_eq!(config.chat.format, Some(OutputFormat::Native));
         assert!(config.chat.events.unwrap().contains(Kind::ReasoningDelta));
-        assert_eq!(config.chat.rebuffer, Some(RebufferArg::Sentences));
+        assert!(matches!(config.chat.rebuffer, Some(Boundary::Sentences)));
+        assert_eq!(config.chat.batch_ms, Some(Duration::from_millis(20)));
         assert_eq!(
             (config.chat.timeout, config.chat.idle_timeout),
-            (Some(1.5), Some(3.0))
+            (
+                Some(Duration::from_millis(1500)),
+                Some(Duration::from_secs(3))
+            )
         );
         assert_eq!(config.serve.port, Some(9000));
         assert!(Config::parse("").is_ok());
@@ -227,7 +252,16 @@ mod tests {
         let range = Config::parse("[serve]\nport = 70000\n").unwrap_err();
         assert!(range.starts_with("line 2:"), "{range}");
         assert!(Config::parse("[chat]\ntimeout = -1\n").is_err());
-        assert!(Config::parse("[chat]\nbatch_ms = 0\n").is_err());
+        let batch = Config::parse("[chat]\nbatch_ms = 0\n").unwrap_err();
+        assert!(
+            batch.contains("expected 1 to 10000 milliseconds"),
+            "{batch}"
+        );
+        let rebuffer = Config::parse("[chat]\nrebuffer = \"pages\"\n").unwrap_err();
+        assert!(
+            rebuffer.contains("expected words, lines or sentences"),
+            "{rebuffer}"
+        );
         assert!(Config::parse("[provider]\nkind = \"gpt\"\n").is_err());
         assert!(Config::parse("[nonsense]\n").is_err());
         let url = Config::parse("[serve]\npublic_url = \"example.com\"\n").unwrap_err();

@@ -13,11 +13,11 @@
 //!
 //! `docs/cli.md` documents every subcommand, flag, configuration key,
 //! environment variable and exit code. This library holds the command line's
-//! pieces so they can be tested; [`run`] is what the binary calls.
-//! [`mod@bench`] is the benchmark workload shared with the criterion benches.
+//! pieces so they can be tested; [`run`] is what the binary calls. The
+//! benchmark workload `agentor bench` measures is the `agentor-workload`
+//! crate, shared with the criterion benches.
 
 pub mod args;
-pub mod bench;
 pub mod config;
 pub mod exit;
 

@@ -1,85 +1,47 @@
 //! The pipeline flags (and `[chat]` defaults) as the core's layers.
 
-use std::time::Duration;
-
 use agentor_core::{
-    BatchLayer, Boundary, BoxEventStream, EventFilter, EventStreamExt, Kind, KindSet,
-    ProgressHandle, ProgressLayer, TimeoutLayer,
+    BoxEventStream, EventStreamExt, PipelineOptions, ProgressHandle, ProgressLayer,
 };
 
-use crate::args::{PipelineArgs, RebufferArg};
+use crate::args::PipelineArgs;
 use crate::config::ChatConfig;
 
 /// The layers one run goes through, after flags, environment and file were merged.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PipelineSpec {
-    events: Option<KindSet>,
-    rebuffer: Option<RebufferArg>,
-    batch: Option<Duration>,
-    total: Option<Duration>,
-    idle: Option<Duration>,
+    options: PipelineOptions,
 }
 
 impl PipelineSpec {
     /// Flags (and their environment variables) first, then the file.
     pub(crate) fn resolve(args: PipelineArgs, file: &ChatConfig) -> Self {
         PipelineSpec {
-            events: args.events.or(file.events),
-            rebuffer: args.rebuffer.or(file.rebuffer),
-            batch: args.batch_ms.or(file.batch_ms).map(Duration::from_millis),
-            total: args.timeout.or(file.timeout).map(Duration::from_secs_f64),
-            idle: args
-                .idle_timeout
-                .or(file.idle_timeout)
-                .map(Duration::from_secs_f64),
+            options: args.options().or(file.pipeline()),
         }
     }
 
     /// Applies the layers to `run`, and counts what the provider sends into
     /// `progress` (for the status line).
     ///
-    /// The order: progress (what arrives), timeouts (so "idle" means the
-    /// provider is silent, not that the filter dropped everything), the
-    /// filter, rebuffer, batch. The filter always keeps the run end and
-    /// errors, as the server does: the exit code is read from them.
+    /// Progress comes first (it counts what arrives), then the options in
+    /// [`PipelineOptions`]' order: deadlines, the filter (which always keeps
+    /// the run end and errors, as the server's does: the exit code is read
+    /// from them), rebuffer, batch.
     pub(crate) fn apply(&self, run: BoxEventStream, progress: &ProgressHandle) -> BoxEventStream {
-        let mut events: BoxEventStream =
-            Box::pin(run.progress(ProgressLayer::new().with_handle(progress.clone())));
-        if self.total.is_some() || self.idle.is_some() {
-            let mut timeouts = TimeoutLayer::new();
-            if let Some(total) = self.total {
-                timeouts = timeouts.total(total);
-            }
-            if let Some(idle) = self.idle {
-                timeouts = timeouts.idle(idle);
-            }
-            events = Box::pin(events.timeouts(timeouts));
-        }
-        if let Some(kinds) = self.events {
-            let kinds = kinds.with(Kind::RunEnd).with(Kind::Error);
-            events = Box::pin(events.filter_events(EventFilter::new().include_kinds(kinds)));
-        }
-        if let Some(rebuffer) = self.rebuffer {
-            let boundary = match rebuffer {
-                RebufferArg::Words => Boundary::Words,
-                RebufferArg::Lines => Boundary::Lines,
-                RebufferArg::Sentences => Boundary::Sentences,
-            };
-            events = Box::pin(events.rebuffer(boundary));
-        }
-        if let Some(wait) = self.batch {
-            events = Box::pin(events.batch(BatchLayer::new().max_wait(Some(wait)).coalesce(true)));
-        }
-        events
+        self.options
+            .apply(run.progress(ProgressLayer::new().with_handle(progress.clone())))
     }
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use std::time::Duration;
+
     use super::*;
     use agentor_core::source::Script;
-    use agentor_core::{Event, RunStatus};
+    use agentor_core::{Boundary, Event, Kind, KindSet, RunStatus};
     use futures::StreamExt;
 
     fn spec(args: PipelineArgs) -> PipelineSpec {
@@ -117,7 +79,7 @@ mod tests {
         // Reasoning keeps the provider busy though the filter shows none of it.
         let spec = spec(PipelineArgs {
             events: Some(KindSet::of(Kind::TextDelta)),
-            idle_timeout: Some(1.0),
+            idle_timeout: Some(Duration::from_secs(1)),
             ..PipelineArgs::default()
         });
         let mut script = Script::new();
@@ -141,8 +103,8 @@ mod tests {
     #[tokio::test]
     async fn rebuffer_and_batch_keep_the_text() {
         let spec = spec(PipelineArgs {
-            rebuffer: Some(RebufferArg::Words),
-            batch_ms: Some(5),
+            rebuffer: Some(Boundary::Words),
+            batch_ms: Some(Duration::from_millis(5)),
             ..PipelineArgs::default()
         });
         let run = agentor_core::source::demo_text(["Hel", "lo wor", "ld"]);

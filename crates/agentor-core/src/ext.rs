@@ -10,7 +10,7 @@ use crate::ops::rebuffer::Rebuffer;
 use crate::ops::record::Record;
 use crate::ops::tap::Tap;
 use crate::ops::timeout::Timeout;
-use crate::{BatchLayer, EventFilter, EventResult, ProgressLayer, RebufferLayer, TimeoutLayer};
+use crate::{BatchLayer, EventResult, FilterLayer, ProgressLayer, RebufferLayer, TimeoutLayer};
 
 /// Operators as methods on any stream of `Result<Event, Error>`.
 ///
@@ -24,8 +24,8 @@ pub trait EventStreamExt: Stream<Item = EventResult> + Sized {
         layer.layer(self)
     }
 
-    /// Keeps the events that pass `filter`; see [`EventFilter`].
-    fn filter_events(self, filter: impl Into<EventFilter>) -> Filter<Self> {
+    /// Keeps the events that pass `filter`; see [`FilterLayer`].
+    fn filter_events(self, filter: impl Into<FilterLayer>) -> Filter<Self> {
         filter.into().layer(self)
     }
 

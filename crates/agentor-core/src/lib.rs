@@ -32,6 +32,7 @@ mod error;
 mod event;
 mod ext;
 mod kind_set;
+mod options;
 mod pipeline;
 mod provider;
 mod text;
@@ -48,11 +49,16 @@ pub use event::{
 pub use ext::EventStreamExt;
 pub use kind_set::KindSet;
 pub use ops::batch::BatchLayer;
+#[allow(deprecated)]
 pub use ops::filter::EventFilter;
+pub use ops::filter::FilterLayer;
 pub use ops::merge::{merge, FailurePolicy, Merge, MergeClosed, MergeHandle, MergeLayer};
 pub use ops::progress::{ProgressHandle, ProgressLayer};
-pub use ops::rebuffer::{Boundary, RebufferLayer};
+pub use ops::rebuffer::{Boundary, RebufferLayer, UnknownBoundary};
+pub use ops::record::RecordLayer;
+pub use ops::tap::TapLayer;
 pub use ops::timeout::TimeoutLayer;
+pub use options::{OptionError, PipelineOptions};
 pub use pipeline::Pipeline;
 pub use provider::{
     ChatRequest, Message, ModelSettings, Provider, Role, ToolCallRequest, ToolSpec,

@@ -2,7 +2,7 @@
 
 use tower_layer::{Identity, Layer, Stack};
 
-use crate::{BatchLayer, EventFilter, ProgressLayer, RebufferLayer, TimeoutLayer};
+use crate::{BatchLayer, FilterLayer, ProgressLayer, RebufferLayer, TimeoutLayer};
 
 /// Stream layers composed in reading order: the first layer named sees the
 /// events first.
@@ -51,8 +51,8 @@ impl<L> Pipeline<L> {
         }
     }
 
-    /// Adds a filter; see [`EventFilter`].
-    pub fn filter_events(self, filter: impl Into<EventFilter>) -> Pipeline<Stack<L, EventFilter>> {
+    /// Adds a filter; see [`FilterLayer`].
+    pub fn filter_events(self, filter: impl Into<FilterLayer>) -> Pipeline<Stack<L, FilterLayer>> {
         self.layer(filter.into())
     }
 

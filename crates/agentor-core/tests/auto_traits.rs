@@ -33,7 +33,7 @@ fn values_are_send_and_sync() {
 
 #[test]
 fn layers_and_handles_are_send_and_sync() {
-    send_sync_unpin::<EventFilter>();
+    send_sync_unpin::<FilterLayer>();
     send_sync_unpin::<Boundary>();
     send_sync_unpin::<RebufferLayer>();
     send_sync_unpin::<BatchLayer>();
@@ -45,7 +45,7 @@ fn layers_and_handles_are_send_and_sync() {
     send_sync_unpin::<FailurePolicy>();
     send_sync_unpin::<tap::TapLayer<Observe>>();
     send_sync_unpin::<record::RecordLayer<fn() -> Vec<u8>>>();
-    send_sync_unpin::<Pipeline<tower_layer::Stack<tower_layer::Identity, EventFilter>>>();
+    send_sync_unpin::<Pipeline<tower_layer::Stack<tower_layer::Identity, FilterLayer>>>();
 }
 
 #[test]

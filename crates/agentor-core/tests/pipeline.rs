@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use agentor_core::{
-    merge, source, BatchLayer, Boundary, Error, Event, EventFilter, EventResult, EventStreamExt,
+    merge, source, BatchLayer, Boundary, Error, Event, EventResult, EventStreamExt, FilterLayer,
     Kind, MergeLayer, Pipeline, ProgressLayer, RebufferLayer, TimeoutLayer,
 };
 use futures::{SinkExt, StreamExt};
@@ -19,7 +19,7 @@ fn full_stack() -> impl Layer<
 > {
     Pipeline::new()
         .layer(MergeLayer::new("main"))
-        .filter_events(EventFilter::new().exclude_kinds(Kind::Usage))
+        .filter_events(FilterLayer::new().exclude_kinds(Kind::Usage))
         .rebuffer(RebufferLayer::new(Boundary::Words))
         .batch(BatchLayer::new().max_count(3).coalesce(true))
         .timeouts(TimeoutLayer::new().idle(Duration::from_secs(60)))

@@ -44,3 +44,9 @@ pub fn from_env() -> Arc<dyn Provider> {
         Arc::new(Demo::new())
     }
 }
+
+/// The providers page's examples (`docs/providers.md`), compiled and run as
+/// doc tests.
+#[doc = include_str!("../../../docs/providers.md")]
+#[cfg(doctest)]
+pub struct ProvidersDoctests;

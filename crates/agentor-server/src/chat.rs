@@ -8,16 +8,13 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::extract::ChatRequest;
-use crate::framing::Framing;
+use crate::event_body::Resume;
+use crate::extract::ParsedChat;
+use crate::headers::RUN_ID_HEADER;
 use crate::response::EventStreamResponse;
-use crate::router::AppState;
-use crate::sse_body::Resume;
+use crate::state::AppState;
 
-/// The header carrying the run id.
-pub const RUN_ID_HEADER: &str = "x-run-id";
-
-pub(crate) async fn chat(State(state): State<AppState>, request: ChatRequest) -> Response {
+pub(crate) async fn chat(State(state): State<AppState>, request: ParsedChat) -> Response {
     let permit = match state.limit.acquire() {
         Ok(permit) => permit,
         Err(err) => return err.into_response(),
@@ -51,18 +48,13 @@ pub(crate) async fn chat(State(state): State<AppState>, request: ChatRequest) ->
         return response;
     }
 
-    let framing = if request.wants_ndjson {
-        Framing::Ndjson
-    } else {
-        Framing::Sse
-    };
     let resume = Resume {
         log: state.runs.register(&run_id),
         window: state.resume_window,
         shutdown: state.shutdown.clone(),
     };
     EventStreamResponse::boxed(events)
-        .framing(framing)
+        .framing(request.framing)
         .format(request.options.format)
         .run_id(run_id)
         .heartbeat(state.heartbeat)

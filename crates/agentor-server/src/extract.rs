@@ -1,6 +1,7 @@
-//! [`ChatRequest`]: the `/chat` extractor, whose every rejection is a JSON
+//! [`ParsedChat`]: the `/chat` extractor, whose every rejection is a JSON
 //! [`ApiError`] with a precise status and code.
 
+use agentor::wire::Framing;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Query, Request};
@@ -12,20 +13,20 @@ use crate::options::{ChatBody, QueryOptions, RunOptions};
 
 /// A parsed and validated `/chat` request.
 #[derive(Debug)]
-pub(crate) struct ChatRequest {
+pub(crate) struct ParsedChat {
     pub(crate) input: crate::options::InputBody,
     pub(crate) options: RunOptions,
-    pub(crate) wants_ndjson: bool,
+    pub(crate) framing: Framing,
 }
 
-impl<S: Send + Sync> FromRequest<S> for ChatRequest {
+impl<S: Send + Sync> FromRequest<S> for ParsedChat {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let query = Query::<QueryOptions>::try_from_uri(req.uri())
             .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?
             .0;
-        let wants_ndjson = accepts_ndjson(req.headers());
+        let framing = framing(req.headers());
         if !is_json(req.headers()) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -59,10 +60,10 @@ impl<S: Send + Sync> FromRequest<S> for ChatRequest {
             }
         })?;
         let options = RunOptions::resolve(body.stream, body.options, query)?;
-        Ok(ChatRequest {
+        Ok(ParsedChat {
             input: body.input,
             options,
-            wants_ndjson,
+            framing,
         })
     }
 }
@@ -94,19 +95,16 @@ fn is_json(headers: &HeaderMap) -> bool {
             && essence.to_ascii_lowercase().ends_with("+json"))
 }
 
-/// Whether `Accept` names NDJSON (otherwise the stream is SSE).
-pub(crate) fn accepts_ndjson(headers: &HeaderMap) -> bool {
-    headers
+/// NDJSON when an `Accept` header names it, SSE otherwise.
+pub(crate) fn framing(headers: &HeaderMap) -> Framing {
+    let ndjson = headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|media| {
-            media
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/x-ndjson")
-        })
+        .any(|accept| Framing::from_accept(accept) == Framing::Ndjson);
+    if ndjson {
+        Framing::Ndjson
+    } else {
+        Framing::Sse
+    }
 }

@@ -74,8 +74,9 @@ mod chat;
 mod config;
 mod detach;
 mod error;
+mod event_body;
 mod extract;
-mod framing;
+mod headers;
 mod limits;
 mod numbering;
 mod options;
@@ -85,16 +86,27 @@ mod router;
 mod run_log;
 mod server;
 mod shutdown;
-mod sse_body;
+mod state;
 mod ws;
 
+/// How a streamed run is framed (SSE or NDJSON); see [`EventStreamResponse::framing`].
+pub use agentor::wire::Framing;
 pub use agentor_a2a::Dialect;
-pub use chat::RUN_ID_HEADER;
 pub use config::{Cors, ServerConfig, TOKEN_ENV};
 pub use error::ApiError;
-pub use framing::Framing;
+pub use headers::{LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
 pub use response::EventStreamResponse;
-pub use resume::LAST_EVENT_ID_HEADER;
 pub use router::router;
 pub use server::{AgentorServeExt, BoundServer, Server};
 pub use shutdown::Shutdown;
+
+/// The server page's examples (`docs/server.md`), compiled and run as doc tests.
+#[doc = include_str!("../../../docs/server.md")]
+#[cfg(doctest)]
+pub struct ServerDoctests;
+
+/// The A2A page's examples (`docs/a2a.md`), compiled (and, where they need
+/// no outside agent, run) as doc tests.
+#[doc = include_str!("../../../docs/a2a.md")]
+#[cfg(doctest)]
+pub struct A2aDoctests;

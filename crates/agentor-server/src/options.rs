@@ -1,13 +1,8 @@
 //! The `/chat` request: its body, its pipeline options (body or query
 //! string), and the layers they become.
 
-use std::time::Duration;
-
 use agentor::wire::Format;
-use agentor::{
-    BatchLayer, Boundary, BoxEventStream, EventFilter, EventStreamExt, Input, Kind, KindSet,
-    Message, TimeoutLayer,
-};
+use agentor::{BoxEventStream, Input, Message, PipelineOptions};
 use serde::Deserialize;
 
 use crate::error::ApiError;
@@ -78,17 +73,9 @@ pub(crate) struct QueryOptions {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RunOptions {
     pub(crate) stream: bool,
-    pub(crate) events: Option<KindSet>,
-    pub(crate) rebuffer: Option<Boundary>,
-    pub(crate) batch: Option<Duration>,
-    pub(crate) timeout: Option<Duration>,
+    pub(crate) pipeline: PipelineOptions,
     pub(crate) format: Format,
 }
-
-/// The longest `batch_ms` accepted: a batch held longer looks like a stall.
-const MAX_BATCH_MS: u64 = 10_000;
-/// The longest `timeout` accepted, in seconds (one day).
-const MAX_TIMEOUT_S: f64 = 86_400.0;
 
 impl RunOptions {
     /// Merges the query string and the body (the body wins) and validates.
@@ -104,62 +91,29 @@ impl RunOptions {
             })?,
             (None, None) => false,
         };
-        let events = match (body.events, query.events) {
-            (Some(EventsBody::List(list)), _) | (None, Some(list)) => Some(parse_events(&list)?),
-            (Some(EventsBody::Names(names)), _) => Some(parse_events(&names.join(","))?),
-            (None, None) => None,
-        };
-        let rebuffer = body
-            .rebuffer
-            .or(query.rebuffer)
-            .map(|name| match name.to_ascii_lowercase().as_str() {
-                "words" => Ok(Boundary::Words),
-                "lines" => Ok(Boundary::Lines),
-                "sentences" => Ok(Boundary::Sentences),
-                _ => Err(ApiError::invalid_option(
-                    "rebuffer",
-                    format!("`{name}` (expected words, lines or sentences)"),
-                )),
-            })
-            .transpose()?;
-        let batch_ms = match (body.batch_ms, query.batch_ms) {
-            (Some(ms), _) => Some(ms),
-            (None, Some(q)) => Some(q.trim().parse::<u64>().map_err(|_| {
-                ApiError::invalid_option("batch_ms", format!("`{q}` is not a whole number"))
-            })?),
-            (None, None) => None,
-        };
-        let batch = batch_ms
-            .map(|ms| {
-                if (1..=MAX_BATCH_MS).contains(&ms) {
-                    Ok(Duration::from_millis(ms))
-                } else {
-                    Err(ApiError::invalid_option(
-                        "batch_ms",
-                        format!("{ms} (expected 1 to {MAX_BATCH_MS})"),
-                    ))
-                }
-            })
-            .transpose()?;
-        let timeout_s = match (body.timeout, query.timeout) {
-            (Some(s), _) => Some(s),
-            (None, Some(q)) => Some(q.trim().parse::<f64>().map_err(|_| {
-                ApiError::invalid_option("timeout", format!("`{q}` is not a number of seconds"))
-            })?),
-            (None, None) => None,
-        };
-        let timeout = timeout_s
-            .map(|s| {
-                if s.is_finite() && s > 0.0 && s <= MAX_TIMEOUT_S {
-                    Ok(Duration::from_secs_f64(s))
-                } else {
-                    Err(ApiError::invalid_option(
-                        "timeout",
-                        format!("{s} (expected seconds, more than 0 and at most {MAX_TIMEOUT_S})"),
-                    ))
-                }
-            })
-            .transpose()?;
+        let events = body.events.map(|events| match events {
+            EventsBody::List(list) => list,
+            EventsBody::Names(names) => names.join(","),
+        });
+        let mut pipeline = PipelineOptions::default();
+        for (name, value) in [
+            ("events", events.or(query.events)),
+            ("rebuffer", body.rebuffer.or(query.rebuffer)),
+            (
+                "batch_ms",
+                body.batch_ms.map(|ms| ms.to_string()).or(query.batch_ms),
+            ),
+            (
+                "timeout",
+                body.timeout.map(|s| s.to_string()).or(query.timeout),
+            ),
+        ] {
+            if let Some(value) = value {
+                pipeline
+                    .set(name, &value)
+                    .map_err(|e| ApiError::invalid_option(e.option(), e.reason()))?;
+            }
+        }
         let format = body
             .format
             .or(query.format)
@@ -171,44 +125,19 @@ impl RunOptions {
             .unwrap_or_default();
         Ok(RunOptions {
             stream,
-            events,
-            rebuffer,
-            batch,
-            timeout,
+            pipeline,
             format,
         })
     }
 
-    /// Applies the options to a run, in a fixed order: the filter first (so
-    /// rebuffering and batching see only what is sent), then rebuffer, batch,
-    /// and the total timeout last (so its deadline covers everything, and its
-    /// `timed_out` run end is never filtered out).
+    /// Applies the options to a run, in [`PipelineOptions`]' order.
     pub(crate) fn apply(&self, run: BoxEventStream) -> BoxEventStream {
-        if !self.stream {
+        if self.stream {
+            self.pipeline.apply(run)
+        } else {
             // A JSON answer needs the whole run: shaping the stream could
             // only lose the message it reads (a filter without `message`).
-            return self.apply_timeout(run);
-        }
-        let mut events = run;
-        if let Some(kinds) = self.events {
-            // The run end and errors always pass: without them a client could
-            // not tell a completed run from a failed or cut-off one.
-            let kinds = kinds.with(Kind::RunEnd).with(Kind::Error);
-            events = Box::pin(events.filter_events(EventFilter::new().include_kinds(kinds)));
-        }
-        if let Some(boundary) = &self.rebuffer {
-            events = Box::pin(events.rebuffer(boundary.clone()));
-        }
-        if let Some(wait) = self.batch {
-            events = Box::pin(events.batch(BatchLayer::new().max_wait(Some(wait)).coalesce(true)));
-        }
-        self.apply_timeout(events)
-    }
-
-    fn apply_timeout(&self, events: BoxEventStream) -> BoxEventStream {
-        match self.timeout {
-            Some(total) => Box::pin(events.timeouts(TimeoutLayer::new().total(total))),
-            None => events,
+            self.pipeline.deadlines_only().apply(run)
         }
     }
 }
@@ -221,19 +150,13 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn parse_events(list: &str) -> Result<KindSet, ApiError> {
-    let kinds = list
-        .parse::<KindSet>()
-        .map_err(|e| ApiError::invalid_option("events", e))?;
-    if kinds.is_empty() {
-        return Err(ApiError::invalid_option("events", "no event kind named"));
-    }
-    Ok(kinds)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use std::time::Duration;
+
+    use agentor::{Boundary, Kind};
+
     use super::*;
 
     fn query(pairs: &str) -> QueryOptions {
@@ -249,9 +172,9 @@ mod tests {
             query(r#"{"rebuffer": "words", "stream": "true", "batch_ms": "20"}"#),
         )
         .unwrap();
-        assert!(matches!(options.rebuffer, Some(Boundary::Lines)));
+        assert!(matches!(options.pipeline.rebuffer, Some(Boundary::Lines)));
         assert!(options.stream);
-        assert_eq!(options.batch, Some(Duration::from_millis(20)));
+        assert_eq!(options.pipeline.batch, Some(Duration::from_millis(20)));
     }
 
     #[test]
@@ -277,7 +200,7 @@ mod tests {
         let body: BodyOptions =
             serde_json::from_str(r#"{"events": ["raw_response_event", "tool_call"]}"#).unwrap();
         let options = RunOptions::resolve(None, body, QueryOptions::default()).unwrap();
-        let kinds = options.events.unwrap();
+        let kinds = options.pipeline.events.unwrap();
         assert!(kinds.contains(Kind::TextDelta) && kinds.contains(Kind::ToolCall));
     }
 }

@@ -3,18 +3,17 @@
 
 use std::time::Duration;
 
-use agentor::wire::Format;
+use agentor::wire::{Format, Framing};
 use agentor::{BoxEventStream, EventResult, Text};
 use axum::body::Body;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use futures_core::Stream;
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::chat::RUN_ID_HEADER;
-use crate::framing::Framing;
+use crate::event_body::{EventBody, Resume};
+use crate::headers::RUN_ID_HEADER;
 use crate::shutdown::Shutdown;
-use crate::sse_body::{EventBody, Resume};
 
 /// A run's events as a streamed HTTP response, framed exactly as
 /// `POST /chat` frames them: ids renumbered `0, 1, 2, …` without gaps, an
@@ -87,12 +86,33 @@ impl EventStreamResponse {
         self
     }
 
-    /// SSE (the default) or NDJSON; see [`Framing::from_accept`] to follow
-    /// the request's `Accept` header.
+    /// SSE (the default) or NDJSON; [`framing_for`](Self::framing_for)
+    /// follows the request's `Accept` header instead.
     pub fn framing(mut self, framing: Framing) -> Self {
         self.framing = framing;
         self.body = self.body.framing(framing);
         self
+    }
+
+    /// Frames as `POST /chat` does for a request with these headers: NDJSON
+    /// when an `Accept` header names `application/x-ndjson`, SSE otherwise
+    /// (see [`Framing::from_accept`]).
+    ///
+    /// ```
+    /// use agentor::source;
+    /// use agentor_server::EventStreamResponse;
+    /// use axum::http::{header, HeaderMap, HeaderValue};
+    /// use axum::response::IntoResponse;
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::ACCEPT, HeaderValue::from_static("application/x-ndjson"));
+    /// let response = EventStreamResponse::new(source::demo_text(["Hi"]))
+    ///     .framing_for(&headers)
+    ///     .into_response();
+    /// assert_eq!(response.headers()[header::CONTENT_TYPE], "application/x-ndjson");
+    /// ```
+    pub fn framing_for(self, request_headers: &HeaderMap) -> Self {
+        self.framing(crate::extract::framing(request_headers))
     }
 
     /// How long an SSE stream may stay silent before a `: keep-alive`

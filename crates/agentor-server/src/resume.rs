@@ -10,7 +10,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentor::wire::{self, Format};
+use agentor::wire::{self, Format, Framing};
 use agentor::{ErrorKind, Event, EventKind};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -19,14 +19,11 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 
-use crate::chat::RUN_ID_HEADER;
 use crate::error::ApiError;
-use crate::router::AppState;
+use crate::event_body::COALESCE_EVENTS;
+use crate::headers::{LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
 use crate::run_log::{FollowerGuard, Read, RunLog};
-use crate::sse_body::{encode, Framing, COALESCE_EVENTS};
-
-/// The header an SSE client sends on reconnect with the last id it got.
-pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";
+use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 struct EventsQuery {
@@ -95,11 +92,7 @@ fn open(
             ),
         ));
     }
-    let framing = if crate::extract::accepts_ndjson(headers) {
-        Framing::Ndjson
-    } else {
-        Framing::Sse
-    };
+    let framing = crate::extract::framing(headers);
     let follower = Follower {
         _guard: log.follow(),
         log,
@@ -183,7 +176,7 @@ impl Follower {
             match self.log.read(self.cursor, COALESCE_EVENTS) {
                 Read::Events(events) => {
                     for event in &events {
-                        encode(self.framing, self.format, event, &mut buf);
+                        self.framing.encode(self.format, event, &mut buf);
                         if matches!(event.kind, EventKind::RunEnd { .. }) {
                             self.done = true;
                         }
@@ -228,11 +221,9 @@ impl Follower {
         )
         .with_seq(self.cursor.saturating_sub(1));
         match self.framing {
-            Framing::Sse => {
-                buf.extend_from_slice(b"event: error\ndata: ");
+            Framing::Sse => wire::sse::write_frame(buf, None, Some("error"), |buf| {
                 wire::encode_json(self.format, &event, buf);
-                buf.extend_from_slice(b"\n\n");
-            }
+            }),
             Framing::Ndjson => wire::ndjson::encode(self.format, &event, buf),
         }
     }

@@ -14,47 +14,16 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::config::{Cors, ServerConfig};
 use crate::error::ApiError;
-use crate::limits::RunLimit;
-use crate::run_log::RunRegistry;
-use crate::shutdown::Shutdown;
-
-/// What every handler shares.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub(crate) agent: Agentor,
-    pub(crate) limit: RunLimit,
-    pub(crate) heartbeat: Duration,
-    pub(crate) shutdown: Shutdown,
-    /// The replay logs of streamed runs.
-    pub(crate) runs: RunRegistry,
-    pub(crate) resume_window: Duration,
-    pub(crate) coalesce: bool,
-    pub(crate) ws: crate::ws::WsSettings,
-    /// The A2A task store and card settings.
-    pub(crate) a2a: crate::a2a::A2aState,
-}
+use crate::headers::{A2A_VERSION_HEADER, LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
+use crate::state::AppState;
 
 /// The agentor app: `POST /chat`, `GET /ws`, `GET /health`, A2A JSON-RPC at
 /// `POST /` and the agent card at `GET /.well-known/agent-card.json`, with the limits, auth and
 /// CORS of `config`. Mount it in a larger app with [`Router::nest`] or
-/// [`Router::merge`]; trigger `config`'s [`Shutdown`] when that app shuts
+/// [`Router::merge`]; trigger `config`'s [`Shutdown`](crate::Shutdown) when that app shuts
 /// down so open streams end with a `cancelled` run end.
 pub fn router(agent: Agentor, config: ServerConfig) -> Router {
-    let state = AppState {
-        agent,
-        limit: RunLimit::new(config.max_runs),
-        heartbeat: config.heartbeat,
-        shutdown: config.shutdown.clone(),
-        runs: RunRegistry::new(
-            config.replay_events,
-            config.replay_retention,
-            config.max_runs.saturating_mul(4),
-        ),
-        resume_window: config.resume_window,
-        coalesce: config.coalesce,
-        ws: crate::ws::WsSettings::new(&config),
-        a2a: crate::a2a::A2aState::new(&config),
-    };
+    let state = AppState::new(agent, &config);
     // The agent cards are public, like /health: clients read them to learn
     // how to authenticate.
     let cards = Router::new()
@@ -119,10 +88,10 @@ fn cors_layer(cors: &Cors) -> Option<CorsLayer> {
                 axum::http::header::CONTENT_TYPE,
                 axum::http::header::AUTHORIZATION,
                 axum::http::header::ACCEPT,
-                HeaderName::from_static("last-event-id"),
-                HeaderName::from_static(crate::a2a::VERSION_HEADER),
+                HeaderName::from_static(LAST_EVENT_ID_HEADER),
+                HeaderName::from_static(A2A_VERSION_HEADER),
             ])
-            .expose_headers([HeaderName::from_static(crate::chat::RUN_ID_HEADER)])
+            .expose_headers([HeaderName::from_static(RUN_ID_HEADER)])
             .max_age(Duration::from_secs(600)),
     )
 }

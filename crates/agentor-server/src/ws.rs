@@ -24,30 +24,12 @@ use serde_json::{json, Value};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::options::{BodyOptions, InputBody, QueryOptions, RunOptions};
-use crate::router::AppState;
+use crate::state::AppState;
 
 /// How many ping intervals a client may stay silent (pongs count as frames).
 const IDLE_PINGS: u32 = 3;
-
-/// The WebSocket part of the configuration.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct WsSettings {
-    ping: Duration,
-    /// The largest client message, as for a `/chat` body.
-    max_message: usize,
-}
-
-impl WsSettings {
-    pub(crate) fn new(config: &ServerConfig) -> Self {
-        WsSettings {
-            ping: config.ws_ping,
-            max_message: config.body_limit,
-        }
-    }
-}
 
 /// A client text frame starting a run: `/chat`'s body without `stream`.
 #[derive(Debug, Deserialize)]

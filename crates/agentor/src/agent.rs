@@ -4,54 +4,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentor_core::{Error, Message, ModelSettings, Provider, RunStatus, Text};
+use agentor_core::{Error, ModelSettings, Provider, RunStatus, Text};
 use futures_util::StreamExt;
 
 use crate::chat_stream::ChatStream;
+use crate::config::{Config, Input};
 use crate::run::{new_run_id, run};
 use crate::Tool;
-
-/// What a run starts from: one user message, or a whole conversation.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Input {
-    /// A single user message.
-    Text(Text),
-    /// A conversation (the agent's instructions are added in front).
-    Messages(Vec<Message>),
-}
-
-impl From<&str> for Input {
-    fn from(text: &str) -> Self {
-        Input::Text(text.into())
-    }
-}
-
-impl From<String> for Input {
-    fn from(text: String) -> Self {
-        Input::Text(text.into())
-    }
-}
-
-impl From<Text> for Input {
-    fn from(text: Text) -> Self {
-        Input::Text(text)
-    }
-}
-
-impl From<Vec<Message>> for Input {
-    fn from(messages: Vec<Message>) -> Self {
-        Input::Messages(messages)
-    }
-}
-
-impl Input {
-    pub(crate) fn into_messages(self) -> Vec<Message> {
-        match self {
-            Input::Text(text) => vec![Message::user(text)],
-            Input::Messages(messages) => messages,
-        }
-    }
-}
 
 /// An agent: a name, instructions, tools, and a provider answering for a model.
 ///
@@ -85,17 +44,6 @@ impl Input {
 #[derive(Clone)]
 pub struct Agentor {
     pub(crate) inner: Arc<Config>,
-}
-
-pub(crate) struct Config {
-    pub(crate) name: Text,
-    pub(crate) model: Text,
-    pub(crate) instructions: Option<Text>,
-    pub(crate) tools: Vec<Tool>,
-    pub(crate) provider: Arc<dyn Provider>,
-    pub(crate) settings: ModelSettings,
-    pub(crate) max_turns: usize,
-    pub(crate) tool_timeout: Duration,
 }
 
 impl Agentor {
@@ -307,18 +255,5 @@ impl AgentorBuilder {
                 tool_timeout: self.tool_timeout.unwrap_or(Duration::from_secs(60)),
             }),
         }
-    }
-}
-
-impl Config {
-    pub(crate) fn conversation(&self, input: Input) -> Vec<Message> {
-        let mut messages: Vec<Message> = self
-            .instructions
-            .iter()
-            .map(|i| Message::system(i.clone()))
-            .collect();
-        // A conversation that brings its own system message keeps it after ours.
-        messages.extend(input.into_messages());
-        messages
     }
 }

@@ -11,13 +11,15 @@
 
 mod agent;
 mod chat_stream;
+mod config;
 pub mod print;
 mod run;
 mod tool;
 
-pub use agent::{Agentor, AgentorBuilder, Input};
+pub use agent::{Agentor, AgentorBuilder};
 pub use agentor_core::*;
 pub use chat_stream::ChatStream;
+pub use config::Input;
 pub use tool::{Tool, ToolError};
 
 /// The model providers (`agentor-providers`).

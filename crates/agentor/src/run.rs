@@ -13,7 +13,7 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 
-use crate::agent::{Config, Input};
+use crate::config::{Config, Input};
 
 /// A run id unique within the process and unlikely to repeat across restarts.
 pub(crate) fn new_run_id() -> Text {

@@ -1,6 +1,6 @@
 //! `agentor bench`: a short in-process measurement of each layer and of the
 //! full pipeline against the hand-written loop, on the workload of
-//! [`crate::bench`] (the one the criterion benches use).
+//! [`agentor_workload`] (the one the criterion benches use).
 
 use std::hint::black_box;
 use std::io::Write;
@@ -13,8 +13,8 @@ use futures::{Stream, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::args::BenchArgs;
-use crate::bench::{drain_sse, hand_written, kept_kinds, pipeline, synthetic_run, Sink};
 use crate::exit::Outcome;
+use agentor_workload::{drain_sse, hand_written, kept_kinds, pipeline, synthetic_run, Sink};
 
 /// One row of the table: what was measured and its median time.
 #[derive(Debug)]

@@ -31,12 +31,12 @@ use crate::{Event, EventResult, Kind, KindSet, Text};
 /// there.
 ///
 /// ```
-/// use agentor_core::{source, Event, EventFilter, EventStreamExt, KindSet};
+/// use agentor_core::{source, Event, FilterLayer, EventStreamExt, KindSet};
 /// use futures_util::StreamExt;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// let filter = EventFilter::new()
+/// let filter = FilterLayer::new()
 ///     .include_kinds("run_item_stream_event".parse::<KindSet>().unwrap())
 ///     .exclude_tools(["debug_dump"]);
 /// let events = source::iter([
@@ -50,9 +50,9 @@ use crate::{Event, EventResult, Kind, KindSet, Text};
 /// # }
 /// ```
 ///
-/// [`include_kinds`]: EventFilter::include_kinds
+/// [`include_kinds`]: FilterLayer::include_kinds
 #[derive(Clone, Default)]
-pub struct EventFilter {
+pub struct FilterLayer {
     included_kinds: Option<KindSet>,
     excluded_kinds: KindSet,
     allowed: Option<KindSet>,
@@ -65,10 +65,17 @@ pub struct EventFilter {
 
 type Predicate = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 
-impl EventFilter {
+/// The filter operator's layer under its old name; use [`FilterLayer`].
+#[deprecated(
+    since = "0.2.0",
+    note = "renamed to `FilterLayer`, like every other layer type"
+)]
+pub type EventFilter = FilterLayer;
+
+impl FilterLayer {
     /// A filter that keeps everything.
     pub fn new() -> Self {
-        EventFilter::default()
+        FilterLayer::default()
     }
 
     /// Keeps only events of these kinds (repeated calls add kinds).
@@ -197,21 +204,21 @@ fn passes(
     include.as_ref().is_none_or(listed) && !exclude.as_ref().is_some_and(listed)
 }
 
-impl From<KindSet> for EventFilter {
+impl From<KindSet> for FilterLayer {
     fn from(kinds: KindSet) -> Self {
-        EventFilter::new().include_kinds(kinds)
+        FilterLayer::new().include_kinds(kinds)
     }
 }
 
-impl From<Kind> for EventFilter {
+impl From<Kind> for FilterLayer {
     fn from(kind: Kind) -> Self {
-        EventFilter::new().include_kinds(kind)
+        FilterLayer::new().include_kinds(kind)
     }
 }
 
-impl fmt::Debug for EventFilter {
+impl fmt::Debug for FilterLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventFilter")
+        f.debug_struct("FilterLayer")
             .field("kinds", &self.allowed.unwrap_or_else(KindSet::all))
             .field("include_sources", &self.include_sources)
             .field("exclude_sources", &self.exclude_sources)
@@ -222,7 +229,7 @@ impl fmt::Debug for EventFilter {
     }
 }
 
-impl<S> Layer<S> for EventFilter {
+impl<S> Layer<S> for FilterLayer {
     type Service = Filter<S>;
 
     fn layer(&self, inner: S) -> Filter<S> {
@@ -240,7 +247,7 @@ pin_project! {
     pub struct Filter<S> {
         #[pin]
         inner: S,
-        filter: EventFilter,
+        filter: FilterLayer,
     }
 }
 
@@ -270,7 +277,16 @@ mod tests {
     use futures_util::StreamExt;
     use serde_json::json;
 
-    fn seqs(filter: EventFilter, events: Vec<Event>) -> Vec<u64> {
+    #[test]
+    #[allow(deprecated)]
+    fn the_old_name_still_builds_the_same_filter() {
+        let old: EventFilter = EventFilter::new().include_kinds(Kind::Message);
+        let new: FilterLayer = old;
+        assert!(new.matches(&Event::message("m")));
+        assert!(!new.matches(&Event::text_delta("t")));
+    }
+
+    fn seqs(filter: FilterLayer, events: Vec<Event>) -> Vec<u64> {
         futures::executor::block_on(
             source::iter(events)
                 .filter_events(filter)
@@ -293,7 +309,7 @@ mod tests {
 
     #[test]
     fn empty_filter_keeps_everything() {
-        assert_eq!(seqs(EventFilter::new(), sample()), [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(seqs(FilterLayer::new(), sample()), [0, 1, 2, 3, 4, 5, 6]);
     }
 
     #[test]
@@ -306,7 +322,7 @@ mod tests {
 
     #[test]
     fn include_then_exclude_kinds() {
-        let f = EventFilter::new()
+        let f = FilterLayer::new()
             .include_kinds(KindSet::RUN_ITEM_STREAM_EVENT)
             .include_kinds(Kind::RunEnd)
             .exclude_kinds(Kind::ToolResult);
@@ -316,11 +332,11 @@ mod tests {
     #[test]
     fn sources() {
         assert_eq!(
-            seqs(EventFilter::new().include_sources(["A"]), sample()),
+            seqs(FilterLayer::new().include_sources(["A"]), sample()),
             [0, 2, 6]
         );
         assert_eq!(
-            seqs(EventFilter::new().exclude_sources(["A"]), sample()),
+            seqs(FilterLayer::new().exclude_sources(["A"]), sample()),
             [1, 3, 4, 5]
         );
     }
@@ -328,18 +344,18 @@ mod tests {
     #[test]
     fn tools_only_touch_tool_events() {
         assert_eq!(
-            seqs(EventFilter::new().include_tools(["search"]), sample()),
+            seqs(FilterLayer::new().include_tools(["search"]), sample()),
             [0, 1, 2, 3, 5, 6]
         );
         assert_eq!(
-            seqs(EventFilter::new().exclude_tools(["search"]), sample()),
+            seqs(FilterLayer::new().exclude_tools(["search"]), sample()),
             [0, 1, 4, 5, 6]
         );
     }
 
     #[test]
     fn predicates_all_must_agree() {
-        let f = EventFilter::new()
+        let f = FilterLayer::new()
             .predicate(|e| e.seq % 2 == 0)
             .predicate(|e| e.seq > 2);
         assert_eq!(seqs(f, sample()), [4, 6]);
@@ -354,7 +370,7 @@ mod tests {
         ];
         let out: Vec<_> = futures::executor::block_on(
             source::iter_results(items)
-                .filter_events(EventFilter::from(Kind::Message))
+                .filter_events(FilterLayer::from(Kind::Message))
                 .collect(),
         );
         assert_eq!(out, [Err(Error::provider("boom")), Ok(Event::message("a"))]);

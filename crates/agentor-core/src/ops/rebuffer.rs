@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -45,6 +46,58 @@ impl Boundary {
         F: Fn(&str) -> usize + Send + Sync + 'static,
     {
         Boundary::Custom(Arc::new(emittable))
+    }
+}
+
+impl Boundary {
+    /// The names of the built-in boundaries, as [`FromStr`] reads them.
+    pub const NAMES: &'static [&'static str] = &["words", "lines", "sentences"];
+
+    /// The name: `words`, `lines`, `sentences`, or `custom` for a
+    /// [`Custom`](Boundary::Custom) rule (which no name parses back to).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Boundary::Words => "words",
+            Boundary::Lines => "lines",
+            Boundary::Sentences => "sentences",
+            Boundary::Custom(_) => "custom",
+        }
+    }
+}
+
+impl fmt::Display for Boundary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not a built-in [`Boundary`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown boundary `{0}` (expected words, lines or sentences)")]
+pub struct UnknownBoundary(String);
+
+impl FromStr for Boundary {
+    type Err = UnknownBoundary;
+
+    /// Parses `words`, `lines` or `sentences`, ignoring ASCII case (names
+    /// arrive from query strings, command lines and configuration files).
+    ///
+    /// ```
+    /// use agentor_core::Boundary;
+    ///
+    /// let boundary: Boundary = "Sentences".parse().unwrap();
+    /// assert_eq!(boundary.to_string(), "sentences");
+    /// assert_eq!(
+    ///     "pages".parse::<Boundary>().unwrap_err().to_string(),
+    ///     "unknown boundary `pages` (expected words, lines or sentences)"
+    /// );
+    /// ```
+    fn from_str(s: &str) -> Result<Self, UnknownBoundary> {
+        let s = s.trim();
+        [Boundary::Words, Boundary::Lines, Boundary::Sentences]
+            .into_iter()
+            .find(|b| b.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownBoundary(s.to_owned()))
     }
 }
 

@@ -8,7 +8,7 @@
 //!   (`type`, `message`, `chunk`, `tool_action`, `reasoning`), for existing clients.
 //!
 //! And two framings that carry either shape: [`sse`] frames and [`ndjson`]
-//! lines. All encoders append to a [`BytesMut`] and allocate nothing per
+//! lines, chosen by a [`Framing`]. All encoders append to a [`BytesMut`] and allocate nothing per
 //! event (tool-call arguments aside, which go through `serde_json`), so a sink
 //! can reuse one buffer for a whole stream.
 
@@ -20,11 +20,13 @@ use bytes::BytesMut;
 use crate::Event;
 
 pub mod agentor;
+mod framing;
 mod json;
 pub mod native;
 pub mod ndjson;
 pub mod sse;
 
+pub use framing::Framing;
 pub use native::{decode_lines, read_json_lines, read_timed_json_lines, DecodeError};
 
 /// Which JSON shape to write events in.

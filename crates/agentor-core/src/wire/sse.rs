@@ -14,12 +14,15 @@
 //! [`Format`]: JSON escapes `\n` and `\r`, the only characters SSE splits
 //! lines on, so one `data:` line always carries the whole event.
 //!
+//! Every SSE frame agentor sends — `/chat`, resume, the A2A JSON-RPC stream
+//! — is written by [`write_frame`], so they agree on the bytes.
+//!
 //! The other direction is [`Decoder`]: an incremental, zero-copy parser of
 //! any `text/event-stream` body (not only ours), faithful to the standard's
 //! parsing rules, bounded per event, and the body's UTF-8 guard. Remote
 //! sources (model APIs, A2A agents) read their streams with it.
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 
 mod decode;
 
@@ -31,6 +34,58 @@ use crate::{Error, Event, EventKind};
 
 /// The SSE event name of the run end, the last frame of a stream.
 pub const DONE: &str = "done";
+
+/// Writes one SSE frame: an `id:` line when `id` is given, an `event:` line
+/// when `event` is given, one `data:` line whose content `data` writes, and
+/// the blank line that ends the frame.
+///
+/// What `data` writes must be one line (no `\n` or `\r`: single-line JSON
+/// escapes them), or a client would read the rest as other fields; debug
+/// builds check it. A frame without `id:` leaves the client's
+/// `Last-Event-ID` where it was.
+///
+/// ```
+/// use agentor_core::wire::sse;
+/// use bytes::BytesMut;
+///
+/// let mut dst = BytesMut::new();
+/// sse::write_frame(&mut dst, Some(3), Some("status"), |dst| dst.extend_from_slice(b"{}"));
+/// sse::write_frame(&mut dst, None, None, |dst| dst.extend_from_slice(b"[1]"));
+/// assert_eq!(&dst[..], b"id: 3\nevent: status\ndata: {}\n\ndata: [1]\n\n");
+/// ```
+#[inline]
+pub fn write_frame(
+    dst: &mut BytesMut,
+    id: Option<u64>,
+    event: Option<&str>,
+    data: impl FnOnce(&mut BytesMut),
+) {
+    if let Some(id) = id {
+        dst.extend_from_slice(b"id: ");
+        write_u64(dst, id);
+        dst.put_u8(b'\n');
+    }
+    if let Some(event) = event {
+        debug_assert!(is_one_line(event.as_bytes()), "SSE event name {event:?}");
+        dst.extend_from_slice(b"event: ");
+        dst.extend_from_slice(event.as_bytes());
+        dst.put_u8(b'\n');
+    }
+    dst.extend_from_slice(b"data: ");
+    let start = dst.len();
+    data(dst);
+    debug_assert!(
+        is_one_line(&dst[start..]),
+        "SSE data must be one line: {:?}",
+        String::from_utf8_lossy(&dst[start..])
+    );
+    dst.extend_from_slice(b"\n\n");
+}
+
+/// Whether `bytes` hold no SSE line end.
+fn is_one_line(bytes: &[u8]) -> bool {
+    memchr::memchr2(b'\n', b'\r', bytes).is_none()
+}
 
 /// Writes `event` as one SSE frame, blank line included.
 ///
@@ -48,17 +103,25 @@ pub const DONE: &str = "done";
 /// );
 /// ```
 pub fn encode_event(format: Format, event: &Event, dst: &mut BytesMut) {
-    dst.extend_from_slice(b"id: ");
-    write_u64(dst, event.seq);
-    dst.extend_from_slice(b"\nevent: ");
-    let name = match event.kind {
+    write_frame(dst, Some(event.seq), Some(event_name(event)), |dst| {
+        encode_json(format, event, dst);
+    });
+}
+
+/// The SSE event name of `event`: its [`Kind`](crate::Kind) name, or
+/// [`DONE`] for the run end.
+///
+/// ```
+/// use agentor_core::{wire::sse, Event, RunStatus};
+///
+/// assert_eq!(sse::event_name(&Event::text_delta("a")), "text_delta");
+/// assert_eq!(sse::event_name(&Event::run_end(RunStatus::Failed)), "done");
+/// ```
+pub fn event_name(event: &Event) -> &'static str {
+    match event.kind {
         EventKind::RunEnd { .. } => DONE,
         _ => event.kind().as_str(),
-    };
-    dst.extend_from_slice(name.as_bytes());
-    dst.extend_from_slice(b"\ndata: ");
-    encode_json(format, event, dst);
-    dst.extend_from_slice(b"\n\n");
+    }
 }
 
 /// Writes an `Err` item of the stream as an `event: error` frame with id `seq`.
@@ -155,6 +218,28 @@ mod tests {
             &dst[..],
             &b"id: 0\nevent: done\ndata: {\"type\":\"run_end\",\"message\":\"cancelled\",\"chunk\":null,\"tool_action\":null,\"reasoning\":null}\n\n"[..]
         );
+    }
+
+    #[test]
+    fn frames_without_id_or_name_keep_the_data_line() {
+        let mut dst = BytesMut::new();
+        write_frame(&mut dst, None, Some("error"), |dst| {
+            dst.extend_from_slice(b"{\"x\":1}");
+        });
+        write_frame(&mut dst, Some(u64::MAX), None, |_| {});
+        assert_eq!(
+            &dst[..],
+            &b"event: error\ndata: {\"x\":1}\n\nid: 18446744073709551615\ndata: \n\n"[..]
+        );
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "SSE data must be one line")]
+    fn a_line_break_in_data_is_caught_in_debug_builds() {
+        write_frame(&mut BytesMut::new(), None, None, |dst| {
+            dst.extend_from_slice(b"a\rb");
+        });
     }
 
     #[test]

@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-use super::{A2aState, VERSION_HEADER};
-use crate::router::AppState;
+use crate::headers::A2A_VERSION_HEADER;
+use crate::state::{A2aState, AppState};
 
 /// How long clients and caches may reuse a card before revalidating (the
 /// `ETag` makes revalidation a cheap 304).
@@ -24,7 +24,7 @@ pub(crate) async fn agent_card(
     let a2a = &state.a2a;
     // A version the server does not speak still gets a card: the default one.
     let dialect = headers
-        .get(VERSION_HEADER)
+        .get(A2A_VERSION_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| Dialect::from_version_header(v).ok())
         .unwrap_or(a2a.card_dialect);

@@ -15,8 +15,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use super::{sse, tasks, VERSION_HEADER};
-use crate::router::AppState;
+use super::{sse, tasks};
+use crate::headers::A2A_VERSION_HEADER;
+use crate::state::AppState;
 
 /// How long `tasks/cancel` waits for the run to publish `canceled`.
 const CANCEL_WAIT: Duration = Duration::from_secs(10);
@@ -33,7 +34,7 @@ pub(crate) async fn json_rpc(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let version = match headers.get(VERSION_HEADER) {
+    let version = match headers.get(A2A_VERSION_HEADER) {
         None => Ok(None),
         Some(value) => match value.to_str() {
             // Both official servers read an empty header as none (0.3).

@@ -14,7 +14,7 @@ use axum::response::Response;
 use bytes::BytesMut;
 use futures_util::{stream, FutureExt};
 
-use crate::sse_body::{COALESCE_BYTES, COALESCE_EVENTS};
+use crate::event_body::{COALESCE_BYTES, COALESCE_EVENTS};
 
 fn sse_response(body: Body) -> Response {
     let mut response = Response::new(body);

@@ -11,7 +11,7 @@ use agentor::{Agentor, Input};
 use agentor_a2a::store::Subscription;
 use agentor_a2a::{A2aError, ErrorCode, Message, PartContent, Role, SendMessageParams};
 
-use crate::router::AppState;
+use crate::state::AppState;
 
 /// Starts a task for `params`; its id and a subscription that sees every
 /// event from the first.

@@ -1,6 +1,8 @@
 //! The benchmark workload and its baseline, shared by `agentor bench` and the
-//! criterion benches (`benches/`, which re-export this module), so both
-//! measure the same thing.
+//! criterion benches (`benches/`), so both measure the same thing.
+//!
+//! A crate of its own so that neither the benches depend on the command line
+//! nor the command line on the benches; it needs nothing but `agentor-core`.
 //!
 //! [`synthetic_run`] builds the input every benchmark uses; [`hand_written`]
 //! is the baseline for the six-layer pipeline: one loop doing the same work

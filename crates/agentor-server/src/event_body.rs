@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use agentor::wire::{ndjson, sse, Format};
+use agentor::wire::{sse, Format, Framing};
 use agentor::{BoxEventStream, Event, EventResult, RunStatus, Text};
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
@@ -23,7 +23,6 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::detach::Detached;
-pub(crate) use crate::framing::Framing;
 use crate::numbering::Numbering;
 use crate::run_log::RunLog;
 use crate::shutdown::Shutdown;
@@ -152,7 +151,7 @@ impl EventBody {
     }
 
     fn encode(&mut self, event: Event) {
-        encode(self.framing, self.format, &event, &mut self.buf);
+        self.framing.encode(self.format, &event, &mut self.buf);
         if self.resume.is_some() {
             self.unlogged.push(event);
         }
@@ -302,13 +301,5 @@ impl Drop for EventBody {
                 resume.log.append([numbering.run_end(RunStatus::Cancelled)]);
             }
         }
-    }
-}
-
-/// Writes one event as a frame of `framing`.
-pub(crate) fn encode(framing: Framing, format: Format, event: &Event, dst: &mut BytesMut) {
-    match framing {
-        Framing::Sse => sse::encode_event(format, event, dst),
-        Framing::Ndjson => ndjson::encode(format, event, dst),
     }
 }

@@ -1,0 +1,94 @@
+//! [`AppState`]: what every handler shares, apart from the routes (as axum's
+//! examples keep state), so handlers depend on it and not on each other.
+
+use std::time::Duration;
+
+use agentor::Agentor;
+use agentor_a2a::store::{StoreLimits, TaskStore};
+use agentor_a2a::Dialect;
+
+use crate::config::ServerConfig;
+use crate::limits::RunLimit;
+use crate::run_log::RunRegistry;
+use crate::shutdown::Shutdown;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) agent: Agentor,
+    pub(crate) limit: RunLimit,
+    pub(crate) heartbeat: Duration,
+    pub(crate) shutdown: Shutdown,
+    /// The replay logs of streamed runs.
+    pub(crate) runs: RunRegistry,
+    pub(crate) resume_window: Duration,
+    pub(crate) coalesce: bool,
+    pub(crate) ws: WsSettings,
+    /// The A2A task store and card settings.
+    pub(crate) a2a: A2aState,
+}
+
+impl AppState {
+    pub(crate) fn new(agent: Agentor, config: &ServerConfig) -> Self {
+        AppState {
+            agent,
+            limit: RunLimit::new(config.max_runs),
+            heartbeat: config.heartbeat,
+            shutdown: config.shutdown.clone(),
+            runs: RunRegistry::new(
+                config.replay_events,
+                config.replay_retention,
+                config.max_runs.saturating_mul(4),
+            ),
+            resume_window: config.resume_window,
+            coalesce: config.coalesce,
+            ws: WsSettings::new(config),
+            a2a: A2aState::new(config),
+        }
+    }
+}
+
+/// The WebSocket part of the configuration.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WsSettings {
+    pub(crate) ping: Duration,
+    /// The largest client message, as for a `/chat` body.
+    pub(crate) max_message: usize,
+}
+
+impl WsSettings {
+    pub(crate) fn new(config: &ServerConfig) -> Self {
+        WsSettings {
+            ping: config.ws_ping,
+            max_message: config.body_limit,
+        }
+    }
+}
+
+/// What the A2A routes share.
+#[derive(Clone, Debug)]
+pub(crate) struct A2aState {
+    pub(crate) store: TaskStore,
+    pub(crate) public_url: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) agent_version: Option<String>,
+    pub(crate) card_dialect: Dialect,
+    pub(crate) bearer_auth: bool,
+}
+
+impl A2aState {
+    pub(crate) fn new(config: &ServerConfig) -> Self {
+        A2aState {
+            store: TaskStore::new(StoreLimits {
+                max_tasks: config.a2a_max_tasks,
+                ttl: config.a2a_task_ttl,
+                ..StoreLimits::default()
+            }),
+            public_url: config.public_url.clone(),
+            description: config.description.clone(),
+            agent_version: config.agent_version.clone(),
+            card_dialect: config.card_dialect,
+            bearer_auth: config.token.is_some(),
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! What a run is made of: the agent's shared configuration and the run's
+//! [`Input`]. A leaf module, so the agent (which builds them) and the run
+//! loop (which reads them) do not import each other.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentor_core::{Message, ModelSettings, Provider, Text};
+
+use crate::Tool;
+
+/// What a run starts from: one user message, or a whole conversation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// A single user message.
+    Text(Text),
+    /// A conversation (the agent's instructions are added in front).
+    Messages(Vec<Message>),
+}
+
+impl From<&str> for Input {
+    fn from(text: &str) -> Self {
+        Input::Text(text.into())
+    }
+}
+
+impl From<String> for Input {
+    fn from(text: String) -> Self {
+        Input::Text(text.into())
+    }
+}
+
+impl From<Text> for Input {
+    fn from(text: Text) -> Self {
+        Input::Text(text)
+    }
+}
+
+impl From<Vec<Message>> for Input {
+    fn from(messages: Vec<Message>) -> Self {
+        Input::Messages(messages)
+    }
+}
+
+impl Input {
+    pub(crate) fn into_messages(self) -> Vec<Message> {
+        match self {
+            Input::Text(text) => vec![Message::user(text)],
+            Input::Messages(messages) => messages,
+        }
+    }
+}
+
+/// An agent's configuration, shared by its clones and its runs.
+pub(crate) struct Config {
+    pub(crate) name: Text,
+    pub(crate) model: Text,
+    pub(crate) instructions: Option<Text>,
+    pub(crate) tools: Vec<Tool>,
+    pub(crate) provider: Arc<dyn Provider>,
+    pub(crate) settings: ModelSettings,
+    pub(crate) max_turns: usize,
+    pub(crate) tool_timeout: Duration,
+}
+
+impl Config {
+    pub(crate) fn conversation(&self, input: Input) -> Vec<Message> {
+        let mut messages: Vec<Message> = self
+            .instructions
+            .iter()
+            .map(|i| Message::system(i.clone()))
+            .collect();
+        // A conversation that brings its own system message keeps it after ours.
+        messages.extend(input.into_messages());
+        messages
+    }
+}
