@@ -7,7 +7,7 @@ use std::time::Duration;
 use agentor_core::{BoxEventStream, Error};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, RequestBuilder, Response};
 
 use crate::status::{describe, is_retryable, retry_after, status_error, MAX_ERROR_BODY};
@@ -46,10 +46,7 @@ impl Post {
     /// A `POST` of `body` as `application/json` to `url`.
     pub fn json(url: impl Into<String>, body: impl Into<Bytes>) -> Self {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            CONTENT_TYPE,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        );
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Post {
             url: url.into(),
             body: body.into(),
@@ -60,16 +57,13 @@ impl Post {
     /// Sets the `Accept` header.
     #[must_use]
     pub fn accept(self, value: &'static str) -> Self {
-        self.header(reqwest::header::ACCEPT.as_str(), value)
+        self.header(ACCEPT, HeaderValue::from_static(value))
     }
 
-    /// Adds a header (a protocol version, say).
+    /// Sets a header (a protocol version, say).
     #[must_use]
-    pub fn header(mut self, name: &'static str, value: &'static str) -> Self {
-        self.headers.insert(
-            reqwest::header::HeaderName::from_static(name),
-            reqwest::header::HeaderValue::from_static(value),
-        );
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
         self
     }
 
