@@ -15,6 +15,9 @@
 //! timeout = 120         # seconds
 //! idle_timeout = 30     # seconds
 //!
+//! [a2a]                 # a2a card and a2a stream
+//! read_timeout = 120    # seconds
+//!
 //! [serve]
 //! host = "127.0.0.1"
 //! port = 8000
@@ -50,6 +53,18 @@ pub struct Config {
     /// `[serve]`.
     #[serde(default)]
     pub serve: ServeConfig,
+    /// `[a2a]`.
+    #[serde(default)]
+    pub a2a: A2aConfig,
+}
+
+/// `[a2a]`: how `a2a card` and `a2a stream` reach a remote agent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct A2aConfig {
+    /// `--read-timeout`, in seconds.
+    #[serde(default, deserialize_with = "seconds")]
+    pub read_timeout: Option<f64>,
 }
 
 /// `[provider]`: which model answers `chat` and `serve`.
@@ -227,6 +242,10 @@ mod tests {
         let range = Config::parse("[serve]\nport = 70000\n").unwrap_err();
         assert!(range.starts_with("line 2:"), "{range}");
         assert!(Config::parse("[chat]\ntimeout = -1\n").is_err());
+        let a2a = Config::parse("[a2a]\nread_timeout = 2.5\n").unwrap();
+        assert_eq!(a2a.a2a.read_timeout, Some(2.5));
+        assert!(Config::parse("[a2a]\nread_timeout = 0\n").is_err());
+        assert!(Config::parse("[a2a]\nread_timout = 3\n").is_err());
         assert!(Config::parse("[chat]\nbatch_ms = 0\n").is_err());
         assert!(Config::parse("[provider]\nkind = \"gpt\"\n").is_err());
         assert!(Config::parse("[nonsense]\n").is_err());
