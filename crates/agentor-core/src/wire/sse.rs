@@ -13,8 +13,17 @@
 //! stream is over. `data` is the event as single-line JSON in the chosen
 //! [`Format`]: JSON escapes `\n` and `\r`, the only characters SSE splits
 //! lines on, so one `data:` line always carries the whole event.
+//!
+//! The other direction is [`Decoder`]: an incremental, zero-copy parser of
+//! any `text/event-stream` body (not only ours), faithful to the standard's
+//! parsing rules, bounded per event, and the body's UTF-8 guard. Remote
+//! sources (model APIs, A2A agents) read their streams with it.
 
 use bytes::BytesMut;
+
+mod decode;
+
+pub use decode::{Decoder, SseError, SseEvent, SseStream};
 
 use super::json::write_u64;
 use super::{encode_json, Format};
