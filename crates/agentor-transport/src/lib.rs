@@ -53,7 +53,6 @@ mod config;
 mod idle;
 mod parser;
 mod retry;
-mod sse_shim;
 pub mod status;
 mod turn;
 

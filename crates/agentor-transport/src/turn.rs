@@ -6,12 +6,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use agentor_core::wire::sse::Decoder;
 use agentor_core::{BoxEventStream, Error, Event, EventKind, EventResult, Text};
 use bytes::Bytes;
 use futures_core::Stream;
 
 use crate::idle::IdleBody;
-use crate::sse_shim::Decoder;
 use crate::TurnParser;
 
 /// A response body: chunks of bytes, or the failure that ended it.
@@ -268,7 +268,7 @@ impl Stream for TurnStream {
                         }
                         Ok(None) => {}
                         Err(error) => {
-                            this.fail(sse_error(error));
+                            this.fail(error.into());
                             continue;
                         }
                     }
@@ -278,17 +278,13 @@ impl Stream for TurnStream {
                         Poll::Ready(Some(Err(error))) => this.fail(error),
                         Poll::Ready(None) => match decoder.finish() {
                             Ok(()) => *ended = true,
-                            Err(error) => this.fail(sse_error(error)),
+                            Err(error) => this.fail(error.into()),
                         },
                     }
                 }
             }
         }
     }
-}
-
-fn sse_error(error: crate::sse_shim::SseError) -> Error {
-    Error::from(error)
 }
 
 #[cfg(test)]

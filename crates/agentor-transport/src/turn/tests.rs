@@ -214,7 +214,7 @@ async fn an_event_over_the_bound_fails_the_turn() {
     let items = run(chunks).await;
     let error = items[1].as_ref().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Protocol);
-    assert!(error.message().contains("larger than"), "{error}");
+    assert!(error.message().contains("exceeds"), "{error}");
     assert_eq!(
         items[2].as_ref().unwrap().run_status(),
         Some(RunStatus::Failed)
