@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use agentor_a2a::client::A2aClient;
 use agentor_a2a::Dialect;
 use agentor_core::wire::native;
-use agentor_core::RunStatus;
+use agentor_core::{Envelope, RunStatus};
 use bytes::BytesMut;
 use futures_util::StreamExt;
 
@@ -55,12 +55,10 @@ async fn main() -> ExitCode {
     let mut events = client.stream(text.as_str());
     let mut line = BytesMut::new();
     let mut status = None;
+    // A failure prints as an error of the run: its source, run id and seq.
+    let mut envelope = Envelope::new();
     while let Some(item) = events.next().await {
-        let event = item.unwrap_or_else(|error| {
-            let mut event = error.to_event();
-            event.source = Some(client.card().name().into());
-            event
-        });
+        let event = envelope.event(item);
         status = event.run_status().or(status);
         line.clear();
         native::encode(&event, &mut line);

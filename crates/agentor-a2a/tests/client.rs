@@ -758,6 +758,6 @@ async fn an_endless_sse_event_fails_the_run_instead_of_growing_without_bound() {
         "{events:?}"
     );
     let error = events[1].as_ref().unwrap_err();
-    assert!(error.message().contains("larger than"), "{error}");
+    assert!(error.message().contains("exceeds"), "{error}");
     assert_eq!(last_status(&events), Some(RunStatus::Failed));
 }

@@ -116,6 +116,11 @@ pub struct RemoteArgs {
     /// Speaks this protocol version [default: the card's choice, 1.0 when it offers both].
     #[arg(long, value_enum)]
     pub dialect: Option<DialectArg>,
+
+    /// Fails the run when the agent is silent this many seconds, waiting for
+    /// an answer or between two chunks of its stream [default: 120].
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, env = "AGENTOR_A2A_READ_TIMEOUT")]
+    pub read_timeout: Option<Duration>,
 }
 
 /// `agentor a2a card`.

@@ -15,6 +15,9 @@
 //! timeout = 120         # seconds
 //! idle_timeout = 30     # seconds
 //!
+//! [a2a]                 # a2a card and a2a stream
+//! read_timeout = 120    # seconds
+//!
 //! [serve]
 //! host = "127.0.0.1"
 //! port = 8000
@@ -52,6 +55,18 @@ pub struct Config {
     /// `[serve]`.
     #[serde(default)]
     pub serve: ServeConfig,
+    /// `[a2a]`.
+    #[serde(default)]
+    pub a2a: A2aConfig,
+}
+
+/// `[a2a]`: how `a2a card` and `a2a stream` reach a remote agent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct A2aConfig {
+    /// `--read-timeout`, in seconds.
+    #[serde(default, deserialize_with = "duration")]
+    pub read_timeout: Option<Duration>,
 }
 
 /// `[provider]`: which model answers `chat` and `serve`.
@@ -262,6 +277,10 @@ mod tests {
             rebuffer.contains("expected words, lines or sentences"),
             "{rebuffer}"
         );
+        let a2a = Config::parse("[a2a]\nread_timeout = 2.5\n").unwrap();
+        assert_eq!(a2a.a2a.read_timeout, Some(Duration::from_millis(2500)));
+        assert!(Config::parse("[a2a]\nread_timeout = 0\n").is_err());
+        assert!(Config::parse("[a2a]\nread_timout = 3\n").is_err());
         assert!(Config::parse("[provider]\nkind = \"gpt\"\n").is_err());
         assert!(Config::parse("[nonsense]\n").is_err());
         let url = Config::parse("[serve]\npublic_url = \"example.com\"\n").unwrap_err();

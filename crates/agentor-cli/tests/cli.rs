@@ -787,3 +787,80 @@ fn task_states(url: &str, token: &str) -> Vec<String> {
         .map(|t| t["status"]["state"].as_str().unwrap().to_owned())
         .collect()
 }
+
+/// A raw A2A 1.0 agent on 127.0.0.1: its card is fine, and its message stream
+/// sends SSE headers and then nothing, holding the connection open.
+fn stalled_a2a_agent() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let card = serde_json::json!({
+        "name": "Stalled",
+        "supportedInterfaces": [
+            {"url": format!("{base}/"), "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}
+        ],
+    })
+    .to_string();
+    std::thread::spawn(move || {
+        for socket in listener.incoming() {
+            let Ok(mut socket) = socket else { return };
+            let card = card.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && socket.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let answer = if head.starts_with(b"GET") {
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{card}",
+                        card.len()
+                    )
+                } else {
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+                        .to_owned()
+                };
+                let _ = socket.write_all(answer.as_bytes());
+                // Silence until the client hangs up.
+                let mut sink = [0u8; 1024];
+                while socket.read(&mut sink).unwrap_or(0) > 0 {}
+            });
+        }
+    });
+    base
+}
+
+#[test]
+fn a2a_stream_read_timeout_ends_a_stalled_agent_run() {
+    let dir = workdir("a2a-stalled");
+    let url = stalled_a2a_agent();
+    let started = Instant::now();
+    let output = run(agentor(&dir).args([
+        "a2a",
+        "stream",
+        "--json",
+        "--read-timeout",
+        "0.3",
+        &url,
+        "Hi",
+    ]));
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no data"), "{}", stderr(&output));
+    let stalled = events(&output);
+    let kinds: Vec<Kind> = stalled.iter().map(Event::kind).collect();
+    assert_eq!(kinds, [Kind::RunStart, Kind::Error, Kind::RunEnd]);
+    assert_eq!(stalled[2].run_status(), Some(RunStatus::Failed));
+    // The error is one of the run's events: the agent's name and a seq in order.
+    assert_eq!(stalled[1].source.as_deref(), Some("Stalled"));
+    assert!(stalled[1].seq >= stalled[0].seq && stalled[2].seq >= stalled[1].seq);
+
+    // The config file sets it too.
+    std::fs::write(dir.join("agentor.toml"), "[a2a]\nread_timeout = 0.3\n").unwrap();
+    let output = run(agentor(&dir).args(["a2a", "stream", "--json", &url, "Hi"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        events(&output).last().unwrap().run_status(),
+        Some(RunStatus::Failed)
+    );
+}

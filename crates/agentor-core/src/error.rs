@@ -76,7 +76,9 @@ impl Error {
         &self.message
     }
 
-    /// The error as an [`EventKind::Error`](crate::EventKind::Error) event, for sinks.
+    /// The error as a bare [`EventKind::Error`](crate::EventKind::Error) event.
+    /// A sink rendering a stream's items stamps it with the run's envelope
+    /// through [`Envelope`](crate::Envelope).
     pub fn to_event(&self) -> Event {
         Event::error(self.kind, self.message.clone())
     }

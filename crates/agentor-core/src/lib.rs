@@ -28,6 +28,7 @@
 //! This crate has no networking dependencies; providers and servers live in
 //! the crates built on it.
 
+mod envelope;
 mod error;
 mod event;
 mod ext;
@@ -41,6 +42,7 @@ pub mod ops;
 pub mod source;
 pub mod wire;
 
+pub use envelope::Envelope;
 pub use error::Error;
 pub use event::{
     ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, ToolCall, ToolResult,

@@ -7,13 +7,12 @@
 //! - [`Replay`] plays a recorded run back;
 //! - [`Demo`] is an offline stand-in for a model, when none is configured.
 //!
-//! The HTTP providers share one transport, [`http`]: a provider is a request
-//! body plus a [`TurnParser`]. [`from_env`] picks the provider a user expects.
+//! The HTTP providers share one transport ([`agentor_transport`], set up
+//! for OpenAI-compatible APIs in [`http`]): a provider is a request body plus
+//! a [`TurnParser`]. [`from_env`] picks the provider a user expects.
 //!
 //! [`ChatRequest`]: agentor_core::ChatRequest
 //! [`Provider`]: agentor_core::Provider
-
-mod parse;
 
 pub mod config;
 pub mod demo;
@@ -22,11 +21,11 @@ pub mod openai_chat;
 pub mod openai_responses;
 pub mod replay;
 
+pub use agentor_transport::TurnParser;
 pub use config::{OpenAiConfig, RetryPolicy};
 pub use demo::Demo;
 pub use openai_chat::{ChatCompletionsParser, OpenAiChat};
 pub use openai_responses::{OpenAiResponses, ResponsesParser};
-pub use parse::TurnParser;
 pub use replay::Replay;
 
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! going ([`crate::detach`]), so a run numbers its events the same way
 //! whoever pulls it.
 
-use agentor::{Event, EventKind, EventResult, RunStatus, Text};
+use agentor::{Envelope, Event, EventKind, EventResult, RunStatus, Text};
 
 /// Renumbers a run's items 0, 1, 2, … and turns failures into error events.
 #[derive(Debug, Default)]
@@ -14,11 +14,9 @@ pub(crate) struct Numbering {
     /// unique and gapless even where layers repeat a `seq`; the replay log
     /// and `Last-Event-ID` key on the same numbers.
     next_id: u64,
-    /// Given to the events the server makes itself; when not given up
-    /// front, the first run id seen.
-    run_id: Option<Text>,
-    /// The first source seen, given to the events the server makes itself.
-    source: Option<Text>,
+    /// The run's id (given up front, else the first seen) and source (the
+    /// first seen), for failures and the events the server makes itself.
+    envelope: Envelope,
     /// A run end was numbered: the run needs no synthesized one.
     ended: bool,
 }
@@ -27,8 +25,7 @@ impl Numbering {
     pub(crate) fn new(run_id: Option<Text>) -> Self {
         Numbering {
             next_id: 0,
-            run_id,
-            source: None,
+            envelope: Envelope::for_run(run_id),
             ended: false,
         }
     }
@@ -37,22 +34,8 @@ impl Numbering {
     pub(crate) fn number(&mut self, item: EventResult) -> Event {
         let id = self.next_id;
         self.next_id += 1;
-        let mut event = match item {
-            Ok(event) => event,
-            Err(err) => {
-                let mut event = err.to_event();
-                event.run_id.clone_from(&self.run_id);
-                event.source.clone_from(&self.source);
-                event
-            }
-        };
+        let mut event = self.envelope.event(item);
         event.seq = id;
-        if self.source.is_none() {
-            self.source.clone_from(&event.source);
-        }
-        if self.run_id.is_none() {
-            self.run_id.clone_from(&event.run_id);
-        }
         if matches!(event.kind, EventKind::RunEnd { .. }) {
             self.ended = true;
         }
@@ -62,9 +45,9 @@ impl Numbering {
     /// A run end the run did not send itself (shutdown, disconnect, or a run
     /// that ended without one), so no stream ends silently.
     pub(crate) fn run_end(&mut self, status: RunStatus) -> Event {
-        let mut event = Event::new(EventKind::RunEnd { status });
-        event.run_id.clone_from(&self.run_id);
-        event.source.clone_from(&self.source);
+        let event = self
+            .envelope
+            .stamp(Event::new(EventKind::RunEnd { status }));
         self.number(Ok(event))
     }
 

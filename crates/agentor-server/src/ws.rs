@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use agentor::wire::{encode_json, Format};
-use agentor::{Agentor, BoxEventStream, Event, EventKind, EventResult, RunStatus, Text};
+use agentor::{Agentor, BoxEventStream, Envelope, Event, EventKind, EventResult, RunStatus};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -96,8 +96,8 @@ pub(crate) async fn ws(
 struct ActiveRun {
     events: BoxEventStream,
     format: Format,
-    run_id: Text,
-    source: Option<Text>,
+    /// The run's id and source, for failures and the events made here.
+    envelope: Envelope,
     /// The number of the next frame: renumbered 0, 1, 2, … as sent, like
     /// the SSE ids (see `EventBody`).
     next_id: u64,
@@ -108,20 +108,9 @@ struct ActiveRun {
 impl ActiveRun {
     /// Numbers an item (a failure item becomes an error event) and encodes it.
     fn frame(&mut self, item: EventResult) -> (Message, bool) {
-        let mut event = match item {
-            Ok(event) => event,
-            Err(err) => {
-                let mut event = err.to_event();
-                event.run_id = Some(self.run_id.clone());
-                event.source.clone_from(&self.source);
-                event
-            }
-        };
+        let mut event = self.envelope.event(item);
         event.seq = self.next_id;
         self.next_id += 1;
-        if self.source.is_none() {
-            self.source.clone_from(&event.source);
-        }
         let is_end = matches!(event.kind, EventKind::RunEnd { .. });
         let mut buf = BytesMut::new();
         encode_json(self.format, &event, &mut buf);
@@ -131,8 +120,9 @@ impl ActiveRun {
     /// A run end the run did not send itself (cancel, shutdown, or a run
     /// that ended without one): no run ends silently.
     fn synthesized_end(&mut self, status: RunStatus) -> Message {
-        let mut event = Event::new(EventKind::RunEnd { status }).with_run_id(self.run_id.clone());
-        event.source.clone_from(&self.source);
+        let event = self
+            .envelope
+            .stamp(Event::new(EventKind::RunEnd { status }));
         self.frame(Ok(event)).0
     }
 }
@@ -337,8 +327,7 @@ impl Connection {
         self.run = Some(ActiveRun {
             events: options.apply(run),
             format: options.format,
-            run_id,
-            source: None,
+            envelope: Envelope::for_run(Some(run_id)),
             next_id: 0,
             _permit: permit,
         });

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use agentor_core::wire::{sse, Format};
 use agentor_core::{
-    BatchLayer, Boundary, Event, EventKind, EventResult, Kind, KindSet, Pipeline, ProgressLayer,
-    RebufferLayer, RunStatus, Text, TimeoutLayer,
+    BatchLayer, Boundary, Envelope, Event, EventKind, EventResult, Kind, KindSet, Pipeline,
+    ProgressLayer, RebufferLayer, RunStatus, Text, TimeoutLayer,
 };
 use bytes::BytesMut;
 use futures::{Stream, StreamExt};
@@ -175,11 +175,9 @@ impl Sink {
 /// Drives `stream` to the end, encoding every event as an SSE frame.
 pub async fn drain_sse<S: Stream<Item = EventResult>>(stream: S, sink: &mut Sink) {
     let mut stream = std::pin::pin!(stream);
+    let mut envelope = Envelope::new();
     while let Some(item) = stream.next().await {
-        match item {
-            Ok(event) => sink.sse(&event),
-            Err(err) => sink.sse(&err.to_event()),
-        }
+        sink.sse(&envelope.event(item));
     }
 }
 

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use agentor_core::wire::{encode_json, Format};
-use agentor_core::{BoxEventStream, EventResult};
+use agentor_core::{BoxEventStream, Envelope, EventResult};
 use bytes::BytesMut;
 use futures_core::Stream;
 use futures_util::StreamExt;
@@ -48,8 +48,9 @@ impl ChatStream {
     /// The run as JSON strings in `format` (native JSON is lossless).
     pub fn serialized_as(self, format: Format) -> impl Stream<Item = String> + Send {
         let mut buf = BytesMut::new();
+        let mut envelope = Envelope::new();
         self.inner.map(move |item| {
-            let event = item.unwrap_or_else(|err| err.to_event());
+            let event = envelope.event(item);
             encode_json(format, &event, &mut buf);
             // The encoders write whole UTF-8 strings.
             String::from_utf8_lossy(&buf.split()).into_owned()

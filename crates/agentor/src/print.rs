@@ -1,7 +1,7 @@
 //! [`Printer`]: a sink for programs that print a run as it happens.
 
 use agentor_core::wire::{ndjson, Format};
-use agentor_core::{Event, EventKind, EventResult, RunStatus};
+use agentor_core::{Envelope, Event, EventKind, EventResult, RunStatus};
 use bytes::BytesMut;
 use futures_core::Stream;
 use futures_util::StreamExt;
@@ -62,6 +62,8 @@ pub struct Printer<W> {
     /// Whether to write ANSI styles (for a terminal).
     styled: bool,
     buf: BytesMut,
+    /// The envelope of the events printed, for a failure's error event.
+    envelope: Envelope,
 }
 
 /// ANSI: dim (faint) text.
@@ -88,6 +90,7 @@ impl<W: AsyncWrite + Unpin> Printer<W> {
             streamed_text: false,
             styled: false,
             buf: BytesMut::new(),
+            envelope: Envelope::new(),
         }
     }
 
@@ -142,14 +145,9 @@ impl<W: AsyncWrite + Unpin> Printer<W> {
 
     /// Prints one item and flushes.
     pub async fn print(&mut self, item: &EventResult) -> std::io::Result<()> {
-        let error_event;
-        let event = match item {
-            Ok(event) => event,
-            Err(err) => {
-                error_event = err.to_event();
-                &error_event
-            }
-        };
+        // A failure is printed as an error of the run it ends.
+        let event = self.envelope.event_ref(item);
+        let event = &*event;
         match self.format {
             PrintFormat::JsonLines(format) => ndjson::encode(format, event, &mut self.buf),
             PrintFormat::Text => self.render(event),

@@ -4,24 +4,52 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentor_core::Error;
+use agentor_transport::{HttpClient, RetryPolicy, TransportConfig};
 
-use super::http::Http;
 use super::A2aClient;
 use crate::Dialect;
 
+/// The read timeout of an A2A client unless set: a remote agent may think
+/// or run tools for a while, and agentor's server sends a heartbeat comment
+/// well within it, so only a stalled server reaches it.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Options of an [`A2aClient`], then [`connect`](A2aClientBuilder::connect).
-#[derive(Clone, Debug, Default)]
+///
+/// ```
+/// use std::time::Duration;
+/// use agentor_a2a::client::A2aClient;
+///
+/// let builder = A2aClient::builder()
+///     .bearer_token("secret")
+///     .read_timeout(Duration::from_secs(30));
+/// assert!(!format!("{builder:?}").contains("secret"));
+/// ```
+#[derive(Clone, Debug)]
 pub struct A2aClientBuilder {
-    token: Option<Arc<str>>,
+    config: TransportConfig,
     dialect: Option<Dialect>,
     client: Option<reqwest::Client>,
+}
+
+impl Default for A2aClientBuilder {
+    fn default() -> Self {
+        A2aClientBuilder {
+            // A message is not idempotent: sent twice it starts two tasks.
+            config: TransportConfig::new()
+                .read_timeout(DEFAULT_READ_TIMEOUT)
+                .retry(RetryPolicy::none()),
+            dialect: None,
+            client: None,
+        }
+    }
 }
 
 impl A2aClientBuilder {
     /// Sends `Authorization: Bearer <token>` with every request, the card's included.
     #[must_use]
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(Arc::from(token.into()));
+        self.config = self.config.bearer_token(token);
         self
     }
 
@@ -33,8 +61,28 @@ impl A2aClientBuilder {
         self
     }
 
+    /// The longest silence allowed while waiting for an answer's headers and
+    /// between two chunks of a stream (default [`DEFAULT_READ_TIMEOUT`]): a
+    /// remote agent silent for longer ends the run with a timeout error and
+    /// a `failed` run end.
+    #[must_use]
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.config = self.config.read_timeout(timeout);
+        self
+    }
+
+    /// Retries a message that failed before its answer began (connection
+    /// refused, `429`, `5xx`) per `policy`. None by default: a server may
+    /// have started a task for a message whose answer failed.
+    #[must_use]
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.config = self.config.retry(policy);
+        self
+    }
+
     /// Uses `client` (its proxy, TLS and timeout settings, its pool) instead
-    /// of a default one with a 10-second connect timeout.
+    /// of a default one with a 10-second connect timeout. The read timeout
+    /// still applies.
     #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
@@ -49,18 +97,11 @@ impl A2aClientBuilder {
     /// An unreachable agent, an HTTP error, a card that is not JSON or that
     /// offers no JSON-RPC interface of protocol 0.3 or 1.0 is an error.
     pub async fn connect(self, url: &str) -> Result<A2aClient, Error> {
-        let client = match self.client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .build()
-                .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?,
+        let http = match self.client {
+            Some(client) => HttpClient::with_client(client, self.config),
+            None => HttpClient::new(self.config),
         };
-        let http = Http {
-            client,
-            token: self.token,
-        };
-        let card = http.card(url, self.dialect).await?;
+        let card = super::card::fetch(&http, url, self.dialect).await?;
         Ok(A2aClient {
             http,
             card: Arc::new(card),

@@ -2,8 +2,12 @@
 //! dialect the client picks from it.
 
 use agentor_core::{Error, Text};
+use agentor_transport::HttpClient;
+use reqwest::header::{HeaderValue, ACCEPT};
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use super::cancel::VERSION_HEADER;
 use crate::card::interfaces;
 use crate::Dialect;
 
@@ -114,6 +118,49 @@ impl RemoteCard {
             .and_then(Value::as_bool)
             .unwrap_or(false)
     }
+}
+
+/// Fetches the card at `url`: a card URL as given (a path ending in
+/// `.json`), else the well-known paths under the base URL, the current one
+/// first and the legacy one when it is not found. The request asks for the
+/// card in the forced dialect, else in 1.0. The transport's read timeout and
+/// size bound apply.
+pub(crate) async fn fetch(
+    http: &HttpClient,
+    url: &str,
+    forced: Option<Dialect>,
+) -> Result<RemoteCard, Error> {
+    let candidates: Vec<String> = if url.split('?').next().unwrap_or(url).ends_with(".json") {
+        vec![url.to_owned()]
+    } else {
+        let base = url.trim_end_matches('/');
+        CARD_PATHS
+            .iter()
+            .map(|path| format!("{base}{path}"))
+            .collect()
+    };
+    let version = HeaderValue::from_static(forced.unwrap_or(Dialect::V1_0).version());
+    let mut not_found = None;
+    for candidate in &candidates {
+        let request = http
+            .request(Method::GET, candidate)?
+            .header(ACCEPT, "application/json")
+            .header(VERSION_HEADER, version.clone());
+        let response = http.send(request, candidate).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            not_found = Some(http.status_error(response).await);
+            continue;
+        }
+        if !response.status().is_success() {
+            return Err(http.status_error(response).await);
+        }
+        let body = http.read_whole(response, candidate).await?;
+        let json: Value = serde_json::from_slice(&body).map_err(|e| {
+            Error::protocol(format!("the agent card at {candidate} is not JSON: {e}"))
+        })?;
+        return RemoteCard::from_json(json, forced);
+    }
+    Err(not_found.unwrap_or_else(|| Error::provider(format!("no agent card at {url}"))))
 }
 
 #[cfg(test)]

@@ -59,6 +59,12 @@ impl TaskMapper {
         }
     }
 
+    /// The run start was emitted by the transport: the mapper emits none.
+    pub(crate) fn announced(mut self) -> Self {
+        self.started = true;
+        self
+    }
+
     /// Leaves out the remote agent's tool calls and results: as a model turn
     /// ([`Provider`](agentor_core::Provider)), a `tool_call` asks the caller
     /// to run the tool, but the remote agent has run its own already.

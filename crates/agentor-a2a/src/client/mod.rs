@@ -37,31 +37,35 @@
 //! ```
 
 mod builder;
+mod cancel;
 mod card;
+mod context;
 mod conversation;
-mod http;
 pub mod mapper;
-mod stream;
+mod parser;
 
 use std::sync::Arc;
 
 use agentor_core::{BoxEventStream, ChatRequest, Error, Provider, Role as ChatRole, Text};
+use agentor_transport::{turn_stream, ByteStream, HttpClient, TurnStart};
+use reqwest::header::HeaderValue;
 
-pub use builder::A2aClientBuilder;
+pub use builder::{A2aClientBuilder, DEFAULT_READ_TIMEOUT};
 pub use card::RemoteCard;
 pub use conversation::Conversation;
 
 use crate::jsonrpc::{self, RequestId};
 use crate::{new_id, Dialect, Message, Method, Part, Role, SendMessageParams};
-use conversation::SharedContext;
-use http::{CancelOnDrop, Http};
-use stream::RemoteStream;
+use cancel::CancelOnDrop;
+use context::SharedContext;
+use mapper::TaskMapper;
+use parser::TaskParser;
 
 /// A connected remote A2A agent. Cheap to clone: clones share the card and
 /// the connection pool.
 #[derive(Clone, Debug)]
 pub struct A2aClient {
-    http: Http,
+    http: HttpClient,
     card: Arc<RemoteCard>,
 }
 
@@ -72,7 +76,8 @@ impl A2aClient {
         A2aClient::builder().connect(url).await
     }
 
-    /// A builder, for a bearer token, a forced dialect or an HTTP client.
+    /// A builder, for a bearer token, a forced dialect, a read timeout or an
+    /// HTTP client.
     pub fn builder() -> A2aClientBuilder {
         A2aClientBuilder::default()
     }
@@ -89,7 +94,7 @@ impl A2aClient {
 
     /// Sends `text` as a user message and streams the remote task.
     pub fn stream(&self, text: impl Into<String>) -> BoxEventStream {
-        Box::pin(self.send(text.into(), None, None))
+        self.send(text.into(), None, None, true)
     }
 
     /// A conversation with the agent: each message of it continues the
@@ -99,17 +104,30 @@ impl A2aClient {
         Conversation::new(self.clone())
     }
 
+    /// What every event of a run carries: the card's name as agent and
+    /// source, and `run_id`.
+    fn start(&self, run_id: Option<Text>) -> TurnStart {
+        TurnStart {
+            agent: self.card.name_text(),
+            model: None,
+            run_id,
+            source: Some(self.card.name_text()),
+        }
+    }
+
     /// Sends `text` (in `context`'s remote context, when it has one; the
-    /// context the task runs in is then noted there).
+    /// context the task runs in is then noted there), passing the remote
+    /// agent's tool events on when `tool_events` is set.
     fn send(
         &self,
         text: String,
         run_id: Option<Text>,
         context: Option<SharedContext>,
-    ) -> RemoteStream {
+        tool_events: bool,
+    ) -> BoxEventStream {
         let dialect = self.card.dialect();
         let mut message = Message::new(new_id(), Role::User, vec![Part::text(text)]);
-        message.context_id = context.as_ref().and_then(|c| c.get());
+        message.context_id = context.as_ref().and_then(SharedContext::get);
         let params = SendMessageParams::new(message).render(dialect);
         let method = Method::SendStreamingMessage
             .name(dialect)
@@ -118,18 +136,24 @@ impl A2aClient {
         let body = jsonrpc::request(&id, method, params)
             .to_string()
             .into_bytes();
-        let endpoint = self.card.endpoint().to_owned();
-        let open = self.http.clone().open(endpoint.clone(), body, dialect);
+        let endpoint = self.card.endpoint();
+        let post = cancel::post(endpoint, body, dialect).header(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("text/event-stream, application/json"),
+        );
+        let mut mapper = TaskMapper::new(self.card.name_text()).announced();
+        if !tool_events {
+            mapper.leave_out_tool_events();
+        }
         let cancel = CancelOnDrop {
             http: self.http.clone(),
-            endpoint,
+            endpoint: endpoint.to_owned(),
             dialect,
         };
-        let stream = RemoteStream::new(Box::pin(open), cancel, self.card.name_text(), run_id);
-        match context {
-            Some(context) => stream.noting_context(context),
-            None => stream,
-        }
+        let parser = TaskParser::new(mapper, dialect)
+            .cancelling(cancel)
+            .noting_context(context);
+        self.http.stream(post, self.start(run_id), Box::new(parser))
     }
 }
 
@@ -146,15 +170,14 @@ impl Provider for A2aClient {
             .rev()
             .find(|m| m.role == ChatRole::User);
         match last_user {
-            Some(message) => Box::pin(
-                self.send(message.content.to_string(), request.run_id, None)
-                    .without_tool_events(),
-            ),
-            None => Box::pin(RemoteStream::failed(
-                Error::provider("no user message to send to the A2A agent"),
-                self.card.name_text(),
-                request.run_id,
-            )),
+            Some(message) => self.send(message.content.to_string(), request.run_id, None, false),
+            None => {
+                let error = Error::provider("no user message to send to the A2A agent");
+                let mapper = TaskMapper::new(self.card.name_text()).announced();
+                let parser = TaskParser::new(mapper, self.card.dialect());
+                let open = async move { Err::<ByteStream, _>(error) };
+                turn_stream(self.start(request.run_id), open, None, Box::new(parser))
+            }
         }
     }
 

@@ -13,9 +13,13 @@ use crate::exit::Outcome;
 use crate::interrupt::{stop, Interruptible};
 use crate::render;
 
-/// Fetches the card and picks the endpoint and dialect.
-async fn connect(remote: RemoteArgs) -> Result<A2aClient, Outcome> {
+/// Fetches the card and picks the endpoint and dialect. The read timeout
+/// is the flag's, else the config file's, else the client's default.
+async fn connect(remote: RemoteArgs, config: &Config) -> Result<A2aClient, Outcome> {
     let mut builder = A2aClient::builder();
+    if let Some(timeout) = remote.read_timeout.or(config.a2a.read_timeout) {
+        builder = builder.read_timeout(timeout);
+    }
     if let Some(token) = remote.token.filter(|t| !t.is_empty()) {
         builder = builder.bearer_token(token);
     }
@@ -34,8 +38,8 @@ async fn connect(remote: RemoteArgs) -> Result<A2aClient, Outcome> {
 
 /// Prints the card's JSON (pretty) on stdout; which endpoint and dialect
 /// the client would use go to stderr.
-pub(crate) async fn card(args: A2aCardArgs) -> Outcome {
-    let client = match connect(args.remote).await {
+pub(crate) async fn card(args: A2aCardArgs, config: Config) -> Outcome {
+    let client = match connect(args.remote, &config).await {
         Ok(client) => client,
         Err(outcome) => return outcome,
     };
@@ -55,7 +59,7 @@ pub(crate) async fn card(args: A2aCardArgs) -> Outcome {
 
 /// Streams the remote task through the layers and output of `chat`.
 pub(crate) async fn stream(args: A2aStreamArgs, config: Config) -> Outcome {
-    let client = match connect(args.remote).await {
+    let client = match connect(args.remote, &config).await {
         Ok(client) => client,
         Err(outcome) => return outcome,
     };

@@ -11,7 +11,7 @@ use tokio::io::AsyncWrite;
 use tower_layer::Layer;
 
 use crate::wire::native;
-use crate::{Error, EventResult};
+use crate::{Envelope, Error, EventResult};
 
 /// Bytes of encoded events the recorder holds before it waits for the writer.
 const HIGH_WATER: usize = 64 * 1024;
@@ -93,6 +93,8 @@ pin_project! {
         finishing: bool,
         // A write failure to report as the next item.
         failure: Option<Error>,
+        // The run's envelope, for recording a failure as an error of the run.
+        envelope: Envelope,
     }
 }
 
@@ -115,6 +117,7 @@ impl<S, W> Record<S, W> {
             started: None,
             finishing: false,
             failure: None,
+            envelope: Envelope::new(),
         }
     }
 
@@ -181,10 +184,7 @@ where
             Poll::Ready(Some(item)) => {
                 if this.writer.is_some() {
                     let at = started.elapsed();
-                    match &item {
-                        Ok(event) => native::encode_timed(event, at, this.buf),
-                        Err(err) => native::encode_timed(&err.to_event(), at, this.buf),
-                    }
+                    native::encode_timed(&this.envelope.event_ref(&item), at, this.buf);
                     this.buf.extend_from_slice(b"\n");
                 }
                 Poll::Ready(Some(item))

@@ -3,8 +3,8 @@
 use agentor_core::{Error, ErrorKind, Event, EventKind, EventResult, RunStatus, Text};
 
 use super::chunk::{Chunk, Delta, ToolCallDelta};
-use crate::http::status::truncate;
 use crate::TurnParser;
+use agentor_transport::status::truncate;
 
 /// Parses the streamed body of `POST /chat/completions`.
 ///

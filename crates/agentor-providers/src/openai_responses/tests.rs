@@ -7,7 +7,7 @@ use super::ResponsesParser;
 use crate::TurnParser;
 
 /// Splits SSE text into `(event, data)` messages: enough of the SSE format
-/// for fixtures (the transport uses `eventsource-stream`).
+/// for fixtures (the transport decodes live bodies with the full SSE decoder).
 fn sse_messages(body: &str) -> Vec<(String, String)> {
     let mut messages = Vec::new();
     let (mut event, mut data) = (String::new(), Vec::new());

@@ -1,4 +1,14 @@
 //! What a failed HTTP answer or request says, as an [`Error`].
+//!
+//! ```
+//! use agentor_transport::status::status_error;
+//! use reqwest::StatusCode;
+//!
+//! let body = br#"{"error":{"message":"Rate limit reached"}}"#;
+//! let error = status_error(StatusCode::TOO_MANY_REQUESTS, body);
+//! assert_eq!(error.message(), "429 Too Many Requests: Rate limit reached");
+//! assert_eq!(error.status(), Some(429));
+//! ```
 
 use std::time::Duration;
 
@@ -7,7 +17,7 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 /// Error bodies are read up to this much: enough for any real message.
-pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// How much of a body that is not an OpenAI error makes it into the message.
 const MAX_QUOTED_CHARS: usize = 500;
@@ -15,7 +25,7 @@ const MAX_QUOTED_CHARS: usize = 500;
 /// `"<status> <reason>: <detail>"` with the status attached, where the detail
 /// is the server's `error.message` when the body is OpenAI-shaped JSON, else
 /// the start of the body.
-pub(crate) fn status_error(status: StatusCode, body: &[u8]) -> Error {
+pub fn status_error(status: StatusCode, body: &[u8]) -> Error {
     let reason = status.canonical_reason().unwrap_or("");
     let head = format!("{} {reason}", status.as_u16());
     let head = head.trim_end();
@@ -28,9 +38,10 @@ pub(crate) fn status_error(status: StatusCode, body: &[u8]) -> Error {
     Error::provider(message).with_status(status.as_u16())
 }
 
-/// The server's explanation in an error body: `error.message`, a bare
-/// `error` string, or a top-level `message` (vLLM), else the quoted body.
-pub(crate) fn error_detail(body: &[u8]) -> String {
+/// The server's explanation in an error body: `error.message` (OpenAI, and
+/// a JSON-RPC error), a bare `error` string, or a top-level `message`
+/// (vLLM), else the quoted body.
+pub fn error_detail(body: &[u8]) -> String {
     if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
         let message = json
             .pointer("/error/message")
@@ -45,7 +56,7 @@ pub(crate) fn error_detail(body: &[u8]) -> String {
 }
 
 /// `text` cut to `max` characters, with an ellipsis when cut.
-pub(crate) fn truncate(text: &str, max: usize) -> String {
+pub fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_owned(),
@@ -53,13 +64,13 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
 }
 
 /// Whether a status is worth another attempt: rate limits and server errors.
-pub(crate) fn is_retryable(status: StatusCode) -> bool {
+pub fn is_retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
 /// The wait the server asked for: OpenAI's `retry-after-ms`, else
 /// `Retry-After` in seconds (an HTTP date is ignored).
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let number = |name: &str| -> Option<f64> {
         let value = headers
             .get(name)?
@@ -77,7 +88,7 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// An error and its causes, joined: reqwest's own message alone ("error
 /// sending request") hides what happened.
-pub(crate) fn describe(error: &dyn std::error::Error) -> String {
+pub fn describe(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
