@@ -13,8 +13,7 @@ use agentor_a2a::client::A2aClient;
 use agentor_a2a::{Dialect, Message, Part, Role, TaskProjector};
 use agentor_core::ops::merge::merge;
 use agentor_core::{
-    ChatRequest, ErrorKind, Event, EventKind, EventResult, Message as ChatMessage, Provider,
-    RunStatus,
+    ChatMessage, ChatRequest, ErrorKind, Event, EventKind, EventResult, Provider, RunStatus,
 };
 use common::{first_events, frames, sse_results, Reply, Stub};
 use futures::StreamExt;

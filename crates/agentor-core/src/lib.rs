@@ -63,8 +63,10 @@ pub use ops::timeout::TimeoutLayer;
 pub use options::{OptionError, PipelineOptions};
 pub use pipeline::Pipeline;
 pub use provider::{
-    ChatRequest, Message, ModelSettings, Provider, Role, ToolCallRequest, ToolSpec,
+    ChatMessage, ChatRequest, ChatRole, ModelSettings, Provider, ToolCallRequest, ToolSpec,
 };
+#[allow(deprecated)]
+pub use provider::{Message, Role};
 pub use text::Text;
 
 /// The item of every event stream: an event, or a failure passed along in order.

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{BoxEventStream, Text};
 
-/// Who said a [`Message`].
+/// Who said a [`ChatMessage`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Role {
+pub enum ChatRole {
     /// Instructions for the model.
     System,
     /// The person (or program) talking to the agent.
@@ -39,16 +39,16 @@ pub struct ToolCallRequest {
 /// One message of a conversation.
 ///
 /// ```
-/// use agentor_core::{Message, Role};
+/// use agentor_core::{ChatMessage, ChatRole};
 ///
-/// let question = Message::user("What's the weather in Paris?");
-/// assert_eq!(question.role, Role::User);
+/// let question = ChatMessage::user("What's the weather in Paris?");
+/// assert_eq!(question.role, ChatRole::User);
 /// assert_eq!(question.content, "What's the weather in Paris?");
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Message {
+pub struct ChatMessage {
     /// Who said it.
-    pub role: Role,
+    pub role: ChatRole,
     /// The text (empty for an assistant message that only calls tools).
     #[serde(default)]
     pub content: Text,
@@ -60,10 +60,10 @@ pub struct Message {
     pub tool_call_id: Option<Text>,
 }
 
-impl Message {
+impl ChatMessage {
     /// A message with `role` and `content`.
-    pub fn new(role: Role, content: impl Into<Text>) -> Self {
-        Message {
+    pub fn new(role: ChatRole, content: impl Into<Text>) -> Self {
+        ChatMessage {
             role,
             content: content.into(),
             tool_calls: Vec::new(),
@@ -73,24 +73,24 @@ impl Message {
 
     /// A system message.
     pub fn system(content: impl Into<Text>) -> Self {
-        Message::new(Role::System, content)
+        ChatMessage::new(ChatRole::System, content)
     }
 
     /// A user message.
     pub fn user(content: impl Into<Text>) -> Self {
-        Message::new(Role::User, content)
+        ChatMessage::new(ChatRole::User, content)
     }
 
     /// An assistant message.
     pub fn assistant(content: impl Into<Text>) -> Self {
-        Message::new(Role::Assistant, content)
+        ChatMessage::new(ChatRole::Assistant, content)
     }
 
     /// A tool's result, answering `call_id`.
     pub fn tool(call_id: impl Into<Text>, content: impl Into<Text>) -> Self {
-        Message {
+        ChatMessage {
             tool_call_id: Some(call_id.into()),
-            ..Message::new(Role::Tool, content)
+            ..ChatMessage::new(ChatRole::Tool, content)
         }
     }
 }
@@ -128,7 +128,7 @@ pub struct ChatRequest {
     /// The model to ask.
     pub model: Text,
     /// The conversation so far, instructions first.
-    pub messages: Vec<Message>,
+    pub messages: Vec<ChatMessage>,
     /// Tools the model may call.
     pub tools: Vec<ToolSpec>,
     /// Sampling and length settings.
@@ -141,7 +141,7 @@ pub struct ChatRequest {
 
 impl ChatRequest {
     /// A request to `model` with `messages`, no tools, default settings.
-    pub fn new(model: impl Into<Text>, messages: Vec<Message>) -> Self {
+    pub fn new(model: impl Into<Text>, messages: Vec<ChatMessage>) -> Self {
         ChatRequest {
             model: model.into(),
             messages,
@@ -227,3 +227,17 @@ impl<P: Provider + ?Sized> Provider for Box<P> {
         (**self).name()
     }
 }
+
+/// The old name of [`ChatMessage`].
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed `ChatMessage`, apart from the A2A `Message`"
+)]
+pub type Message = ChatMessage;
+
+/// The old name of [`ChatRole`].
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed `ChatRole`, apart from the A2A `Role`"
+)]
+pub type Role = ChatRole;

@@ -52,13 +52,13 @@ use turn::{Reply, Turn};
 /// [`Demo::with_delay`] changes the pace and [`Demo::instant`] removes it.
 ///
 /// ```
-/// use agentor_core::{ChatRequest, Message, Provider};
+/// use agentor_core::{ChatRequest, ChatMessage, Provider};
 /// use agentor_providers::Demo;
 /// use futures_util::StreamExt;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// let request = ChatRequest::new("any", vec![Message::user("Hello there")]);
+/// let request = ChatRequest::new("any", vec![ChatMessage::user("Hello there")]);
 /// let events: Vec<_> = Demo::instant().stream(request).map(Result::unwrap).collect().await;
 /// let message = events.iter().find(|e| e.kind().as_str() == "message").unwrap();
 /// assert!(message.text().unwrap().starts_with("(demo) "));

@@ -22,7 +22,7 @@ use crate::OpenAiConfig;
 /// configured one when the request names none.
 ///
 /// ```no_run
-/// use agentor_core::{ChatRequest, Message, Provider};
+/// use agentor_core::{ChatRequest, ChatMessage, Provider};
 /// use agentor_providers::{OpenAiChat, OpenAiConfig};
 /// use futures_util::StreamExt;
 ///
@@ -31,7 +31,7 @@ use crate::OpenAiConfig;
 /// // OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_MODEL, e.g. for Ollama:
 /// // OPENAI_BASE_URL=http://localhost:11434/v1 OPENAI_MODEL=llama3.2
 /// let provider = OpenAiChat::from_env();
-/// let request = ChatRequest::new("", vec![Message::user("Say hello")]);
+/// let request = ChatRequest::new("", vec![ChatMessage::user("Say hello")]);
 /// let mut events = provider.stream(request);
 /// while let Some(event) = events.next().await {
 ///     match event {

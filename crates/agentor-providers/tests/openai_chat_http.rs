@@ -8,7 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use agentor_core::{
-    ChatRequest, ErrorKind, EventKind, EventResult, Kind, Message, ModelSettings, Provider,
+    ChatMessage, ChatRequest, ErrorKind, EventKind, EventResult, Kind, ModelSettings, Provider,
     RunStatus, ToolCallRequest, ToolSpec,
 };
 use agentor_providers::{OpenAiChat, OpenAiConfig, RetryPolicy};
@@ -17,7 +17,7 @@ use serde_json::json;
 use support::{collect, kinds, text_of, Reply, Stub};
 
 fn ask(text: &str) -> ChatRequest {
-    ChatRequest::new("gpt-4o-mini", vec![Message::user(text)]).with_run_id("run-1")
+    ChatRequest::new("gpt-4o-mini", vec![ChatMessage::user(text)]).with_run_id("run-1")
 }
 
 async fn run(stub: &Stub, request: ChatRequest) -> Vec<EventResult> {
@@ -342,7 +342,7 @@ async fn no_model_anywhere_fails_without_a_request() {
     let stub = Stub::start(vec![]).await;
     let mut config = stub.config();
     config.model = None;
-    let request = ChatRequest::new("", vec![Message::user("hi")]);
+    let request = ChatRequest::new("", vec![ChatMessage::user("hi")]);
     let items = collect(OpenAiChat::new(config).stream(request)).await;
     assert_eq!(
         kinds(&items),
@@ -355,7 +355,7 @@ async fn no_model_anywhere_fails_without_a_request() {
 async fn the_configured_model_fills_an_empty_request_model() {
     let stub = Stub::start(vec![Reply::fixture("plain_text")]).await;
     let provider = OpenAiChat::new(stub.config().model("llama3.2"));
-    let request = ChatRequest::new("", vec![Message::user("hi")]);
+    let request = ChatRequest::new("", vec![ChatMessage::user("hi")]);
     let items = collect(provider.stream(request)).await;
     assert_eq!(last_status(&items), Some(RunStatus::Completed));
     assert_eq!(stub.received()[0].body["model"], "llama3.2");
@@ -364,7 +364,7 @@ async fn the_configured_model_fills_an_empty_request_model() {
 #[tokio::test]
 async fn the_request_body_has_the_chat_completions_shape() {
     let stub = Stub::start(vec![Reply::fixture("plain_text")]).await;
-    let mut assistant = Message::assistant("");
+    let mut assistant = ChatMessage::assistant("");
     assistant.tool_calls.push(ToolCallRequest {
         id: "call_1".into(),
         name: "get_weather".into(),
@@ -376,10 +376,10 @@ async fn the_request_body_has_the_chat_completions_shape() {
     let request = ChatRequest::new(
         "gpt-4o-mini",
         vec![
-            Message::system("Be brief."),
-            Message::user("Weather in Paris?"),
+            ChatMessage::system("Be brief."),
+            ChatMessage::user("Weather in Paris?"),
             assistant,
-            Message::tool("call_1", "18°C, sunny"),
+            ChatMessage::tool("call_1", "18°C, sunny"),
         ],
     )
     .with_tools(vec![ToolSpec {

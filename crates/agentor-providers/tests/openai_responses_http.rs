@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use agentor_core::{
-    ChatRequest, EventKind, EventResult, Kind, Message, Provider, RunStatus, ToolSpec,
+    ChatMessage, ChatRequest, EventKind, EventResult, Kind, Provider, RunStatus, ToolSpec,
 };
 use agentor_providers::OpenAiResponses;
 use serde_json::json;
@@ -21,7 +21,7 @@ async fn run(stub: &Stub, request: ChatRequest) -> Vec<EventResult> {
 fn ask(text: &str) -> ChatRequest {
     ChatRequest::new(
         "gpt-4.1",
-        vec![Message::system("Be brief."), Message::user(text)],
+        vec![ChatMessage::system("Be brief."), ChatMessage::user(text)],
     )
     .with_run_id("run-r")
 }

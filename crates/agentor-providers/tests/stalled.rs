@@ -9,7 +9,7 @@ mod raw_server;
 
 use std::time::{Duration, Instant};
 
-use agentor_core::{ChatRequest, Error, ErrorKind, EventResult, Message, Provider, RunStatus};
+use agentor_core::{ChatMessage, ChatRequest, Error, ErrorKind, EventResult, Provider, RunStatus};
 use agentor_providers::{OpenAiChat, OpenAiConfig, RetryPolicy};
 use raw_server::{then, After, RawServer, SSE_HEAD};
 
@@ -32,7 +32,7 @@ async fn turn(server: &RawServer, read_timeout: Duration) -> (Vec<EventResult>, 
         .model("m")
         .read_timeout(read_timeout)
         .retry(RetryPolicy::none());
-    let request = ChatRequest::new("m", vec![Message::user("hi")]);
+    let request = ChatRequest::new("m", vec![ChatMessage::user("hi")]);
     let started = Instant::now();
     let stream = OpenAiChat::new(config).stream(request);
     let items = tokio::time::timeout(GUARD, futures::StreamExt::collect::<Vec<_>>(stream))

@@ -2,7 +2,7 @@
 //! string), and the layers they become.
 
 use agentor::wire::Format;
-use agentor::{BoxEventStream, Input, Message, PipelineOptions};
+use agentor::{BoxEventStream, ChatMessage, Input, PipelineOptions};
 use serde::Deserialize;
 
 use crate::error::ApiError;
@@ -15,7 +15,7 @@ use crate::error::ApiError;
 )]
 pub(crate) enum InputBody {
     Text(String),
-    Messages(Vec<Message>),
+    Messages(Vec<ChatMessage>),
 }
 
 impl From<InputBody> for Input {

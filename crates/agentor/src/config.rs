@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentor_core::{Message, ModelSettings, Provider, Text};
+use agentor_core::{ChatMessage, ModelSettings, Provider, Text};
 
 use crate::Tool;
 
@@ -15,7 +15,7 @@ pub enum Input {
     /// A single user message.
     Text(Text),
     /// A conversation (the agent's instructions are added in front).
-    Messages(Vec<Message>),
+    Messages(Vec<ChatMessage>),
 }
 
 impl From<&str> for Input {
@@ -36,16 +36,16 @@ impl From<Text> for Input {
     }
 }
 
-impl From<Vec<Message>> for Input {
-    fn from(messages: Vec<Message>) -> Self {
+impl From<Vec<ChatMessage>> for Input {
+    fn from(messages: Vec<ChatMessage>) -> Self {
         Input::Messages(messages)
     }
 }
 
 impl Input {
-    pub(crate) fn into_messages(self) -> Vec<Message> {
+    pub(crate) fn into_messages(self) -> Vec<ChatMessage> {
         match self {
-            Input::Text(text) => vec![Message::user(text)],
+            Input::Text(text) => vec![ChatMessage::user(text)],
             Input::Messages(messages) => messages,
         }
     }
@@ -64,11 +64,11 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    pub(crate) fn conversation(&self, input: Input) -> Vec<Message> {
-        let mut messages: Vec<Message> = self
+    pub(crate) fn conversation(&self, input: Input) -> Vec<ChatMessage> {
+        let mut messages: Vec<ChatMessage> = self
             .instructions
             .iter()
-            .map(|i| Message::system(i.clone()))
+            .map(|i| ChatMessage::system(i.clone()))
             .collect();
         // A conversation that brings its own system message keeps it after ours.
         messages.extend(input.into_messages());

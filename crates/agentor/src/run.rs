@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agentor_core::{
-    ChatRequest, Event, EventKind, EventResult, Message, RunStatus, Text, ToolCall,
+    ChatMessage, ChatRequest, Event, EventKind, EventResult, RunStatus, Text, ToolCall,
     ToolCallRequest, ToolResult,
 };
 use futures_core::Stream;
@@ -131,12 +131,12 @@ pub(crate) fn run(
                 return;
             }
 
-            messages.push(Message {
+            messages.push(ChatMessage {
                 tool_calls: calls
                     .iter()
                     .map(|c| ToolCallRequest { id: c.call_id.clone(), name: c.name.clone(), arguments: c.arguments.clone() })
                     .collect(),
-                ..Message::assistant(text)
+                ..ChatMessage::assistant(text)
             });
             let mut running: FuturesUnordered<_> = calls
                 .iter()
@@ -150,7 +150,7 @@ pub(crate) fn run(
             }
             // Fed back in call order, whatever order they finished in.
             for result in results.into_iter().flatten() {
-                messages.push(Message::tool(result.call_id, result.output));
+                messages.push(ChatMessage::tool(result.call_id, result.output));
             }
         }
         yield Ok(envelope.stamp(Event::run_end(RunStatus::MaxTurns)));

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agentor::{
-    Agentor, BoxEventStream, ChatRequest, Error, Event, EventKind, Kind, Message, Provider, Role,
-    RunStatus, Tool, ToolError,
+    Agentor, BoxEventStream, ChatMessage, ChatRequest, ChatRole, Error, Event, EventKind, Kind,
+    Provider, RunStatus, Tool, ToolError,
 };
 use futures::StreamExt;
 use serde::Deserialize;
@@ -133,7 +133,7 @@ async fn a_plain_answer_streams_every_delta_and_completes() {
     let request = &provider.requests.lock().unwrap()[0];
     assert_eq!(
         request.messages,
-        [Message::system("Be brief."), Message::user("hi")]
+        [ChatMessage::system("Be brief."), ChatMessage::user("hi")]
     );
     assert_eq!(request.run_id.as_ref(), Some(&run_id));
 }
@@ -186,10 +186,10 @@ async fn two_tools_over_two_turns_results_as_they_complete() {
     let requests = provider.requests.lock().unwrap();
     assert_eq!(requests.len(), 3);
     let second = &requests[1].messages;
-    assert_eq!(second[2].role, Role::Assistant);
+    assert_eq!(second[2].role, ChatRole::Assistant);
     assert_eq!(second[2].tool_calls.len(), 2);
-    assert_eq!(second[3], Message::tool("c1", "sunny in Paris"));
-    assert_eq!(second[4], Message::tool("c2", "snow in Oslo"));
+    assert_eq!(second[3], ChatMessage::tool("c1", "sunny in Paris"));
+    assert_eq!(second[4], ChatMessage::tool("c2", "snow in Oslo"));
     assert_eq!(requests[0].tools.len(), 2);
     assert_eq!(
         out.last().unwrap().as_ref().unwrap().run_status(),

@@ -46,7 +46,7 @@ mod parser;
 
 use std::sync::Arc;
 
-use agentor_core::{BoxEventStream, ChatRequest, Error, Provider, Role as ChatRole, Text};
+use agentor_core::{BoxEventStream, ChatRequest, ChatRole, Error, Provider, Text};
 use agentor_transport::{turn_stream, ByteStream, HttpClient, TurnStart};
 use reqwest::header::HeaderValue;
 

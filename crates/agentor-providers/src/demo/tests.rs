@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use agentor_core::{
-    ChatRequest, Event, EventKind, Kind, Message, Provider, RunStatus, ToolCallRequest, ToolSpec,
+    ChatMessage, ChatRequest, Event, EventKind, Kind, Provider, RunStatus, ToolCallRequest,
+    ToolSpec,
 };
 use futures_util::StreamExt;
 use serde_json::json;
@@ -54,7 +55,7 @@ fn assert_well_formed(events: &[Event], run_id: &str) {
 
 #[tokio::test]
 async fn a_question_gets_an_honest_echo() {
-    let request = ChatRequest::new("gpt-4.1", vec![Message::user("What is Rust?")])
+    let request = ChatRequest::new("gpt-4.1", vec![ChatMessage::user("What is Rust?")])
         .with_run_id("r1")
         .with_agent("Helper");
     let out = events(&Demo::instant(), request).await;
@@ -88,13 +89,13 @@ async fn a_question_gets_an_honest_echo() {
 
 #[tokio::test]
 async fn the_same_request_gives_the_same_stream() {
-    let request = ChatRequest::new("m", vec![Message::user("Weather in Paris?")])
+    let request = ChatRequest::new("m", vec![ChatMessage::user("Weather in Paris?")])
         .with_tools(vec![weather_tool()])
         .with_run_id("r");
     let demo = Demo::instant();
     let first = events(&demo, request.clone()).await;
     assert_eq!(events(&demo, request.clone()).await, first);
-    let plain = ChatRequest::new("m", vec![Message::user("Hi")]);
+    let plain = ChatRequest::new("m", vec![ChatMessage::user("Hi")]);
     assert_eq!(
         events(&demo, plain.clone()).await,
         events(&demo, plain).await
@@ -103,7 +104,7 @@ async fn the_same_request_gives_the_same_stream() {
 
 #[tokio::test]
 async fn offered_tools_are_called_first() {
-    let request = ChatRequest::new("m", vec![Message::user("What's the weather in Paris?")])
+    let request = ChatRequest::new("m", vec![ChatMessage::user("What's the weather in Paris?")])
         .with_tools(vec![weather_tool()])
         .with_run_id("r2");
     let out = events(&Demo::instant(), request).await;
@@ -131,7 +132,7 @@ async fn offered_tools_are_called_first() {
 
 #[tokio::test]
 async fn after_a_tool_result_it_reports_it() {
-    let mut assistant = Message::assistant("");
+    let mut assistant = ChatMessage::assistant("");
     assistant.tool_calls.push(ToolCallRequest {
         id: "call_demo_1".into(),
         name: "get_weather".into(),
@@ -140,9 +141,9 @@ async fn after_a_tool_result_it_reports_it() {
     let request = ChatRequest::new(
         "m",
         vec![
-            Message::user("Weather in Paris?"),
+            ChatMessage::user("Weather in Paris?"),
             assistant,
-            Message::tool("call_demo_1", "18°C and sunny"),
+            ChatMessage::tool("call_demo_1", "18°C and sunny"),
         ],
     )
     .with_tools(vec![weather_tool()])
@@ -157,7 +158,7 @@ async fn after_a_tool_result_it_reports_it() {
 
 #[tokio::test]
 async fn a_new_question_calls_the_tool_again() {
-    let mut assistant = Message::assistant("");
+    let mut assistant = ChatMessage::assistant("");
     assistant.tool_calls.push(ToolCallRequest {
         id: "call_demo_1".into(),
         name: "get_weather".into(),
@@ -166,11 +167,11 @@ async fn a_new_question_calls_the_tool_again() {
     let request = ChatRequest::new(
         "m",
         vec![
-            Message::user("Paris?"),
+            ChatMessage::user("Paris?"),
             assistant,
-            Message::tool("call_demo_1", "sunny"),
-            Message::assistant("(demo) …"),
-            Message::user("And Rome?"),
+            ChatMessage::tool("call_demo_1", "sunny"),
+            ChatMessage::assistant("(demo) …"),
+            ChatMessage::user("And Rome?"),
         ],
     )
     .with_tools(vec![weather_tool()]);
@@ -185,7 +186,7 @@ async fn a_new_question_calls_the_tool_again() {
 
 #[tokio::test]
 async fn usage_is_estimated_from_words() {
-    let request = ChatRequest::new("m", vec![Message::user("one two three")]);
+    let request = ChatRequest::new("m", vec![ChatMessage::user("one two three")]);
     let out = events(&Demo::instant(), request).await;
     let usage = out.iter().find(|e| e.kind() == Kind::Usage).unwrap();
     let EventKind::Usage {
@@ -203,7 +204,7 @@ async fn usage_is_estimated_from_words() {
 
 #[tokio::test(start_paused = true)]
 async fn deltas_come_at_a_visible_pace() {
-    let request = ChatRequest::new("m", vec![Message::user("Hi")]);
+    let request = ChatRequest::new("m", vec![ChatMessage::user("Hi")]);
     for (demo, delay) in [
         (Demo::new(), Demo::DEFAULT_DELAY),
         (

@@ -1,6 +1,6 @@
 //! What the demo says: a pure function of the request.
 
-use agentor_core::{ChatRequest, Message, Role};
+use agentor_core::{ChatMessage, ChatRequest, ChatRole};
 use serde_json::Value;
 
 use super::arguments::arguments_for;
@@ -31,12 +31,15 @@ pub(super) enum Reply {
 impl Turn {
     pub(super) fn plan(request: &ChatRequest) -> Turn {
         let messages = &request.messages;
-        let last_user = messages.iter().rposition(|m| m.role == Role::User);
+        let last_user = messages.iter().rposition(|m| m.role == ChatRole::User);
         let prompt = last_user.map_or("", |i| messages[i].content.as_str());
         // Only results since the last question count: a new question in a
         // long conversation calls the tool again.
         let since_question = &messages[last_user.map_or(0, |i| i + 1)..];
-        let tool_result = since_question.iter().rev().find(|m| m.role == Role::Tool);
+        let tool_result = since_question
+            .iter()
+            .rev()
+            .find(|m| m.role == ChatRole::Tool);
 
         let (reasoning, reply) = match (request.tools.first(), tool_result) {
             (Some(tool), None) => {
@@ -91,7 +94,7 @@ fn echo(prompt: &str) -> String {
     )
 }
 
-fn report(result: &Message, messages: &[Message]) -> String {
+fn report(result: &ChatMessage, messages: &[ChatMessage]) -> String {
     let call_id = result.tool_call_id.as_deref();
     let name = messages
         .iter()

@@ -1,6 +1,6 @@
 //! The JSON body of `POST /chat/completions`, borrowed from a [`ChatRequest`].
 
-use agentor_core::{ChatRequest, Message, Role, ToolCallRequest, ToolSpec};
+use agentor_core::{ChatMessage, ChatRequest, ChatRole, ToolCallRequest, ToolSpec};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -29,7 +29,7 @@ struct StreamOptions {
 
 #[derive(Serialize)]
 struct WireMessage<'a> {
-    role: Role,
+    role: ChatRole,
     /// `null` for an assistant message that only calls tools, as OpenAI sends it.
     content: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -86,8 +86,8 @@ pub(super) fn body(request: &ChatRequest, model: &str) -> Result<Vec<u8>, serde_
     serde_json::to_vec(&body)
 }
 
-fn wire_message(message: &Message) -> WireMessage<'_> {
-    let calls_only = message.role == Role::Assistant
+fn wire_message(message: &ChatMessage) -> WireMessage<'_> {
+    let calls_only = message.role == ChatRole::Assistant
         && message.content.is_empty()
         && !message.tool_calls.is_empty();
     WireMessage {
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn a_tool_conversation_has_the_openai_shape() {
-        let mut assistant = Message::assistant("");
+        let mut assistant = ChatMessage::assistant("");
         assistant.tool_calls.push(ToolCallRequest {
             id: "call_1".into(),
             name: "weather".into(),
@@ -148,10 +148,10 @@ mod tests {
         let request = ChatRequest::new(
             "gpt-4o-mini",
             vec![
-                Message::system("Be brief."),
-                Message::user("Weather in Paris?"),
+                ChatMessage::system("Be brief."),
+                ChatMessage::user("Weather in Paris?"),
                 assistant,
-                Message::tool("call_1", "18°C"),
+                ChatMessage::tool("call_1", "18°C"),
             ],
         )
         .with_tools(vec![ToolSpec {
@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn raw_arguments_go_back_verbatim_and_no_tools_means_no_key() {
-        let mut assistant = Message::assistant("Let me check.");
+        let mut assistant = ChatMessage::assistant("Let me check.");
         assistant.tool_calls.push(ToolCallRequest {
             id: "c".into(),
             name: "t".into(),

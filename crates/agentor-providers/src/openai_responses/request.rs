@@ -1,6 +1,6 @@
 //! The Responses API request body for a [`ChatRequest`].
 
-use agentor_core::{ChatRequest, Message, Role, ToolCallRequest};
+use agentor_core::{ChatMessage, ChatRequest, ChatRole, ToolCallRequest};
 use serde_json::{json, Map, Value};
 
 /// The JSON body of a streaming `POST /v1/responses` for `request`.
@@ -28,10 +28,10 @@ use serde_json::{json, Map, Value};
 ///   `max_tokens`), `reasoning: {"effort"}`.
 ///
 /// ```
-/// use agentor_core::{ChatRequest, Message};
+/// use agentor_core::{ChatRequest, ChatMessage};
 /// use agentor_providers::openai_responses::request_body;
 ///
-/// let body = request_body(&ChatRequest::new("gpt-4.1", vec![Message::user("Hi")]));
+/// let body = request_body(&ChatRequest::new("gpt-4.1", vec![ChatMessage::user("Hi")]));
 /// assert_eq!(
 ///     body,
 ///     serde_json::json!({
@@ -90,12 +90,12 @@ fn decimal(x: f32) -> Option<Value> {
     serde_json::Number::from_f64(widened).map(Value::Number)
 }
 
-fn push_items(message: &Message, input: &mut Vec<Value>) {
+fn push_items(message: &ChatMessage, input: &mut Vec<Value>) {
     let role = match message.role {
-        Role::System => "system",
-        Role::User => "user",
-        Role::Assistant => "assistant",
-        Role::Tool => {
+        ChatRole::System => "system",
+        ChatRole::User => "user",
+        ChatRole::Assistant => "assistant",
+        ChatRole::Tool => {
             input.push(json!({
                 "type": "function_call_output",
                 "call_id": message.tool_call_id.as_deref().unwrap_or(""),
@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn a_full_request_has_the_responses_shape() {
-        let mut assistant = Message::assistant("");
+        let mut assistant = ChatMessage::assistant("");
         assistant.tool_calls.push(ToolCallRequest {
             id: "call_1".into(),
             name: "get_weather".into(),
@@ -148,10 +148,10 @@ mod tests {
         let request = ChatRequest::new(
             "o4-mini",
             vec![
-                Message::system("Be brief."),
-                Message::user("Weather in Paris?"),
+                ChatMessage::system("Be brief."),
+                ChatMessage::user("Weather in Paris?"),
                 assistant,
-                Message::tool("call_1", "18°C, sunny"),
+                ChatMessage::tool("call_1", "18°C, sunny"),
             ],
         )
         .with_tools(vec![ToolSpec {
@@ -199,7 +199,7 @@ mod tests {
 
     #[test]
     fn raw_arguments_and_text_beside_calls_go_back_unchanged() {
-        let mut assistant = Message::assistant("Let me look.");
+        let mut assistant = ChatMessage::assistant("Let me look.");
         assistant.tool_calls.push(ToolCallRequest {
             id: "call_2".into(),
             name: "search".into(),

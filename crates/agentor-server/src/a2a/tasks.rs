@@ -105,14 +105,14 @@ fn conversation(state: &AppState, message: &Message, input: String) -> Input {
     if prior.is_empty() {
         return Input::Text(input.into());
     }
-    let mut messages: Vec<agentor::Message> = prior
+    let mut messages: Vec<agentor::ChatMessage> = prior
         .iter()
         .map(|m| match m.role {
-            Role::User => agentor::Message::user(input_text(m)),
-            Role::Agent => agentor::Message::assistant(input_text(m)),
+            Role::User => agentor::ChatMessage::user(input_text(m)),
+            Role::Agent => agentor::ChatMessage::assistant(input_text(m)),
         })
         .collect();
-    messages.push(agentor::Message::user(input));
+    messages.push(agentor::ChatMessage::user(input));
     Input::Messages(messages)
 }
 
