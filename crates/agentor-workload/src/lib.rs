@@ -177,7 +177,7 @@ pub async fn drain_sse<S: Stream<Item = EventResult>>(stream: S, sink: &mut Sink
     let mut stream = std::pin::pin!(stream);
     let mut envelope = Envelope::new();
     while let Some(item) = stream.next().await {
-        sink.sse(&envelope.event(item));
+        sink.sse(&envelope.event_ref(&item));
     }
 }
 
