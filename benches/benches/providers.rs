@@ -8,6 +8,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use agentor_benches::chat_completions;
 use agentor_core::{EventResult, Kind};
 use agentor_providers::http::{turn_stream, ByteStream, TurnStart};
 use agentor_providers::{ChatCompletionsParser, TurnParser};
@@ -17,73 +18,6 @@ use futures::StreamExt;
 
 const DELTAS: usize = 100_000;
 const CHUNK_BYTES: usize = 16 * 1024;
-
-const WORDS: &[&str] = &[
-    " the",
-    " agent",
-    " streams",
-    " tok",
-    "ens",
-    " to",
-    " a",
-    " client",
-    " while",
-    " tools",
-    " run",
-    " in",
-    " parallel,",
-    " and",
-    " every",
-    " delta",
-    " arrives",
-    " quickly.",
-    "\n\n",
-    " \"quoted\"",
-    " café",
-    " 中文",
-];
-
-/// The `data:` payloads of a realistic turn: a role chunk, `DELTAS` content
-/// chunks shaped as OpenAI sends them, the finish chunk and the usage chunk.
-fn payloads() -> Vec<String> {
-    let head = r#"{"id":"chatcmpl-AZ9xk2LmQw7pX","object":"chat.completion.chunk","created":1733764000,"model":"gpt-4o-mini-2024-07-18","service_tier":"default","system_fingerprint":"fp_0aa8d3e20b","choices":[{"index":0,"delta":"#;
-    let mut payloads = Vec::with_capacity(DELTAS + 3);
-    payloads.push(format!(
-        r#"{head}{{"role":"assistant","content":"","refusal":null}},"logprobs":null,"finish_reason":null}}],"usage":null}}"#
-    ));
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    for _ in 0..DELTAS {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let word = WORDS[(state >> 33) as usize % WORDS.len()];
-        let content = serde_json::to_string(word).expect("a string");
-        payloads.push(format!(
-            r#"{head}{{"content":{content}}},"logprobs":null,"finish_reason":null}}],"usage":null}}"#
-        ));
-    }
-    payloads.push(format!(
-        r#"{head}{{}},"logprobs":null,"finish_reason":"stop"}}],"usage":null}}"#
-    ));
-    payloads.push(r#"{"id":"chatcmpl-AZ9xk2LmQw7pX","object":"chat.completion.chunk","created":1733764000,"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":19,"completion_tokens":100000,"total_tokens":100019}}"#.to_owned());
-    payloads
-}
-
-/// The SSE body of `payloads`, `[DONE]` last, cut into 16 KiB chunks.
-fn body_chunks(payloads: &[String]) -> Vec<Bytes> {
-    let mut body = String::new();
-    for payload in payloads {
-        body.push_str("data: ");
-        body.push_str(payload);
-        body.push_str("\n\n");
-    }
-    body.push_str("data: [DONE]\n\n");
-    let body = Bytes::from(body);
-    (0..body.len())
-        .step_by(CHUNK_BYTES)
-        .map(|start| body.slice(start..(start + CHUNK_BYTES).min(body.len())))
-        .collect()
-}
 
 /// The parser alone over the payloads; counts text deltas.
 fn parse_only(payloads: &[String]) -> usize {
@@ -130,8 +64,8 @@ async fn full_path(chunks: Vec<Bytes>) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    let payloads = payloads();
-    let chunks = body_chunks(&payloads);
+    let payloads = chat_completions::payloads(DELTAS);
+    let chunks = chat_completions::chunks(&chat_completions::body(&payloads), CHUNK_BYTES);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()

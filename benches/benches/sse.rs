@@ -11,6 +11,7 @@
 
 use std::hint::black_box;
 
+use agentor_benches::chat_completions;
 use agentor_core::wire::sse::{Decoder, SseError};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -20,63 +21,6 @@ use futures::StreamExt;
 const DELTAS: usize = 10_000;
 const SMALL_DELTAS: usize = 1_000;
 const CHUNK_BYTES: usize = 16 * 1024;
-
-const WORDS: &[&str] = &[
-    " the",
-    " agent",
-    " streams",
-    " tok",
-    "ens",
-    " to",
-    " a",
-    " client",
-    " while",
-    " tools",
-    " run",
-    " in",
-    " parallel,",
-    " and",
-    " every",
-    " delta",
-    " arrives",
-    " quickly.",
-    "\n\n",
-    " \"quoted\"",
-    " café",
-    " 中文",
-];
-
-/// The SSE body of a turn of `deltas` content deltas: a role chunk, the
-/// deltas, the finish chunk, and `[DONE]`.
-fn body(deltas: usize) -> Bytes {
-    let head = r#"{"id":"chatcmpl-AZ9xk2LmQw7pX","object":"chat.completion.chunk","created":1733764000,"model":"gpt-4o-mini-2024-07-18","service_tier":"default","system_fingerprint":"fp_0aa8d3e20b","choices":[{"index":0,"delta":"#;
-    let tail = r#","logprobs":null,"finish_reason":null}],"usage":null}"#;
-    let mut body = format!(
-        "data: {head}{{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}}{tail}\n\n"
-    );
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    for _ in 0..deltas {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let word = WORDS[(state >> 33) as usize % WORDS.len()];
-        let content = serde_json::to_string(word).expect("a string");
-        body.push_str(&format!("data: {head}{{\"content\":{content}}}{tail}\n\n"));
-    }
-    body.push_str(&format!(
-        "data: {head}{{}},\"logprobs\":null,\"finish_reason\":\"stop\"}}],\"usage\":null}}\n\n"
-    ));
-    body.push_str("data: [DONE]\n\n");
-    Bytes::from(body)
-}
-
-/// `body` in pieces of `size` bytes, sharing its allocation.
-fn chunks(body: &Bytes, size: usize) -> Vec<Bytes> {
-    (0..body.len())
-        .step_by(size)
-        .map(|start| body.slice(start..(start + size).min(body.len())))
-        .collect()
-}
 
 /// Events and data bytes, so that neither side can skip work.
 fn tally(events: usize, data: usize) -> (usize, usize) {
@@ -110,11 +54,12 @@ fn bench(c: &mut Criterion) {
         ("sse_decode_10k_deltas_16k_chunks", DELTAS, CHUNK_BYTES),
         ("sse_decode_1k_deltas_1_byte_chunks", SMALL_DELTAS, 1),
     ] {
-        let body = body(deltas);
-        let chunks = chunks(&body, size);
+        let body = chat_completions::body(&chat_completions::payloads(deltas));
+        let chunks = chat_completions::chunks(&body, size);
         // Both read the same events from the same bytes: check before timing.
         let expect = ours(&chunks);
-        assert_eq!(expect.0, deltas + 3);
+        // The role, finish and usage chunks, the deltas, `[DONE]`.
+        assert_eq!(expect.0, deltas + 4);
         assert_eq!(eventsource_stream(&chunks), expect);
 
         let mut group = c.benchmark_group(name);
