@@ -31,6 +31,7 @@ fn describe(event: &Event) -> String {
         EventKind::ToolCall(call) => {
             format!("{} {} {}", call.call_id, call.name, call.arguments)
         }
+        EventKind::ToolCallDelta(delta) => format!("{} += {:?}", delta.call_id, delta.delta),
         EventKind::ToolResult(result) => format!(
             "{} {} -> {:?} (error: {}, took {:?})",
             result.call_id, result.name, result.output, result.is_error, result.duration

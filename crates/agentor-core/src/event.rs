@@ -75,6 +75,9 @@ pub enum EventKind {
     /// The model asked for a tool to run. Boxed: tool events are rare, and
     /// keeping them out of line keeps every other event small to move.
     ToolCall(Box<ToolCall>),
+    /// A fragment of a tool call's arguments, as the model generates them.
+    /// The complete [`EventKind::ToolCall`] still follows. Boxed like it.
+    ToolCallDelta(Box<ToolCallDelta>),
     /// A tool finished. Boxed like [`EventKind::ToolCall`].
     ToolResult(Box<ToolResult>),
     /// Another agent took over the run.
@@ -123,6 +126,21 @@ pub struct ToolCall {
     pub name: Text,
     /// The arguments, as JSON.
     pub arguments: serde_json::Value,
+}
+
+/// A fragment of a tool call's arguments: the payload of
+/// [`EventKind::ToolCallDelta`].
+///
+/// The fragments of one call, concatenated in order, are the JSON text of the
+/// arguments of the [`ToolCall`] with the same `call_id` that follows them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolCallDelta {
+    /// Id of the call the fragment belongs to.
+    pub call_id: Text,
+    /// The tool's name: set on a call's first fragment, and allowed on later ones.
+    pub name: Option<Text>,
+    /// The new piece of the arguments' JSON text (possibly empty on the first fragment).
+    pub delta: Text,
 }
 
 /// A tool's result: the payload of [`EventKind::ToolResult`].
@@ -225,6 +243,8 @@ named_enum! {
         ReasoningSummary = "reasoning_summary",
         /// [`EventKind::ToolCall`]
         ToolCall = "tool_call",
+        /// [`EventKind::ToolCallDelta`]
+        ToolCallDelta = "tool_call_delta",
         /// [`EventKind::ToolResult`]
         ToolResult = "tool_result",
         /// [`EventKind::AgentUpdated`]
@@ -304,6 +324,7 @@ impl EventKind {
             EventKind::ReasoningDelta { .. } => Kind::ReasoningDelta,
             EventKind::ReasoningSummary { .. } => Kind::ReasoningSummary,
             EventKind::ToolCall(_) => Kind::ToolCall,
+            EventKind::ToolCallDelta(_) => Kind::ToolCallDelta,
             EventKind::ToolResult(_) => Kind::ToolResult,
             EventKind::AgentUpdated { .. } => Kind::AgentUpdated,
             EventKind::Handoff { .. } => Kind::Handoff,
@@ -374,10 +395,12 @@ impl Event {
         }
     }
 
-    /// The tool name of a tool call or tool result.
+    /// The tool name of a tool call or tool result, or of a tool-call delta
+    /// that carries it.
     pub fn tool_name(&self) -> Option<&str> {
         match &self.kind {
             EventKind::ToolCall(call) => Some(&call.name),
+            EventKind::ToolCallDelta(delta) => delta.name.as_deref(),
             EventKind::ToolResult(result) => Some(&result.name),
             _ => None,
         }
@@ -425,6 +448,27 @@ impl Event {
             call_id: call_id.into(),
             name: name.into(),
             arguments,
+        })))
+    }
+
+    /// A fragment of a tool call's arguments.
+    ///
+    /// ```
+    /// use agentor_core::{Event, Kind};
+    ///
+    /// let first = Event::tool_call_delta("call_1", Some("get_weather"), "{\"ci");
+    /// assert_eq!(first.kind(), Kind::ToolCallDelta);
+    /// assert_eq!(first.tool_name(), Some("get_weather"));
+    /// ```
+    pub fn tool_call_delta(
+        call_id: impl Into<Text>,
+        name: Option<&str>,
+        delta: impl Into<Text>,
+    ) -> Self {
+        Event::new(EventKind::ToolCallDelta(Box::new(ToolCallDelta {
+            call_id: call_id.into(),
+            name: name.map(Text::from),
+            delta: delta.into(),
         })))
     }
 

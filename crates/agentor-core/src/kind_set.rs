@@ -13,7 +13,7 @@ use crate::Kind;
 ///
 /// | compatibility name | kinds |
 /// |---|---|
-/// | `raw_response_event` | `text_delta`, `reasoning_delta` |
+/// | `raw_response_event` | `text_delta`, `reasoning_delta`, `tool_call_delta` |
 /// | `run_item_stream_event` | `message`, `reasoning_summary`, `tool_call`, `tool_result` |
 /// | `agent_updated_stream_event` | `agent_updated`, `handoff` |
 ///
@@ -33,9 +33,9 @@ impl KindSet {
     /// No kinds.
     pub const EMPTY: KindSet = KindSet(0);
 
-    /// Text and reasoning deltas: what Python Agentor called `raw_response_event`.
+    /// Text, reasoning and tool-call deltas: what Python Agentor called `raw_response_event`.
     pub const RAW_RESPONSE_EVENT: KindSet =
-        KindSet(Kind::TextDelta.bit() | Kind::ReasoningDelta.bit());
+        KindSet(Kind::TextDelta.bit() | Kind::ReasoningDelta.bit() | Kind::ToolCallDelta.bit());
 
     /// Messages, reasoning summaries, tool calls and results: `run_item_stream_event`.
     pub const RUN_ITEM_STREAM_EVENT: KindSet = KindSet(

@@ -45,8 +45,8 @@ pub mod wire;
 pub use envelope::Envelope;
 pub use error::Error;
 pub use event::{
-    ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, ToolCall, ToolResult,
-    UnknownName,
+    ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, ToolCall, ToolCallDelta,
+    ToolResult, UnknownName,
 };
 pub use ext::EventStreamExt;
 pub use kind_set::KindSet;

@@ -35,8 +35,11 @@ use turn::{Reply, Turn};
 ///      type: a string the words of the prompt (the first string property
 ///      up to eight words of it, each further one a single word, from the
 ///      end of the prompt backwards), a number or integer `1`, a boolean
-///      `true`, an array `[]`, an object `{}`. The turn ends there, as a
-///      model's does: the agent runs the tool and asks again;
+///      `true`, an array `[]`, an object `{}`. The arguments' JSON text
+///      streams first as `tool_call_delta` fragments (the same pieces as
+///      text, the tool's name on the first), then the complete `tool_call`.
+///      The turn ends there, as a model's does: the agent runs the tool and
+///      asks again;
 ///    - or **an answer**, as text deltas of one to eight characters (a word
 ///      and its following space, longer words cut), then the complete
 ///      `message`. After a tool result it reports that result (the last one,
@@ -47,7 +50,7 @@ use turn::{Reply, Turn};
 /// 4. `run_end completed`.
 ///
 /// Events are numbered from 0 and carry the request's `run_id`. Each delta
-/// and the tool call come [`Demo::DEFAULT_DELAY`] (15 ms) after the event
+/// and each tool-call fragment come [`Demo::DEFAULT_DELAY`] (15 ms) after the event
 /// before, on tokio's clock, so the stream visibly streams;
 /// [`Demo::with_delay`] changes the pace and [`Demo::instant`] removes it.
 ///
@@ -120,8 +123,16 @@ impl Provider for Demo {
                 name,
                 arguments,
             } => {
+                // The arguments stream as a model's do, then the call follows whole.
+                let json = Text::from(arguments.to_string());
+                for (i, piece) in turn::pieces(&json).into_iter().enumerate() {
+                    let name = (i == 0).then_some(name.as_str());
+                    let delta =
+                        Event::tool_call_delta(call_id.as_str(), name, json.slice_ref(piece));
+                    script = script.after(self.delay, stamp(delta));
+                }
                 let call = Event::tool_call(call_id, name, arguments);
-                script = script.after(self.delay, stamp(call));
+                script = script.then(stamp(call));
             }
             Reply::Answer(text) => {
                 let text = Text::from(text);

@@ -191,6 +191,8 @@ impl<W: AsyncWrite + Unpin> Printer<W> {
                 let arguments = clip(&arguments, Self::TOOL_LINE);
                 self.line(format_args!("[tool] {} {arguments}", call.name))
             }
+            // The complete call follows and is printed whole.
+            EventKind::ToolCallDelta(_) => {}
             EventKind::ToolResult(result) => {
                 let mark = if result.is_error {
                     "tool error"

@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | text delta | `raw_response_event` | `chunk`: the delta |
 //! | reasoning delta | `raw_response_event` | `reasoning`: the delta |
+//! | tool-call delta | `raw_response_event` | none: a raw event Python Agentor passed through without a chunk |
 //! | message | `run_item_stream_event` | `message`: the text |
 //! | reasoning summary | `run_item_stream_event` | `reasoning`: the summary |
 //! | tool call | `run_item_stream_event` | `tool_action`: `{"name": tool, "type": "tool_called"}` |
@@ -74,6 +75,9 @@ pub fn encode(event: &Event, dst: &mut BytesMut) {
         EventKind::ReasoningDelta { text, .. } => {
             write(dst, RAW_RESPONSE_EVENT, Null, None, None, Some(text));
         }
+        // Python Agentor exposed the model's argument fragments as raw
+        // response events whose `chunk` was null; readers that join chunks skip them.
+        EventKind::ToolCallDelta(_) => write(dst, RAW_RESPONSE_EVENT, Null, None, None, None),
         EventKind::Message { text, .. } => {
             write(dst, RUN_ITEM_STREAM_EVENT, Str(text), None, None, None);
         }
@@ -238,6 +242,10 @@ mod tests {
                     r#"{"name":"search","type":"tool_called"}"#,
                     n,
                 ),
+            ),
+            (
+                Event::tool_call_delta("c1", Some("search"), "{\"q\":1}"),
+                line(RAW_RESPONSE_EVENT, n, n, n, n),
             ),
             (
                 Event::tool_result("c1", "search", "3 hits"),

@@ -47,7 +47,7 @@ use tokio::io::AsyncBufRead;
 use super::json::{parse_duration_ms, write_duration_ms, write_str, write_u64};
 use crate::{
     Error, ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, Text, ToolCall,
-    ToolResult,
+    ToolCallDelta, ToolResult,
 };
 
 /// Writes `event` as one line of native JSON (no trailing newline) to `dst`.
@@ -109,6 +109,16 @@ fn encode_payload(w: &mut Writer<'_>, kind: &EventKind) {
                 w.dst.truncate(mark);
                 w.dst.extend_from_slice(b"null");
             }
+        }
+        EventKind::ToolCallDelta(delta) => {
+            let ToolCallDelta {
+                call_id,
+                name,
+                delta,
+            } = &**delta;
+            w.str("call_id", call_id);
+            w.opt_str("name", name.as_deref());
+            w.str("delta", delta);
         }
         EventKind::ToolResult(result) => {
             let ToolResult {
@@ -279,6 +289,7 @@ struct Line<'a> {
     // `null` is a valid argument value, so only absence is `None`.
     #[serde(default, deserialize_with = "present")]
     arguments: Option<serde_json::Value>,
+    delta: Option<Text>,
     output: Option<Text>,
     is_error: Option<bool>,
     #[serde(borrow)]
@@ -394,6 +405,11 @@ pub fn decode_timed(line: &[u8]) -> Result<(Event, Option<std::time::Duration>),
             call_id: required(l.call_id, "call_id")?,
             name: required(l.name, "name")?,
             arguments: required(l.arguments, "arguments")?,
+        })),
+        Kind::ToolCallDelta => EventKind::ToolCallDelta(Box::new(ToolCallDelta {
+            call_id: required(l.call_id, "call_id")?,
+            name: l.name,
+            delta: required(l.delta, "delta")?,
         })),
         Kind::ToolResult => EventKind::ToolResult(Box::new(ToolResult {
             call_id: required(l.call_id, "call_id")?,
@@ -699,6 +715,14 @@ mod tests {
             (
                 Event::tool_call("c1", "search", json!({"q": "rust\n", "n": 3})),
                 r#"{"type":"tool_call","seq":0,"call_id":"c1","name":"search","arguments":{"n":3,"q":"rust\n"}}"#,
+            ),
+            (
+                Event::tool_call_delta("c1", Some("search"), "{\"q\":"),
+                r#"{"type":"tool_call_delta","seq":0,"call_id":"c1","name":"search","delta":"{\"q\":"}"#,
+            ),
+            (
+                Event::tool_call_delta("c1", None, "3}"),
+                r#"{"type":"tool_call_delta","seq":0,"call_id":"c1","delta":"3}"}"#,
             ),
             (
                 tool_result,

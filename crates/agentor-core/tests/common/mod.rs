@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use agentor_core::{
-    ErrorKind, Event, EventKind, ProgressSnapshot, RunStatus, Text, ToolCall, ToolResult,
+    ErrorKind, Event, EventKind, ProgressSnapshot, RunStatus, Text, ToolCall, ToolCallDelta,
+    ToolResult,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -80,6 +81,13 @@ fn any_kind() -> impl Strategy<Value = EventKind> {
                 call_id,
                 name,
                 arguments,
+            }))
+        }),
+        (any_text(), opt(), any_text()).prop_map(|(call_id, name, delta)| {
+            EventKind::ToolCallDelta(Box::new(ToolCallDelta {
+                call_id,
+                name,
+                delta,
             }))
         }),
         (

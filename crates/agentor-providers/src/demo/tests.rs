@@ -109,19 +109,38 @@ async fn offered_tools_are_called_first() {
         .with_run_id("r2");
     let out = events(&Demo::instant(), request).await;
     assert_well_formed(&out, "r2");
+    let kinds = kinds(&out);
+    let fragments = kinds.iter().filter(|k| **k == Kind::ToolCallDelta).count();
+    assert!(fragments > 3, "{kinds:?}");
+    assert_eq!(kinds[..2], [Kind::RunStart, Kind::ReasoningDelta]);
+    assert!(kinds[2..2 + fragments]
+        .iter()
+        .all(|k| *k == Kind::ToolCallDelta));
     assert_eq!(
-        kinds(&out),
-        [
-            Kind::RunStart,
-            Kind::ReasoningDelta,
-            Kind::ToolCall,
-            Kind::Usage,
-            Kind::RunEnd
-        ]
+        kinds[2 + fragments..],
+        [Kind::ToolCall, Kind::Usage, Kind::RunEnd]
     );
-    let EventKind::ToolCall(call) = &out[2].kind else {
-        panic!("{:?}", out[2]);
+    let call_at = 2 + fragments;
+    let EventKind::ToolCall(call) = &out[call_at].kind else {
+        panic!("{:?}", out[call_at]);
     };
+    let mut joined = String::new();
+    for (i, event) in out[2..call_at].iter().enumerate() {
+        let EventKind::ToolCallDelta(delta) = &event.kind else {
+            panic!("{event:?}");
+        };
+        assert_eq!(delta.call_id, call.call_id);
+        assert_eq!(
+            delta.name.is_some(),
+            i == 0,
+            "the name rides on the first fragment only"
+        );
+        joined.push_str(&delta.delta);
+    }
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&joined).unwrap(),
+        call.arguments
+    );
     assert_eq!(call.call_id, "call_demo_1");
     assert_eq!(call.name, "get_weather");
     assert_eq!(
