@@ -49,9 +49,8 @@ pub(crate) async fn chat(State(state): State<AppState>, request: ParsedChat) -> 
     }
 
     let resume = Resume {
-        log: state.runs.register(&run_id),
+        log: state.runs.register(&run_id, state.shutdown.child()),
         window: state.resume_window,
-        shutdown: state.shutdown.clone(),
     };
     EventStreamResponse::boxed(events)
         .framing(request.framing)

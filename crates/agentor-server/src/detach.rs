@@ -16,7 +16,6 @@ use tokio::time::Instant;
 
 use crate::numbering::Numbering;
 use crate::run_log::RunLog;
-use crate::shutdown::Shutdown;
 
 /// A disconnected run, to be pulled into its log by a task of its own.
 pub(crate) struct Detached {
@@ -24,7 +23,6 @@ pub(crate) struct Detached {
     pub(crate) numbering: Numbering,
     pub(crate) log: Arc<RunLog>,
     pub(crate) window: Duration,
-    pub(crate) shutdown: Shutdown,
     /// The run's concurrency permit: the run still counts against the limit.
     pub(crate) permit: OwnedSemaphorePermit,
 }
@@ -50,7 +48,8 @@ impl Detached {
         }
     }
 
-    /// Pulls the run into the log until it ends, the shutdown, or a whole
+    /// Pulls the run into the log until it ends, is cancelled (or the server
+    /// shuts down), or a whole
     /// window passes with no reader attached; then drops it (`cancelled`).
     async fn run(self) {
         let Detached {
@@ -58,14 +57,14 @@ impl Detached {
             mut numbering,
             log,
             window,
-            shutdown,
             permit,
         } = self;
         let mut deadline = Instant::now() + window;
         loop {
             tokio::select! {
                 biased;
-                () = shutdown.triggered() => break,
+                // A cancel of the run, or the server's shutdown.
+                () = log.cancelled() => break,
                 () = tokio::time::sleep_until(deadline) => {
                     if log.has_followers() {
                         // A reconnected reader is watching: the run is

@@ -28,6 +28,15 @@ impl ApiError {
         }
     }
 
+    /// `404 unknown_run`: no log of `run_id` is kept.
+    pub(crate) fn unknown_run(run_id: &str) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_run",
+            format!("no run `{run_id}` is kept (unknown, or evicted after its retention)"),
+        )
+    }
+
     pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }

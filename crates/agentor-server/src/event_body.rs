@@ -25,7 +25,6 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 use crate::detach::Detached;
 use crate::numbering::Numbering;
 use crate::run_log::RunLog;
-use crate::shutdown::Shutdown;
 
 /// How many bytes of ready frames go into one body chunk at most.
 pub(crate) const COALESCE_BYTES: usize = 64 * 1024;
@@ -42,7 +41,6 @@ pub(crate) struct Resume {
     /// How long a run whose client went away keeps going (zero: dropped at
     /// once).
     pub(crate) window: Duration,
-    pub(crate) shutdown: Shutdown,
 }
 
 /// The response body of a streamed run.
@@ -139,7 +137,10 @@ impl EventBody {
     }
 
     /// Keeps the run's events in `resume`'s log as they are sent.
+    /// The log's cancellation (a child of the shutdown's) ends the stream
+    /// as the shutdown does.
     pub(crate) fn with_resume(mut self, resume: Resume) -> Self {
+        self.shutdown = Some(Box::pin(resume.log.cancelled_owned()));
         self.resume = Some(resume);
         self
     }
@@ -282,13 +283,12 @@ impl Drop for EventBody {
         };
         let numbering = std::mem::take(&mut self.numbering);
         match self.permit.take() {
-            Some(permit) if !resume.window.is_zero() && !resume.shutdown.is_triggered() => {
+            Some(permit) if !resume.window.is_zero() && !resume.log.is_cancelled() => {
                 Detached {
                     events,
                     numbering,
                     log: resume.log,
                     window: resume.window,
-                    shutdown: resume.shutdown,
                     permit,
                 }
                 .spawn();

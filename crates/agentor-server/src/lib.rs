@@ -70,6 +70,7 @@
 
 mod a2a;
 mod auth;
+mod cancel;
 mod chat;
 mod config;
 mod detach;

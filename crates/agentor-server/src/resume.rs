@@ -59,13 +59,10 @@ fn open(
         None => Format::default(),
     };
     let after = last_seen(&query, headers)?;
-    let log = state.runs.get(run_id).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_run",
-            format!("no run `{run_id}` is kept (unknown, or evicted after its retention)"),
-        )
-    })?;
+    let log = state
+        .runs
+        .get(run_id)
+        .ok_or_else(|| ApiError::unknown_run(run_id))?;
     let from = match after {
         Some(n) => n
             .checked_add(1)
@@ -239,7 +236,7 @@ mod tests {
     #[tokio::test]
     async fn a_reader_outpaced_by_the_ring_gets_an_error_frame_without_id() {
         let registry = RunRegistry::new(2, Duration::from_secs(60), 4);
-        let log = registry.register("run_a");
+        let log = registry.register("run_a", tokio_util::sync::CancellationToken::new());
         log.append((0..2).map(|id| Event::text_delta("x").with_seq(id)));
         let mut follower = Follower {
             _guard: log.follow(),

@@ -34,6 +34,7 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
         .route("/", post(crate::a2a::json_rpc))
         .route("/chat", post(crate::chat::chat))
         .route("/runs/{run_id}/events", get(crate::resume::run_events))
+        .route("/runs/{run_id}/cancel", post(crate::cancel::cancel_run))
         .route("/ws", get(crate::ws::ws))
         .with_state(state);
     if let Some(token) = &config.token {

@@ -16,6 +16,7 @@ use std::time::Duration;
 use agentor::{Event, EventKind};
 use tokio::sync::Notify;
 use tokio::time::Instant;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// The events of one run as they were sent, in a ring of bounded size.
 #[derive(Debug)]
@@ -28,6 +29,9 @@ pub(crate) struct RunLog {
     /// Readers attached (`GET /runs/{id}/events`); a run kept alive after a
     /// disconnect stays alive while one is attached.
     followers: AtomicUsize,
+    /// Stops the run: cancelled by `POST /runs/{id}/cancel`, and by the
+    /// server's shutdown (a child of its token).
+    cancel: CancellationToken,
 }
 
 #[derive(Debug)]
@@ -54,7 +58,7 @@ pub(crate) enum Read {
 }
 
 impl RunLog {
-    fn new(capacity: usize) -> Self {
+    fn new(capacity: usize, cancel: CancellationToken) -> Self {
         RunLog {
             state: Mutex::new(LogState {
                 events: VecDeque::new(),
@@ -64,7 +68,33 @@ impl RunLog {
             appended: Notify::new(),
             capacity,
             followers: AtomicUsize::new(0),
+            cancel,
         }
+    }
+
+    /// Asks the run's producer to stop; it drops the run and appends a
+    /// `cancelled` run end. Returns `false` when the run had already ended.
+    pub(crate) fn cancel(&self) -> bool {
+        if self.ended_at().is_some() {
+            return false;
+        }
+        self.cancel.cancel();
+        true
+    }
+
+    /// Whether the run was asked to stop (or the server is shutting down).
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Completes once the run is asked to stop.
+    pub(crate) async fn cancelled(&self) {
+        self.cancel.cancelled().await;
+    }
+
+    /// The same, owned, for a stream to hold.
+    pub(crate) fn cancelled_owned(&self) -> WaitForCancellationFutureOwned {
+        self.cancel.clone().cancelled_owned()
     }
 
     fn lock(&self) -> MutexGuard<'_, LogState> {
@@ -181,9 +211,10 @@ impl RunRegistry {
         self.logs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A new, empty log for `run_id`, making room first.
-    pub(crate) fn register(&self, run_id: &str) -> Arc<RunLog> {
-        let log = Arc::new(RunLog::new(self.events_per_run));
+    /// A new, empty log for `run_id`, making room first. `cancel` stops the
+    /// run (give it a child of the shutdown's token).
+    pub(crate) fn register(&self, run_id: &str, cancel: CancellationToken) -> Arc<RunLog> {
+        let log = Arc::new(RunLog::new(self.events_per_run, cancel));
         let mut logs = self.lock();
         self.evict_expired(&mut logs);
         while logs.len() >= self.max_logs {
@@ -243,7 +274,7 @@ mod tests {
 
     #[test]
     fn the_ring_keeps_the_last_events_and_says_gone_before() {
-        let log = RunLog::new(3);
+        let log = RunLog::new(3, CancellationToken::new());
         assert!(matches!(log.read(0, 10), Read::Pending));
         log.append((0..5).map(delta));
         assert_eq!(log.bounds(), (2, 5));
@@ -261,16 +292,16 @@ mod tests {
     #[test]
     fn a_full_registry_evicts_the_oldest_ended_log() {
         let registry = RunRegistry::new(8, Duration::from_secs(300), 2);
-        let first = registry.register("a");
-        let _live = registry.register("b");
+        let first = registry.register("a", CancellationToken::new());
+        let _live = registry.register("b", CancellationToken::new());
         first.append([Event::run_end(RunStatus::Completed)]);
-        registry.register("c");
+        registry.register("c", CancellationToken::new());
         assert!(registry.get("a").is_none());
         assert!(registry.get("b").is_some());
         assert!(registry.get("c").is_some());
         // Only live logs: none is evicted (live runs are bounded by the
         // run limit instead).
-        registry.register("d");
+        registry.register("d", CancellationToken::new());
         assert!(registry.get("b").is_some());
         assert!(registry.get("d").is_some());
     }

@@ -38,6 +38,12 @@ impl Shutdown {
         self.token.cancelled().await;
     }
 
+    /// A token cancelled when the shutdown is triggered, and cancellable on
+    /// its own (one run's `POST /runs/{id}/cancel`).
+    pub(crate) fn child(&self) -> CancellationToken {
+        self.token.child_token()
+    }
+
     /// An owned future completing once triggered, for a stream to hold.
     pub(crate) fn triggered_owned(&self) -> WaitForCancellationFutureOwned {
         self.token.clone().cancelled_owned()

@@ -332,3 +332,71 @@ async fn reading_a_run_needs_the_token() {
         .unwrap();
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_from_another_request_ends_the_stream_and_its_readers_cancelled() {
+    let provider = Slow::new(1000, Duration::from_millis(20));
+    let dropped_at = provider.dropped_at.clone();
+    let server = start(agent(provider), ServerConfig::default()).await;
+    let response = post_stream(&server).await;
+    let id = run_id(&response);
+    let streaming = tokio::spawn(sse_frames(response));
+    let follower = tokio::spawn(sse_frames(get_events(&server, &id, "", None).await));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let client = reqwest::Client::new();
+    let cancel_url = server.url(&format!("/runs/{id}/cancel"));
+    let sent_at = Instant::now();
+    let answer = client.post(&cancel_url).send().await.unwrap();
+    assert_eq!(answer.status(), 202);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body, json!({"run_id": id, "status": "cancelling"}));
+    assert_dropped_soon(&dropped_at, sent_at).await;
+
+    let frames = streaming.await.unwrap();
+    assert_eq!(status_of(frames.last().unwrap()), "cancelled");
+    let n = frames.len() as u64;
+    assert!(n > 3 && n < 100, "{n} frames");
+    let followed = follower.await.unwrap();
+    assert_eq!(ids(&followed), ids(&frames));
+    assert_eq!(status_of(followed.last().unwrap()), "cancelled");
+
+    // An ended run cannot be cancelled again; an unknown one is not found.
+    let again = client.post(&cancel_url).send().await.unwrap();
+    assert_eq!(again.status(), 409);
+    assert_eq!(error_code(again).await, "run_ended");
+    let unknown = client
+        .post(server.url("/runs/nope/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(error_code(unknown).await, "unknown_run");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_reaches_a_run_in_its_resume_window() {
+    let provider = Slow::new(1000, Duration::from_millis(20));
+    let dropped_at = provider.dropped_at.clone();
+    let config = ServerConfig::default().resume_window(Duration::from_secs(30));
+    let server = start(agent(provider), config).await;
+    let (socket, id) = open_raw(&server).await;
+    drop(socket);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(dropped_at.lock().unwrap().is_none());
+    let sent_at = Instant::now();
+    let answer = reqwest::Client::new()
+        .post(server.url(&format!("/runs/{id}/cancel")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    assert_dropped_soon(&dropped_at, sent_at).await;
+    let frames = sse_frames(get_events(&server, &id, "", None).await).await;
+    assert_eq!(status_of(frames.last().unwrap()), "cancelled");
+}
+
+async fn error_code(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    body["error"]["code"].as_str().unwrap().to_owned()
+}
