@@ -215,6 +215,43 @@ pub struct ServeArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub provider: ProviderArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub connections: ConnectionArgs,
+}
+
+/// `agentor serve`'s connection limits and CORS (see `docs/reliability.md`).
+#[derive(Debug, Default, Args)]
+pub struct ConnectionArgs {
+    /// A browser origin allowed to call the server (repeatable;
+    /// comma-separated in the variable); `*` allows any [default: none].
+    #[arg(long = "cors-origin", value_name = "ORIGIN", env = "AGENTOR_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_cors_origin)]
+    pub cors_origins: Vec<String>,
+
+    /// How many connections may be open at once; one more gets `503`
+    /// [default: 3/4 of the open-file limit, at most 10000].
+    #[arg(long, env = "AGENTOR_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: Option<u64>,
+
+    /// Seconds a client may take to send a request's headers; also how long
+    /// an idle keep-alive connection stays open [default: 10].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_duration)]
+    pub header_timeout: Option<Duration>,
+
+    /// Seconds a client may take to send a whole request body [default: 30].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_duration)]
+    pub body_timeout: Option<Duration>,
+
+    /// Seconds a client may read nothing while frames wait before it is cut
+    /// [default: 30].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_duration)]
+    pub write_stall_timeout: Option<Duration>,
+
+    /// Seconds a graceful shutdown may take before open connections are
+    /// dropped [default: 10].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_duration)]
+    pub shutdown_deadline: Option<Duration>,
 }
 
 /// `agentor bench`.
@@ -415,6 +452,24 @@ pub(crate) fn parse_public_url(url: &str) -> Result<String, String> {
         ));
     }
     Ok(url.to_owned())
+}
+
+/// Checks a `--cors-origin`: `*`, or an http(s) origin — scheme and host,
+/// no path — as browsers send it in `Origin`.
+pub(crate) fn parse_cors_origin(origin: &str) -> Result<String, String> {
+    let origin = origin.trim();
+    if origin == "*" {
+        return Ok(origin.to_owned());
+    }
+    let url = parse_public_url(origin)
+        .map_err(|_| format!("`{origin}` is not an origin such as https://app.example.com"))?;
+    let after_scheme = url.split_once("://").map_or("", |(_, rest)| rest);
+    if after_scheme.contains(['/', '?', '#']) {
+        return Err(format!(
+            "`{origin}` is not an origin: an origin has no path (https://app.example.com)"
+        ));
+    }
+    Ok(url)
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

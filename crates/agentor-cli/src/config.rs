@@ -24,6 +24,12 @@
 //! public_url = "https://agents.example.com"
 //! name = "Assistant"
 //! description = "Answers questions."
+//! cors_origins = ["https://app.example.com"]  # or ["*"]
+//! max_connections = 2000
+//! header_timeout = 10       # seconds; also the idle keep-alive timeout
+//! body_timeout = 30         # seconds
+//! write_stall_timeout = 30  # seconds
+//! shutdown_deadline = 10    # seconds
 //! ```
 //!
 //! Flags override the environment (`AGENTOR_*`, read by clap), which
@@ -136,6 +142,23 @@ pub struct ServeConfig {
     pub name: Option<String>,
     /// `--description`.
     pub description: Option<String>,
+    /// `--cors-origin`, each origin (`"*"`: any).
+    #[serde(default, deserialize_with = "cors_origins")]
+    pub cors_origins: Option<Vec<String>>,
+    /// `--max-connections`.
+    pub max_connections: Option<u64>,
+    /// `--header-timeout`, in seconds.
+    #[serde(default, deserialize_with = "duration")]
+    pub header_timeout: Option<Duration>,
+    /// `--body-timeout`, in seconds.
+    #[serde(default, deserialize_with = "duration")]
+    pub body_timeout: Option<Duration>,
+    /// `--write-stall-timeout`, in seconds.
+    #[serde(default, deserialize_with = "duration")]
+    pub write_stall_timeout: Option<Duration>,
+    /// `--shutdown-deadline`, in seconds.
+    #[serde(default, deserialize_with = "duration")]
+    pub shutdown_deadline: Option<Duration>,
 }
 
 impl Config {
@@ -186,6 +209,16 @@ fn kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<KindSet>, D::Error> {
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let secs = f64::deserialize(d)?;
     args::parse_duration(&secs.to_string())
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+fn cors_origins<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let origins = Vec::<String>::deserialize(d)?;
+    origins
+        .iter()
+        .map(|o| args::parse_cors_origin(o))
+        .collect::<Result<Vec<_>, _>>()
         .map(Some)
         .map_err(serde::de::Error::custom)
 }

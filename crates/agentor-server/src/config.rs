@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use agentor_a2a::Dialect;
 
+use crate::connection::ConnectionLimits;
 use crate::shutdown::Shutdown;
 
 /// The environment variable holding the bearer token, read by
@@ -56,6 +57,7 @@ pub struct ServerConfig {
     pub(crate) card_dialect: Dialect,
     pub(crate) a2a_max_tasks: usize,
     pub(crate) a2a_task_ttl: Duration,
+    pub(crate) connections: ConnectionLimits,
 }
 
 impl Default for ServerConfig {
@@ -84,6 +86,7 @@ impl Default for ServerConfig {
             card_dialect: Dialect::V0_3,
             a2a_max_tasks: 1000,
             a2a_task_ttl: Duration::from_secs(3600),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -109,6 +112,7 @@ impl fmt::Debug for ServerConfig {
             .field("card_dialect", &self.card_dialect)
             .field("a2a_max_tasks", &self.a2a_max_tasks)
             .field("a2a_task_ttl", &self.a2a_task_ttl)
+            .field("connections", &self.connections)
             .finish()
     }
 }
@@ -282,6 +286,20 @@ impl ServerConfig {
     pub fn a2a_task_ttl(mut self, ttl: Duration) -> Self {
         self.a2a_task_ttl = ttl;
         self
+    }
+
+    /// Timeouts, the connection cap and the shutdown deadline (see
+    /// [`ConnectionLimits`]). The body-read deadline applies wherever the
+    /// router is mounted; the rest, to the built-in [`Server`](crate::Server).
+    #[must_use]
+    pub fn connection_limits(mut self, limits: ConnectionLimits) -> Self {
+        self.connections = limits;
+        self
+    }
+
+    /// The connection limits in effect.
+    pub fn connection_limits_ref(&self) -> &ConnectionLimits {
+        &self.connections
     }
 
     /// The shutdown handle the router watches.

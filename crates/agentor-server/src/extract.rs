@@ -69,6 +69,13 @@ impl<S: Send + Sync> FromRequest<S> for ParsedChat {
 }
 
 fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if crate::body_deadline::is_body_timeout(&rejection) {
+        return ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            rejection.body_text(),
+        );
+    }
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

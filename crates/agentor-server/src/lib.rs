@@ -70,9 +70,11 @@
 
 mod a2a;
 mod auth;
+mod body_deadline;
 mod cancel;
 mod chat;
 mod config;
+mod connection;
 mod detach;
 mod error;
 mod event_body;
@@ -94,6 +96,7 @@ mod ws;
 pub use agentor::wire::Framing;
 pub use agentor_a2a::Dialect;
 pub use config::{Cors, ServerConfig, TOKEN_ENV};
+pub use connection::ConnectionLimits;
 pub use error::ApiError;
 pub use headers::{LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
 pub use response::EventStreamResponse;

@@ -9,6 +9,7 @@ use axum::http::{HeaderName, Method, StatusCode};
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use serde_json::json;
+use tower::util::MapRequestLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -24,6 +25,7 @@ use crate::state::AppState;
 /// down so open streams end with a `cancelled` run end.
 pub fn router(agent: Agentor, config: ServerConfig) -> Router {
     let state = AppState::new(agent, &config);
+    let body_read_timeout = config.connections.body_read_timeout;
     // The agent cards are public, like /health: clients read them to learn
     // how to authenticate.
     let cards = Router::new()
@@ -54,6 +56,9 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
         // would otherwise override a larger configured limit.
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(MapRequestLayer::new(move |request| {
+            crate::body_deadline::with_deadline(request, body_read_timeout)
+        }))
         .layer(middleware::from_fn(crate::error::json_errors));
     if let Some(cors) = cors_layer(&config.cors) {
         // Outermost, so a preflight is answered before auth asks for a token.

@@ -3,7 +3,6 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use agentor::Agentor;
 use tokio::net::{TcpListener, ToSocketAddrs};
@@ -89,12 +88,16 @@ impl BoundServer {
     /// Serves until Ctrl-C, SIGTERM, `signal` completes or the
     /// [shutdown handle](BoundServer::shutdown_handle) is triggered; then
     /// every open stream ends with a `cancelled` run end, the server stops
-    /// accepting, and this returns once every connection has closed.
+    /// accepting, and this returns once every connection has closed — or at
+    /// the [shutdown deadline](crate::ConnectionLimits::shutdown_deadline),
+    /// dropping the connections still open (a half-sent request, a client
+    /// that does not read).
     pub async fn serve_with_shutdown(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
         let shutdown = self.config.shutdown.clone();
+        let limits = self.config.connections;
         let app = router(self.agent, self.config);
         let trigger = shutdown.clone();
         let watcher = tokio::spawn(async move {
@@ -105,13 +108,7 @@ impl BoundServer {
             }
             trigger.trigger();
         });
-        let connections = shutdown.clone();
-        let result = axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move { shutdown.triggered().await })
-            .await;
-        // WebSockets are upgraded out of the HTTP server's sight: let them
-        // send their `cancelled` run end and Close frame before returning.
-        connections.drain(Duration::from_secs(5)).await;
+        let result = crate::connection::serve(self.listener, app, limits, shutdown).await;
         watcher.abort();
         result
     }

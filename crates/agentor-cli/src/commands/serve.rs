@@ -1,9 +1,9 @@
 //! `agentor serve`: the built-in server until Ctrl-C or SIGTERM.
 
-use agentor_server::{Server, ServerConfig};
+use agentor_server::{ConnectionLimits, Cors, Server, ServerConfig};
 
-use crate::args::ServeArgs;
-use crate::config::Config;
+use crate::args::{ConnectionArgs, ServeArgs};
+use crate::config::{Config, ServeConfig};
 use crate::exit::Outcome;
 use crate::provider::ProviderChoice;
 
@@ -14,6 +14,7 @@ const DEFAULT_HOST: &str = "0.0.0.0";
 
 pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     let file = config.serve;
+    let (limits, cors) = connection_settings(args.connections, &file);
     let host = args
         .host
         .or(file.host)
@@ -23,7 +24,7 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         ProviderChoice::resolve(args.provider, config.provider).agent(args.name.or(file.name));
 
     // `AGENTOR_TOKEN` reaches the flag through clap; the file comes last.
-    let mut server_config = ServerConfig::default();
+    let mut server_config = ServerConfig::default().connection_limits(limits).cors(cors);
     if let Some(token) = args.token.or(file.token).filter(|t| !t.is_empty()) {
         server_config = server_config.token(token);
     }
@@ -33,6 +34,7 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     if let Some(description) = args.description.or(file.description) {
         server_config = server_config.description(description);
     }
+
     let name = agent.name().to_owned();
     let bound = match Server::new(agent)
         .config(server_config)
@@ -63,4 +65,43 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         }
         Err(err) => Outcome::Failed(format!("the server failed: {err}")),
     }
+}
+
+/// The connection limits and CORS origins: flags (and their variables) over
+/// the file over the defaults.
+fn connection_settings(args: ConnectionArgs, file: &ServeConfig) -> (ConnectionLimits, Cors) {
+    let mut limits = ConnectionLimits::default();
+    if let Some(n) = args.max_connections.or(file.max_connections) {
+        limits = limits.max_connections(usize::try_from(n).unwrap_or(usize::MAX));
+    }
+    if let Some(t) = args.header_timeout.or(file.header_timeout) {
+        limits = limits.header_read_timeout(t);
+    }
+    if let Some(t) = args.body_timeout.or(file.body_timeout) {
+        limits = limits.body_read_timeout(t);
+    }
+    if let Some(t) = args.write_stall_timeout.or(file.write_stall_timeout) {
+        limits = limits.write_stall_timeout(t);
+    }
+    if let Some(t) = args.shutdown_deadline.or(file.shutdown_deadline) {
+        limits = limits.shutdown_deadline(t);
+    }
+    let origins = if args.cors_origins.is_empty() {
+        file.cors_origins.clone().unwrap_or_default()
+    } else {
+        args.cors_origins
+    };
+    let origins: Vec<String> = origins
+        .into_iter()
+        .map(|o| o.trim().to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+    let cors = if origins.is_empty() {
+        Cors::None
+    } else if origins.iter().any(|o| o == "*") {
+        Cors::Any
+    } else {
+        Cors::Origins(origins)
+    };
+    (limits, cors)
 }
