@@ -530,17 +530,16 @@ struct Served {
 }
 
 impl Served {
+    /// The demo provider unless `extra` names another.
     fn start(dir: &Path, extra: &[&str]) -> Served {
+        let provider: &[&str] = if extra.contains(&"--provider") {
+            &[]
+        } else {
+            &["--provider", "demo"]
+        };
         let mut child = agentor(dir)
-            .args([
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--provider",
-                "demo",
-            ])
+            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+            .args(provider)
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -863,4 +862,108 @@ fn a2a_stream_read_timeout_ends_a_stalled_agent_run() {
         events(&output).last().unwrap().run_status(),
         Some(RunStatus::Failed)
     );
+}
+
+/// A Chat Completions stub on a free loopback port whose every answer is an
+/// endless stream of deltas, as fast as the reader takes them.
+async fn flooding_openai_stub() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 16 * 1024];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = r#"data: {"choices":[{"index":0,"delta":{"content":"flood "}}]}"#;
+                let frames = format!("{chunk}\n\n").repeat(64);
+                while socket.write_all(frames.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    url
+}
+
+/// A client that sent a streaming `/chat` and reads nothing, with a small
+/// receive buffer so the server's writes stall soon.
+async fn stuck_sse_reader(url: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    let body = r#"{"input": "Hi", "stream": true}"#;
+    let request = format!(
+        "POST /chat HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream
+}
+
+/// SIGTERM with one stuck client of each kind open: the process exits 0 by
+/// the shutdown deadline instead of waiting for the clients.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_serve_by_its_deadline_despite_stuck_clients() {
+    use tokio::io::AsyncWriteExt;
+    let stub = flooding_openai_stub().await;
+    let dir = workdir("stuck");
+    for case in ["half request line", "half body", "not reading"] {
+        let served = Served::start(
+            &dir,
+            &[
+                "--provider",
+                "openai-chat",
+                "--base-url",
+                &stub,
+                "--shutdown-deadline",
+                "1",
+                // Long enough that only the deadline can end the clients.
+                "--header-timeout",
+                "60",
+                "--body-timeout",
+                "60",
+                "--write-stall-timeout",
+                "60",
+            ],
+        );
+        let addr = served.url.trim_start_matches("http://").to_owned();
+        let _client = match case {
+            "half request line" => {
+                let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+                socket.write_all(b"POST /ch").await.unwrap();
+                socket
+            }
+            "half body" => {
+                let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+                let head = "POST /chat HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{";
+                socket.write_all(head.as_bytes()).await.unwrap();
+                socket
+            }
+            _ => stuck_sse_reader(&served.url).await,
+        };
+        // Let the server take the request (and, not reading, fill the socket).
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let started = Instant::now();
+        let (code, rest) = tokio::task::spawn_blocking(move || served.stop())
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        assert_eq!(code, Some(0), "{case}: {rest}");
+        // The client held the server until the deadline (the case is real),
+        // and not past it.
+        assert!(
+            took >= Duration::from_millis(900),
+            "{case}: exited after {took:?}"
+        );
+        assert!(
+            took < Duration::from_secs(4),
+            "{case}: exited after {took:?}"
+        );
+        assert!(rest.contains("server stopped"), "{case}: {rest}");
+    }
 }
