@@ -300,6 +300,12 @@ pub struct ProviderArgs {
     /// The agent's system instructions.
     #[arg(long, env = "AGENTOR_INSTRUCTIONS")]
     pub instructions: Option<String>,
+
+    /// Seconds the model's server may go without sending a complete event
+    /// (SSE comments do not count) before the turn fails with a timeout
+    /// [default: 60].
+    #[arg(long = "provider-read-timeout", value_name = "SECONDS", value_parser = parse_duration, env = "AGENTOR_PROVIDER_READ_TIMEOUT")]
+    pub read_timeout: Option<Duration>,
 }
 
 /// The pipeline and output flags of `chat`, `replay` and `a2a stream`.

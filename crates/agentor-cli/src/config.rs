@@ -6,6 +6,7 @@
 //! model = "gpt-4o-mini"
 //! base_url = "http://127.0.0.1:11434/v1"
 //! instructions = "You are a helpful assistant."
+//! read_timeout = 60     # seconds without a complete event from the model
 //!
 //! [chat]                # chat, replay and a2a stream
 //! format = "text"       # text | native | agentor
@@ -87,6 +88,9 @@ pub struct ProviderConfig {
     pub base_url: Option<String>,
     /// `--instructions`.
     pub instructions: Option<String>,
+    /// `--provider-read-timeout`, in seconds.
+    #[serde(default, deserialize_with = "duration")]
+    pub read_timeout: Option<Duration>,
 }
 
 /// `[chat]`: output and pipeline defaults of `chat` and `replay`.

@@ -18,6 +18,7 @@ pub(crate) struct ProviderChoice {
     model: Option<String>,
     base_url: Option<String>,
     instructions: Option<String>,
+    read_timeout: Option<std::time::Duration>,
 }
 
 impl ProviderChoice {
@@ -41,6 +42,7 @@ impl ProviderChoice {
             model: args.model.or(file.model),
             base_url,
             instructions: args.instructions.or(file.instructions),
+            read_timeout: args.read_timeout.or(file.read_timeout),
         }
     }
 
@@ -48,11 +50,14 @@ impl ProviderChoice {
     /// the user did not say.
     fn provider(&self) -> (Arc<dyn Provider>, Option<String>) {
         let openai = || {
-            let config = OpenAiConfig::from_env();
-            match &self.base_url {
-                Some(url) => config.base_url(url.clone()),
-                None => config,
+            let mut config = OpenAiConfig::from_env();
+            if let Some(url) = &self.base_url {
+                config = config.base_url(url.clone());
             }
+            if let Some(timeout) = self.read_timeout {
+                config = config.read_timeout(timeout);
+            }
+            config
         };
         let (provider, announce): (Arc<dyn Provider>, _) = match self.kind {
             ProviderKind::Demo => (

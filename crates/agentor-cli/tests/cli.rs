@@ -867,11 +867,20 @@ fn a2a_stream_read_timeout_ends_a_stalled_agent_run() {
 /// A Chat Completions stub on a free loopback port whose every answer is an
 /// endless stream of deltas, as fast as the reader takes them.
 async fn flooding_openai_stub() -> String {
+    let chunk = r#"data: {"choices":[{"index":0,"delta":{"content":"flood "}}]}"#;
+    endless_sse_stub(format!("{chunk}\n\n").repeat(64), None).await
+}
+
+/// A stub on a free loopback port that answers every request with SSE
+/// headers, then `frames` over and over (`every` apart, or as fast as read),
+/// until the client goes away; returns its `/v1` URL.
+async fn endless_sse_stub(frames: String, every: Option<Duration>) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
+            let frames = frames.clone();
             tokio::spawn(async move {
                 let mut request = [0u8; 16 * 1024];
                 let _ = socket.read(&mut request).await;
@@ -879,9 +888,11 @@ async fn flooding_openai_stub() -> String {
                 if socket.write_all(head.as_bytes()).await.is_err() {
                     return;
                 }
-                let chunk = r#"data: {"choices":[{"index":0,"delta":{"content":"flood "}}]}"#;
-                let frames = format!("{chunk}\n\n").repeat(64);
-                while socket.write_all(frames.as_bytes()).await.is_ok() {}
+                while socket.write_all(frames.as_bytes()).await.is_ok() {
+                    if let Some(every) = every {
+                        tokio::time::sleep(every).await;
+                    }
+                }
             });
         }
     });
@@ -966,4 +977,36 @@ async fn sigterm_ends_serve_by_its_deadline_despite_stuck_clients() {
         );
         assert!(rest.contains("server stopped"), "{case}: {rest}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_server_that_sends_only_comments_times_out_at_the_read_timeout() {
+    let stub = endless_sse_stub(": keep-alive\n\n".into(), Some(Duration::from_millis(200))).await;
+    let dir = workdir("comments");
+    let started = Instant::now();
+    let output = tokio::task::spawn_blocking(move || {
+        run(agentor(&dir).args([
+            "chat",
+            "--provider",
+            "openai-chat",
+            "--base-url",
+            &stub,
+            "--provider-read-timeout",
+            "1",
+            "Hi",
+        ]))
+    })
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("timeout") || stderr(&output).contains("no data"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
 }

@@ -114,3 +114,16 @@ async fn a_connection_closed_mid_event_is_a_cut_stream() {
     assert_eq!(error.kind(), ErrorKind::Provider, "{error}");
     assert!(error.message().contains("[DONE]"), "{error}");
 }
+
+#[tokio::test]
+async fn comments_alone_are_not_progress_and_time_out() {
+    // A keep-alive comment three times per timeout: bytes keep coming, but
+    // never an event.
+    let every = SHORT / 3;
+    let server = serve(then(SSE_HEAD, HI), After::Comments(every)).await;
+    let (items, took) = turn(&server, SHORT).await;
+    let error = failure(&items, &["Hi"]);
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+    assert!(took >= SHORT && took < SHORT * 4, "{took:?}");
+    server.wait_closed_by_client(1).await;
+}

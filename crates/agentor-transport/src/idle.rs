@@ -1,8 +1,12 @@
 //! [`IdleBody`]: a response body that fails with a timeout error when the
-//! server is silent for longer than the read timeout.
+//! server makes no progress for longer than the read timeout.
 //!
-//! The SSE decoder checks UTF-8 and bounds an event, so this adapter only
-//! watches the clock; it hands chunks on as they came, without copying.
+//! Progress is what the reader says it is ([`IdleBody::progressed`]): the
+//! turn calls it when a chunk completes an SSE event, so a server that only
+//! sends comments (`: keep-alive`) or dribbles bytes of an event that never
+//! ends cannot keep a run alive forever. The SSE decoder checks UTF-8 and
+//! bounds an event, so this adapter only watches the clock; it hands chunks
+//! on as they came, without copying.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -22,7 +26,7 @@ pub(crate) struct IdleBody<S> {
     /// Created lazily, on the first wait: building a timer needs a runtime,
     /// and a body that is always ready (a recording) never waits.
     idle: Option<Pin<Box<Sleep>>>,
-    last_chunk: Option<Instant>,
+    last_progress: Option<Instant>,
     done: bool,
 }
 
@@ -32,21 +36,28 @@ impl<S> IdleBody<S> {
             inner,
             timeout,
             idle: None,
-            last_chunk: None,
+            last_progress: None,
             done: false,
         }
     }
 
-    /// Whether the timeout passed since the last chunk (or since the first
-    /// wait). Registers the timer's waker when it has not.
+    /// Restarts the clock: the reader made progress (a whole event arrived).
+    pub(crate) fn progressed(&mut self) {
+        if self.timeout.is_some() {
+            self.last_progress = Some(Instant::now());
+        }
+    }
+
+    /// Whether the timeout passed since the last progress (or since the
+    /// first wait). Registers the timer's waker when it has not.
     fn expired(&mut self, timeout: Duration, cx: &mut Context<'_>) -> bool {
-        let start = *self.last_chunk.get_or_insert_with(Instant::now);
+        let start = *self.last_progress.get_or_insert_with(Instant::now);
         let deadline = start + timeout;
         let sleep = self
             .idle
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        // Chunks only record their time; the timer is moved here, on a wait,
-        // so a fast stream pays no timer update per chunk.
+        // Progress only records its time; the timer is moved here, on a
+        // wait, so a fast stream pays no timer update per event.
         if sleep.deadline() != deadline {
             sleep.as_mut().reset(deadline);
         }
@@ -66,12 +77,7 @@ where
             return Poll::Ready(None);
         }
         match Pin::new(&mut this.inner).poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                if this.timeout.is_some() {
-                    this.last_chunk = Some(Instant::now());
-                }
-                Poll::Ready(Some(Ok(chunk)))
-            }
+            Poll::Ready(Some(Ok(chunk))) => Poll::Ready(Some(Ok(chunk))),
             Poll::Ready(other) => {
                 this.done = true;
                 Poll::Ready(other)
@@ -115,16 +121,38 @@ mod tests {
         assert!(body.next().await.is_none());
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn each_chunk_restarts_the_clock() {
-        let slow = futures_util::stream::iter([1u64, 4, 4, 4]).then(|wait| async move {
-            tokio::time::sleep(Duration::from_secs(wait)).await;
+    fn every(waits: &'static [u64]) -> impl Stream<Item = Result<Bytes, Error>> + Unpin {
+        Box::pin(futures_util::stream::iter(waits).then(|wait| async move {
+            tokio::time::sleep(Duration::from_secs(*wait)).await;
             Ok(Bytes::from_static(b"x"))
-        });
-        let body = IdleBody::new(Box::pin(slow), Some(Duration::from_secs(5)));
-        let all: Vec<_> = body.collect().await;
-        assert_eq!(all.len(), 4);
-        assert!(all.iter().all(Result::is_ok));
+        }))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn progress_restarts_the_clock() {
+        let mut body = IdleBody::new(every(&[1, 4, 4, 4]), Some(Duration::from_secs(5)));
+        let mut chunks = 0;
+        while let Some(chunk) = body.next().await {
+            chunk.unwrap();
+            body.progressed();
+            chunks += 1;
+        }
+        assert_eq!(chunks, 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn chunks_without_progress_do_not() {
+        // Bytes every 2 s, none of which the reader counts (SSE comments).
+        let mut body = IdleBody::new(every(&[2, 2, 2, 2, 2]), Some(Duration::from_secs(5)));
+        let started = Instant::now();
+        let mut items = Vec::new();
+        while let Some(item) = body.next().await {
+            items.push(item);
+        }
+        let err = items.pop().unwrap().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout);
+        assert_eq!(items.len(), 2);
+        assert_eq!(started.elapsed(), Duration::from_secs(5));
     }
 
     #[tokio::test]

@@ -66,8 +66,9 @@ pub(crate) struct Limits {
 /// The stream ends right after the parser's [`TurnParser::finish`] output,
 /// called once the parser [is done](TurnParser::is_done) or the body ends. A
 /// failure to open, a transport error, a body that is not UTF-8, an SSE event
-/// larger than [`DEFAULT_MAX_EVENT_BYTES`] or a silence longer than
-/// `read_timeout` between chunks goes to [`TurnParser::fail`] (by default:
+/// larger than [`DEFAULT_MAX_EVENT_BYTES`] or no complete event for longer
+/// than `read_timeout` (comments and partial events are not progress) goes
+/// to [`TurnParser::fail`] (by default:
 /// that `Err` and a `failed` run end) and ends the stream. The parser's output
 /// is handed out before the next chunk is read, so nothing piles up; dropping
 /// the stream drops the body (and so closes the connection).
@@ -138,6 +139,8 @@ enum Phase {
         decoder: Decoder,
         /// The body ended: what the decoder still holds is all there is.
         ended: bool,
+        /// A chunk came since the last event: the next event is progress.
+        fresh: bool,
     },
     Done,
 }
@@ -247,6 +250,7 @@ impl Stream for TurnStream {
                             body: IdleBody::new(body, this.limits.read_timeout),
                             decoder: Decoder::new().max_event_bytes(this.limits.max_event_bytes),
                             ended: false,
+                            fresh: false,
                         };
                     }
                     Poll::Ready(Ok(Body::Whole(body))) => this.whole(&body),
@@ -256,9 +260,15 @@ impl Stream for TurnStream {
                     body,
                     decoder,
                     ended,
+                    fresh,
                 } => {
                     match decoder.next_event() {
                         Ok(Some(event)) => {
+                            // Events, not bytes, are progress (once per
+                            // chunk: the clock is read rarely).
+                            if std::mem::take(fresh) {
+                                body.progressed();
+                            }
                             this.message(&event.event, &event.data);
                             continue;
                         }
@@ -274,7 +284,10 @@ impl Stream for TurnStream {
                     }
                     match Pin::new(body).poll_next(cx) {
                         Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Some(Ok(chunk))) => decoder.push(chunk),
+                        Poll::Ready(Some(Ok(chunk))) => {
+                            decoder.push(chunk);
+                            *fresh = true;
+                        }
                         Poll::Ready(Some(Err(error))) => this.fail(error),
                         Poll::Ready(None) => match decoder.finish() {
                             Ok(()) => *ended = true,

@@ -22,6 +22,9 @@ pub enum After {
     Hold,
     /// Closes the connection.
     Close,
+    /// Writes an SSE comment every this often (a keep-alive that carries no
+    /// event), until the client closes the connection.
+    Comments(Duration),
 }
 
 /// A request as received: its method, path and body.
@@ -120,6 +123,12 @@ async fn serve(mut socket: TcpStream, respond: &Respond) -> bool {
     let _ = socket.flush().await;
     match after {
         After::Close => false,
+        After::Comments(every) => loop {
+            tokio::time::sleep(every).await;
+            if socket.write_all(b": keep-alive\n\n").await.is_err() {
+                return true;
+            }
+        },
         After::Hold => {
             // Silence: read (and ignore) until the client hangs up.
             let mut sink = [0u8; 1024];
