@@ -149,6 +149,14 @@ def main() -> int:
         expect_error(http, "not a JSON-RPC request (jsonrpc 1.0)", -32600,
                      {"jsonrpc": "1.0", "id": 1, "method": "tasks/get", "params": {"id": "x"}})
         expect_error(http, "unknown method", -32601, rpc("tasks/explode", {}))
+        # JSON-RPC 2.0: a notification (no `id` member) gets no reply, not
+        # even an error; an explicit null id is a request.
+        for body in ({"jsonrpc": "2.0", "method": "tasks/explode"},
+                     {"jsonrpc": "2.0", "method": "tasks/get", "params": {"id": "unknown"}}):
+            response = post(http, body)
+            check(f"notification {body['method']} -> 204, no body",
+                  response.status_code == 204 and response.content == b"", (response.status_code, response.text))
+        expect_error(http, "null id is a request", -32601, {"jsonrpc": "2.0", "id": None, "method": "tasks/explode"})
         expect_error(http, "unknown 1.0-style method", -32601, rpc("ExplodeTask", {}), V1)
 
         for dialect, methods, headers in (("0.3", ("message/send", "message/stream"), {}),

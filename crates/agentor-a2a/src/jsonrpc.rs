@@ -59,6 +59,9 @@ pub struct Request {
     pub method: String,
     /// The params; `null` when absent.
     pub params: Value,
+    /// No `id` member at all: a notification, which JSON-RPC 2.0 says the
+    /// server must not answer (an explicit `"id": null` is not one).
+    pub notification: bool,
 }
 
 /// A request that could not be parsed, with the id to answer the error with
@@ -82,6 +85,9 @@ pub struct RequestError {
 ///
 /// let request = parse_request(br#"{"jsonrpc":"2.0","id":7,"method":"tasks/get","params":{"id":"t"}}"#).unwrap();
 /// assert_eq!(request.id, RequestId::from(7));
+/// assert!(!request.notification);
+/// let notification = parse_request(br#"{"jsonrpc":"2.0","method":"tasks/cancel","params":{"id":"t"}}"#).unwrap();
+/// assert!(notification.notification);
 /// assert_eq!(parse_request(b"{oops").unwrap_err().error.code.as_i32(), -32700);
 /// assert_eq!(parse_request(br#"{"jsonrpc":"1.0","id":1,"method":"x"}"#).unwrap_err().error.code.as_i32(), -32600);
 /// ```
@@ -106,6 +112,7 @@ pub fn parse_request_value(value: Value) -> Result<Request, RequestError> {
         }
         _ => return Err(invalid(RequestId::Null, "a request must be a JSON object")),
     };
+    let notification = !object.contains_key("id");
     let id = match object.get("id") {
         None => RequestId::Null,
         Some(id) => RequestId::from_value(id)
@@ -123,7 +130,12 @@ pub fn parse_request_value(value: Value) -> Result<Request, RequestError> {
     if !matches!(params, Value::Object(_) | Value::Array(_) | Value::Null) {
         return Err(invalid(id, "params must be an object or an array"));
     }
-    Ok(Request { id, method, params })
+    Ok(Request {
+        id,
+        method,
+        params,
+        notification,
+    })
 }
 
 /// A success response: `{"jsonrpc":"2.0","id":…,"result":…}`.

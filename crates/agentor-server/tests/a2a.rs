@@ -1569,3 +1569,39 @@ async fn an_empty_version_header_is_no_header_as_the_sdks_read_it() {
         assert_eq!(json_body(&text)["error"]["code"], -32001, "{method}");
     }
 }
+
+#[tokio::test]
+async fn notifications_get_no_reply_but_are_carried_out() {
+    let server = start(agent_with(hello_script()), ServerConfig::default()).await;
+    let send = json!({
+        "jsonrpc": "2.0",
+        "method": "SendMessage",
+        "params": {"message": message(Dialect::V1_0, "one")},
+    });
+    let response = post(&server, &send, Some("1.0")).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(response.text().await.unwrap(), "");
+    // Carried out: the task exists.
+    let all = call(&server, Dialect::V1_0, "ListTasks", json!({})).await;
+    assert_eq!(all["result"]["totalSize"], 1, "{all}");
+
+    // Not even an error is answered to a notification.
+    for body in [
+        json!({"jsonrpc": "2.0", "method": "tasks/explode"}),
+        json!({"jsonrpc": "2.0", "method": "tasks/get", "params": {"id": "unknown"}}),
+    ] {
+        let response = post(&server, &body, None).send().await.unwrap();
+        assert_eq!(response.status(), 204, "{body}");
+        assert_eq!(response.text().await.unwrap(), "");
+    }
+    // An explicit null id is a request, answered.
+    let null_id = json!({"jsonrpc": "2.0", "id": null, "method": "tasks/explode"});
+    let answered: Value = post(&server, &null_id, None)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answered["error"]["code"], -32601);
+}

@@ -10,7 +10,7 @@ use agentor_a2a::{
 };
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
@@ -54,6 +54,16 @@ pub(crate) async fn json_rpc(
         Ok(request) => request,
         Err(error) => return json_error(&error.id, &error.error, fallback),
     };
+    if request.notification {
+        // JSON-RPC 2.0: "The Server MUST NOT reply to a Notification", not
+        // even with an error. One we understand is still carried out (a
+        // send starts its task, a cancel cancels; a stream has no reader,
+        // so its task runs on its own).
+        if let (Some((method, dialect)), Ok(_)) = (Method::from_name(&request.method), &version) {
+            let _ = call(&state, method, dialect, request.params).await;
+        }
+        return StatusCode::NO_CONTENT.into_response();
+    }
     let Some((method, dialect)) = Method::from_name(&request.method) else {
         return json_error(
             &request.id,
@@ -66,6 +76,7 @@ pub(crate) async fn json_rpc(
     if let Err(error) = version {
         return error_reply(method, dialect, &request.id, &error);
     }
+
     match call(&state, method, dialect, request.params).await {
         Ok(Reply::Json(result)) => Json(jsonrpc::response(&request.id, result)).into_response(),
         Ok(Reply::Stream(subscription, history_length)) => sse::event_stream(
