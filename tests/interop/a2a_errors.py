@@ -156,6 +156,8 @@ def main() -> int:
             response = post(http, body)
             check(f"notification {body['method']} -> 204, no body",
                   response.status_code == 204 and response.content == b"", (response.status_code, response.text))
+        expect_error(http, "ListTasks statusTimestampAfter not a timestamp", -32602,
+                     rpc("ListTasks", {"statusTimestampAfter": "yesterday"}), V1)
         expect_error(http, "null id is a request", -32601, {"jsonrpc": "2.0", "id": None, "method": "tasks/explode"})
         expect_error(http, "unknown 1.0-style method", -32601, rpc("ExplodeTask", {}), V1)
 

@@ -20,6 +20,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use crate::timestamp;
 use agentor_core::EventResult;
 use futures_core::Stream;
 use futures_util::StreamExt;
@@ -340,10 +341,14 @@ impl TaskStore {
             None | Some(0) => DEFAULT_PAGE_SIZE,
             Some(size) => size.min(MAX_PAGE_SIZE),
         };
-        let after = params
-            .status_timestamp_after
-            .as_deref()
-            .map(normalize_timestamp);
+        // Checked when the params were parsed; a caller that built them by
+        // hand with a bad one gets the same error.
+        let after = match params.status_timestamp_after.as_deref() {
+            Some(at) => Some(timestamp::parse_nanos(at).map_err(|why| {
+                A2aError::invalid_params(format!("params.statusTimestampAfter is {why}"))
+            })?),
+            None => None,
+        };
         let mut inner = self.lock();
         self.purge(&mut inner);
         let mut matching: Vec<&Entry> = inner
@@ -360,7 +365,8 @@ impl TaskStore {
                         task.status
                             .timestamp
                             .as_deref()
-                            .is_some_and(|at| normalize_timestamp(at) >= *after)
+                            .and_then(|at| timestamp::parse_nanos(at).ok())
+                            .is_some_and(|at| at >= *after)
                     })
             })
             .collect();
@@ -426,22 +432,6 @@ impl TaskStore {
         }
         finished
     }
-}
-
-/// Makes RFC 3339 UTC timestamps comparable as strings: the fraction of a
-/// second padded to nine digits (`…:05Z` and `…:05.1Z` become `…:05.000000000Z`
-/// and `…:05.100000000Z`), as protobuf JSON sends 0, 3, 6 or 9 of them.
-fn normalize_timestamp(at: &str) -> String {
-    let Some(base) = at.strip_suffix('Z') else {
-        return at.to_owned();
-    };
-    let (seconds, fraction) = base.split_once('.').unwrap_or((base, ""));
-    let fraction: String = fraction
-        .chars()
-        .chain(std::iter::repeat('0'))
-        .take(9)
-        .collect();
-    format!("{seconds}.{fraction}Z")
 }
 
 /// The producer side of one task: feeds the run's events to the store.

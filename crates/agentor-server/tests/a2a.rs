@@ -1605,3 +1605,41 @@ async fn notifications_get_no_reply_but_are_carried_out() {
         .unwrap();
     assert_eq!(answered["error"]["code"], -32601);
 }
+
+#[tokio::test]
+async fn list_tasks_reads_status_timestamp_after_as_rfc_3339_or_refuses_it() {
+    let server = start(agent_with(hello_script()), ServerConfig::default()).await;
+    let sent = call(
+        &server,
+        Dialect::V1_0,
+        "SendMessage",
+        json!({"message": message(Dialect::V1_0, "one")}),
+    )
+    .await;
+    assert!(sent.get("result").is_some(), "{sent}");
+    let list = |after: &'static str| {
+        let server = &server;
+        async move {
+            call(
+                server,
+                Dialect::V1_0,
+                "ListTasks",
+                json!({"statusTimestampAfter": after}),
+            )
+            .await
+        }
+    };
+    assert_eq!(list("2000-01-01T00:00:00Z").await["result"]["totalSize"], 1);
+    // The same instant, written with an offset far ahead of UTC.
+    assert_eq!(
+        list("2000-01-01T05:00:00+05:00").await["result"]["totalSize"],
+        1
+    );
+    assert_eq!(list("2999-01-01T00:00:00Z").await["result"]["totalSize"], 0);
+    for junk in ["yesterday", "2026-02-30T00:00:00Z", "2026-01-01"] {
+        let refused = list(junk).await;
+        assert_eq!(refused["error"]["code"], -32602, "{junk}: {refused}");
+        let text = refused["error"]["message"].as_str().unwrap();
+        assert!(text.contains("statusTimestampAfter"), "{text}");
+    }
+}

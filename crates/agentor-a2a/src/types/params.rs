@@ -225,7 +225,18 @@ impl ListTasksParams {
             page_size: fields.u32_opt("pageSize")?,
             page_token: fields.str_opt("pageToken")?.filter(|s| !s.is_empty()),
             history_length: fields.u32_opt("historyLength")?,
-            status_timestamp_after: fields.str_opt("statusTimestampAfter")?,
+            status_timestamp_after: match fields.str_opt("statusTimestampAfter")? {
+                Some(at) => {
+                    crate::timestamp::parse_nanos(&at).map_err(|why| {
+                        A2aError::invalid_params(format!(
+                            "{} is {why}",
+                            fields.path("statusTimestampAfter")
+                        ))
+                    })?;
+                    Some(at)
+                }
+                None => None,
+            },
             include_artifacts: fields.bool_opt("includeArtifacts")?,
         })
     }
