@@ -1,5 +1,6 @@
 //! [`A2aError`]: a JSON-RPC error with the A2A spec's codes.
 
+use agentor_core::error::excerpt;
 use serde_json::{json, Map, Value};
 
 use crate::Dialect;
@@ -147,7 +148,8 @@ impl A2aError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         A2aError {
             code,
-            message: message.into(),
+            // The last bound on what an answer echoes of a request.
+            message: agentor_core::error::bounded_message(message.into()),
             data: None,
         }
     }
@@ -166,7 +168,7 @@ impl A2aError {
     pub fn method_not_found(method: &str) -> Self {
         A2aError::new(
             ErrorCode::MethodNotFound,
-            format!("Method not found: {method}"),
+            format!("Method not found: {}", excerpt(method)),
         )
     }
 
@@ -182,14 +184,20 @@ impl A2aError {
 
     /// `-32001` for task `id`.
     pub fn task_not_found(id: &str) -> Self {
-        A2aError::new(ErrorCode::TaskNotFound, format!("Task not found: {id}"))
+        A2aError::new(
+            ErrorCode::TaskNotFound,
+            format!("Task not found: {}", excerpt(id)),
+        )
     }
 
     /// `-32002` for task `id`, finished in `state`.
     pub fn task_not_cancelable(id: &str, state: &str) -> Self {
         A2aError::new(
             ErrorCode::TaskNotCancelable,
-            format!("Task cannot be canceled: {id} is already {state}"),
+            format!(
+                "Task cannot be canceled: {} is already {state}",
+                excerpt(id)
+            ),
         )
     }
 
@@ -210,7 +218,10 @@ impl A2aError {
     pub fn version_not_supported(version: &str) -> Self {
         A2aError::new(
             ErrorCode::VersionNotSupported,
-            format!("A2A version '{version}' is not supported; supported: 0.3, 1.0"),
+            format!(
+                "A2A version '{}' is not supported; supported: 0.3, 1.0",
+                excerpt(version)
+            ),
         )
     }
 

@@ -27,7 +27,7 @@ pub use project::TaskProjector;
 pub use types::{
     Artifact, FileContent, FilePart, ListTasksParams, ListTasksResult, Message, Part, PartContent,
     Role, SendConfiguration, SendMessageParams, SendMessageResult, StreamResponse, Task,
-    TaskArtifactUpdate, TaskQuery, TaskState, TaskStatus, TaskStatusUpdate,
+    TaskArtifactUpdate, TaskQuery, TaskState, TaskStatus, TaskStatusUpdate, MAX_ID_CHARS,
 };
 
 pub mod client;

@@ -957,8 +957,10 @@ async fn sigterm_ends_serve_by_its_deadline_despite_stuck_clients() {
             }
             _ => stuck_sse_reader(&served.url).await,
         };
-        // Let the server take the request (and, not reading, fill the socket).
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Let the server take the request (and, not reading, fill the
+        // socket's buffers: megabytes on loopback, slower on a busy machine).
+        let settle = if case == "not reading" { 2_000 } else { 300 };
+        tokio::time::sleep(Duration::from_millis(settle)).await;
         let started = Instant::now();
         let (code, rest) = tokio::task::spawn_blocking(move || served.stop())
             .await

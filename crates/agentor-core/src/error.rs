@@ -89,3 +89,53 @@ impl From<std::io::Error> for Error {
         Error::internal(err.to_string())
     }
 }
+
+/// How many characters of someone else's input an error message quotes.
+pub const EXCERPT_CHARS: usize = 64;
+
+/// The longest error message, in bytes, that [`bounded_message`] keeps.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// At most [`EXCERPT_CHARS`] characters of `input`, to quote in an error
+/// message: what a client sent (a run id, a header, an option) must not make
+/// the answer as large as the request. A longer input is cut with `…` and
+/// its length noted.
+///
+/// ```
+/// use agentor_core::error::excerpt;
+///
+/// assert_eq!(excerpt("run_1"), "run_1");
+/// let long = "x".repeat(10_000);
+/// let quoted = excerpt(&long);
+/// assert!(quoted.starts_with("xxxx") && quoted.ends_with("… (10000 bytes)"));
+/// assert!(quoted.len() < 100);
+/// ```
+pub fn excerpt(input: &str) -> std::borrow::Cow<'_, str> {
+    match input.char_indices().nth(EXCERPT_CHARS) {
+        None => std::borrow::Cow::Borrowed(input),
+        Some((cut, _)) => format!("{}… ({} bytes)", &input[..cut], input.len()).into(),
+    }
+}
+
+/// `message` cut to at most [`MAX_MESSAGE_BYTES`] (on a character
+/// boundary, marked with `…`): the last bound on what an error answer
+/// echoes, for messages built from text the server does not control (a
+/// parser's complaint quoting the input).
+///
+/// ```
+/// use agentor_core::error::{bounded_message, MAX_MESSAGE_BYTES};
+///
+/// assert_eq!(bounded_message("short".into()), "short");
+/// assert!(bounded_message("é".repeat(2_000)).len() <= MAX_MESSAGE_BYTES + "…".len());
+/// ```
+pub fn bounded_message(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE_BYTES {
+        let mut cut = MAX_MESSAGE_BYTES;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+        message.push('…');
+    }
+    message
+}

@@ -296,7 +296,7 @@ named_enum! {
 
 /// A name that does not denote any value of the enum it was parsed as.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} `{name}`")]
+#[error("unknown {what} `{}`", crate::error::excerpt(.name))]
 pub struct UnknownName {
     what: &'static str,
     name: String,

@@ -29,7 +29,7 @@
 //! the crates built on it.
 
 mod envelope;
-mod error;
+pub mod error;
 mod event;
 mod ext;
 mod kind_set;

@@ -107,7 +107,8 @@ impl PipelineOptions {
                 return Err(OptionError::new(
                     "",
                     format!(
-                        "unknown option `{name}` (expected one of {})",
+                        "unknown option `{}` (expected one of {})",
+                        crate::error::excerpt(name),
                         Self::NAMES.join(", ")
                     ),
                 ))
@@ -146,7 +147,10 @@ impl PipelineOptions {
             )),
             Err(_) => Err(OptionError::new(
                 "batch_ms",
-                format!("`{value}` is not a whole number of milliseconds"),
+                format!(
+                    "`{}` is not a whole number of milliseconds",
+                    crate::error::excerpt(value)
+                ),
             )),
         }
     }
@@ -160,7 +164,10 @@ impl PipelineOptions {
             }
             _ => Err(OptionError::new(
                 name,
-                format!("`{value}` is not a number of seconds above 0 and at most {MAX_SECONDS}"),
+                format!(
+                    "`{}` is not a number of seconds above 0 and at most {MAX_SECONDS}",
+                    crate::error::excerpt(value)
+                ),
             )),
         }
     }

@@ -25,7 +25,10 @@ pub(crate) async fn cancel_run(
         return ApiError::new(
             StatusCode::CONFLICT,
             "run_ended",
-            format!("run `{run_id}` has already ended"),
+            format!(
+                "run `{}` has already ended",
+                agentor::error::excerpt(&run_id)
+            ),
         )
         .into_response();
     }

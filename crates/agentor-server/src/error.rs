@@ -1,10 +1,15 @@
 //! [`ApiError`]: every error response, as `{"error": {"code", "message"}}`.
 
+use agentor::error::excerpt;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+/// The longest run id looked up (characters): the server's own are far
+/// shorter; a longer one is refused before any lookup.
+pub const MAX_RUN_ID_CHARS: usize = 128;
 
 /// An error answered as JSON: `{"error": {"code": "<snake_case>", "message": "…"}}`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -24,16 +29,30 @@ impl ApiError {
         ApiError {
             status,
             code,
-            message: message.into(),
+            // The last bound on what an answer echoes of a request.
+            message: agentor::error::bounded_message(message.into()),
         }
     }
 
-    /// `404 unknown_run`: no log of `run_id` is kept.
+    /// `400 invalid_run_id` for a run id longer than any the server makes
+    /// ([`MAX_RUN_ID_CHARS`]), else `404 unknown_run`: no log of `run_id` is kept.
     pub(crate) fn unknown_run(run_id: &str) -> Self {
+        if run_id.chars().nth(MAX_RUN_ID_CHARS).is_some() {
+            return ApiError::bad_request(
+                "invalid_run_id",
+                format!(
+                    "`{}` is not a run id: run ids have at most {MAX_RUN_ID_CHARS} characters",
+                    excerpt(run_id)
+                ),
+            );
+        }
         ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_run",
-            format!("no run `{run_id}` is kept (unknown, or evicted after its retention)"),
+            format!(
+                "no run `{}` is kept (unknown, or evicted after its retention)",
+                excerpt(run_id)
+            ),
         )
     }
 

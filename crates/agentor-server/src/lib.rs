@@ -97,7 +97,7 @@ pub use agentor::wire::Framing;
 pub use agentor_a2a::Dialect;
 pub use config::{Cors, ServerConfig, TOKEN_ENV};
 pub use connection::ConnectionLimits;
-pub use error::ApiError;
+pub use error::{ApiError, MAX_RUN_ID_CHARS};
 pub use headers::{LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
 pub use response::EventStreamResponse;
 pub use router::router;

@@ -87,7 +87,10 @@ impl RunOptions {
         let stream = match (stream, query.stream) {
             (Some(s), _) => s,
             (None, Some(q)) => parse_bool(&q).ok_or_else(|| {
-                ApiError::invalid_option("stream", format!("`{q}` is not true or false"))
+                ApiError::invalid_option(
+                    "stream",
+                    format!("`{}` is not true or false", agentor::error::excerpt(&q)),
+                )
             })?,
             (None, None) => false,
         };

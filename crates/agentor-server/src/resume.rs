@@ -129,17 +129,22 @@ fn last_seen(query: &EventsQuery, headers: &HeaderMap) -> Result<Option<u64>, Ap
             return text.parse().map(Some).map_err(|_| {
                 ApiError::bad_request(
                     "invalid_last_event_id",
-                    format!("`Last-Event-ID: {text}` is not an event id (a whole number)"),
+                    format!(
+                        "`Last-Event-ID: {}` is not an event id (a whole number)",
+                        agentor::error::excerpt(text)
+                    ),
                 )
             });
         }
     }
     match query.after.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(text) => text
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::invalid_option("after", format!("`{text}` is not an event id"))),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            ApiError::invalid_option(
+                "after",
+                format!("`{}` is not an event id", agentor::error::excerpt(text)),
+            )
+        }),
     }
 }
 

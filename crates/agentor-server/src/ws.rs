@@ -301,7 +301,10 @@ impl Connection {
             Some(other) => {
                 return Err((
                     "unknown_type",
-                    format!("unknown message type {other}: expected \"input\" or \"cancel\""),
+                    format!(
+                        "unknown message type {}: expected \"input\" or \"cancel\"",
+                        agentor::error::excerpt(&other.to_string())
+                    ),
                 ))
             }
         }

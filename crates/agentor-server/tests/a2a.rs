@@ -1643,3 +1643,52 @@ async fn list_tasks_reads_status_timestamp_after_as_rfc_3339_or_refuses_it() {
         assert!(text.contains("statusTimestampAfter"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn ids_are_bounded_and_errors_quote_a_bounded_prefix() {
+    let server = demo_server().await;
+    let huge = "t".repeat(100_000);
+    let mut msg = message(Dialect::V1_0, "hi");
+    msg["taskId"] = json!(huge);
+    let refused = call(
+        &server,
+        Dialect::V1_0,
+        "SendMessage",
+        json!({"message": msg}),
+    )
+    .await;
+    assert_eq!(refused["error"]["code"], -32602, "{refused}");
+    let text = refused["error"]["message"].as_str().unwrap();
+    assert!(text.contains("taskId") && text.len() < 200, "{text}");
+    for (key, value) in [("contextId", json!(huge)), ("messageId", json!(huge))] {
+        let mut msg = message(Dialect::V1_0, "hi");
+        msg[key] = value;
+        let refused = call(
+            &server,
+            Dialect::V1_0,
+            "SendMessage",
+            json!({"message": msg}),
+        )
+        .await;
+        assert_eq!(refused["error"]["code"], -32602, "{key}");
+    }
+    let refused = call(&server, Dialect::V0_3, "tasks/get", json!({"id": huge})).await;
+    assert_eq!(refused["error"]["code"], -32602);
+    // Under the bound but unknown: the answer quotes a prefix only.
+    let long = "u".repeat(agentor_a2a::MAX_ID_CHARS);
+    let unknown = call(&server, Dialect::V0_3, "tasks/get", json!({"id": long})).await;
+    assert_eq!(unknown["error"]["code"], -32001);
+    let text = unknown["error"]["message"].as_str().unwrap();
+    assert!(text.len() < 120, "{text}");
+    // An unknown method name of any length, likewise.
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "m".repeat(50_000)});
+    let answer: Value = post(&server, &body, None)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["error"]["code"], -32601);
+    assert!(answer["error"]["message"].as_str().unwrap().len() < 120);
+}

@@ -400,3 +400,40 @@ async fn error_code(response: reqwest::Response) -> String {
     let body: Value = response.json().await.unwrap();
     body["error"]["code"].as_str().unwrap().to_owned()
 }
+
+#[tokio::test]
+async fn long_ids_and_positions_are_refused_without_being_echoed_whole() {
+    let server = demo_server().await;
+    let client = reqwest::Client::new();
+    let long_id = "r".repeat(10_000);
+    for response in [
+        get_events(&server, &long_id, "", None).await,
+        client
+            .post(server.url(&format!("/runs/{long_id}/cancel")))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_run_id");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.len() < 300, "{} bytes", message.len());
+        assert!(
+            message.contains("rrrr") && message.contains("10000 bytes"),
+            "{message}"
+        );
+    }
+    // A known run, asked from a position of 309 digits.
+    let id = run_id(&post_stream(&server).await);
+    let huge = "9".repeat(309);
+    for response in [
+        get_events(&server, &id, "", Some(&huge)).await,
+        get_events(&server, &id, &format!("&after={huge}"), None).await,
+    ] {
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.len() < 300, "{message}");
+    }
+}

@@ -4,6 +4,11 @@ use serde_json::{Map, Value};
 
 use crate::A2aError;
 
+/// The longest task, context or message id accepted (characters): far above
+/// the 36 of a UUID, low enough that ids cannot carry payloads into the
+/// store, logs and error messages.
+pub const MAX_ID_CHARS: usize = 256;
+
 /// A JSON object being parsed, and its path from the request (`params.message`).
 pub(crate) struct Fields<'a> {
     path: String,
@@ -62,6 +67,28 @@ impl<'a> Fields<'a> {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => Err(wrong_type(&self.path(key), "a string", other)),
+        }
+    }
+
+    /// An optional identifier: a string of at most [`MAX_ID_CHARS`] characters.
+    pub(crate) fn id_opt(&self, key: &str) -> Result<Option<String>, A2aError> {
+        let id = self.str_opt(key)?;
+        if let Some(id) = &id {
+            if id.chars().nth(MAX_ID_CHARS).is_some() {
+                return Err(A2aError::invalid_params(format!(
+                    "{} is longer than {MAX_ID_CHARS} characters",
+                    self.path(key)
+                )));
+            }
+        }
+        Ok(id)
+    }
+
+    /// A required identifier; empty counts as missing.
+    pub(crate) fn id_req(&self, key: &str) -> Result<String, A2aError> {
+        match self.id_opt(key)? {
+            Some(s) if !s.is_empty() => Ok(s),
+            _ => Err(required(&self.path(key))),
         }
     }
 

@@ -128,8 +128,8 @@ impl Message {
             }
         }
         let message_id = match missing {
-            Missing::Reject => fields.str_req("messageId")?,
-            Missing::Fill => match fields.str_opt("messageId")? {
+            Missing::Reject => fields.id_req("messageId")?,
+            Missing::Fill => match fields.id_opt("messageId")? {
                 Some(id) if !id.is_empty() => id,
                 _ => new_id(),
             },
@@ -151,8 +151,8 @@ impl Message {
             message_id,
             role,
             parts,
-            context_id: fields.str_opt("contextId")?,
-            task_id: fields.str_opt("taskId")?,
+            context_id: fields.id_opt("contextId")?,
+            task_id: fields.id_opt("taskId")?,
             reference_task_ids: fields.strings("referenceTaskIds")?,
             extensions: fields.strings("extensions")?,
             metadata: fields.object_opt("metadata")?,

@@ -19,6 +19,7 @@ mod task;
 
 pub use enums::{Role, TaskState};
 pub use events::{SendMessageResult, StreamResponse, TaskArtifactUpdate, TaskStatusUpdate};
+pub use fields::MAX_ID_CHARS;
 pub use message::Message;
 pub use params::{
     ListTasksParams, ListTasksResult, SendConfiguration, SendMessageParams, TaskQuery,

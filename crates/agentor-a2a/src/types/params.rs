@@ -167,7 +167,7 @@ impl TaskQuery {
     pub fn parse_at(_dialect: Dialect, value: &Value, path: &str) -> Result<Self, A2aError> {
         let fields = Fields::of(value, path)?;
         Ok(TaskQuery {
-            id: fields.str_req("id")?,
+            id: fields.id_req("id")?,
             history_length: fields.u32_opt("historyLength")?,
             metadata: fields.object_opt("metadata")?,
         })
@@ -220,7 +220,7 @@ impl ListTasksParams {
             Some(status) => Some(TaskState::parse_at(status, &fields.path("status"))?),
         };
         Ok(ListTasksParams {
-            context_id: fields.str_opt("contextId")?.filter(|s| !s.is_empty()),
+            context_id: fields.id_opt("contextId")?.filter(|s| !s.is_empty()),
             status,
             page_size: fields.u32_opt("pageSize")?,
             page_token: fields.str_opt("pageToken")?.filter(|s| !s.is_empty()),

@@ -73,7 +73,7 @@ impl fmt::Display for Boundary {
 
 /// A name that is not a built-in [`Boundary`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown boundary `{0}` (expected words, lines or sentences)")]
+#[error("unknown boundary `{}` (expected words, lines or sentences)", crate::error::excerpt(.0))]
 pub struct UnknownBoundary(String);
 
 impl FromStr for Boundary {
