@@ -212,6 +212,11 @@ pub struct ServeArgs {
     #[arg(long, env = "AGENTOR_DESCRIPTION")]
     pub description: Option<String>,
 
+    /// Trusts `X-Forwarded-Host` and `X-Forwarded-Proto` (set it only behind
+    /// a proxy that sets them) for the agent card's derived URL.
+    #[arg(long, env = "AGENTOR_TRUST_PROXY")]
+    pub trust_proxy: bool,
+
     #[command(flatten)]
     #[allow(missing_docs)]
     pub provider: ProviderArgs,

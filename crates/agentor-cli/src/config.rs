@@ -25,6 +25,7 @@
 //! public_url = "https://agents.example.com"
 //! name = "Assistant"
 //! description = "Answers questions."
+//! trust_proxy = false      # X-Forwarded-Host/-Proto for the card's URL
 //! cors_origins = ["https://app.example.com"]  # or ["*"]
 //! max_connections = 2000
 //! header_timeout = 10       # seconds; also the idle keep-alive timeout
@@ -146,6 +147,8 @@ pub struct ServeConfig {
     pub name: Option<String>,
     /// `--description`.
     pub description: Option<String>,
+    /// `--trust-proxy`.
+    pub trust_proxy: Option<bool>,
     /// `--cors-origin`, each origin (`"*"`: any).
     #[serde(default, deserialize_with = "cors_origins")]
     pub cors_origins: Option<Vec<String>>,

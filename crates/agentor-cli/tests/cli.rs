@@ -530,16 +530,19 @@ struct Served {
 }
 
 impl Served {
-    /// The demo provider unless `extra` names another.
+    /// On loopback with the demo provider, unless `extra` names others.
     fn start(dir: &Path, extra: &[&str]) -> Served {
-        let provider: &[&str] = if extra.contains(&"--provider") {
-            &[]
-        } else {
-            &["--provider", "demo"]
+        let default = |flag: &'static str, value: &'static str| -> Vec<&'static str> {
+            if extra.contains(&flag) {
+                Vec::new()
+            } else {
+                vec![flag, value]
+            }
         };
         let mut child = agentor(dir)
-            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
-            .args(provider)
+            .args(["serve", "--port", "0"])
+            .args(default("--host", "127.0.0.1"))
+            .args(default("--provider", "demo"))
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -1011,4 +1014,27 @@ async fn a_model_server_that_sends_only_comments_times_out_at_the_read_timeout()
         took >= Duration::from_secs(1) && took < Duration::from_secs(8),
         "{took:?}"
     );
+}
+
+#[test]
+fn serving_a2a_on_every_interface_without_a_public_url_warns_at_start() {
+    let dir = workdir("public-url-warning");
+    let mut served = Served::start(&dir, &["--host", "0.0.0.0"]);
+    let mut second = String::new();
+    served.stderr.read_line(&mut second).unwrap();
+    assert!(second.contains("warning: no --public-url"), "{second}");
+    drop(served);
+
+    let served = Served::start(
+        &dir,
+        &[
+            "--host",
+            "0.0.0.0",
+            "--public-url",
+            "https://agents.example.com/",
+        ],
+    );
+    let (code, rest) = served.stop();
+    assert_eq!(code, Some(0));
+    assert!(!rest.contains("warning"), "{rest}");
 }

@@ -58,6 +58,7 @@ pub struct ServerConfig {
     pub(crate) a2a_max_tasks: usize,
     pub(crate) a2a_task_ttl: Duration,
     pub(crate) connections: ConnectionLimits,
+    pub(crate) trust_proxy: bool,
 }
 
 impl Default for ServerConfig {
@@ -87,6 +88,7 @@ impl Default for ServerConfig {
             a2a_max_tasks: 1000,
             a2a_task_ttl: Duration::from_secs(3600),
             connections: ConnectionLimits::default(),
+            trust_proxy: false,
         }
     }
 }
@@ -113,6 +115,7 @@ impl fmt::Debug for ServerConfig {
             .field("a2a_max_tasks", &self.a2a_max_tasks)
             .field("a2a_task_ttl", &self.a2a_task_ttl)
             .field("connections", &self.connections)
+            .field("trust_proxy", &self.trust_proxy)
             .finish()
     }
 }
@@ -243,6 +246,22 @@ impl ServerConfig {
     pub fn public_url(mut self, url: impl Into<String>) -> Self {
         self.public_url = Some(url.into());
         self
+    }
+
+    /// Whether a proxy in front sets `X-Forwarded-Host` and
+    /// `X-Forwarded-Proto` (default `false`: they are ignored, since any
+    /// client can send them). Only the agent card's derived URL reads them;
+    /// with [`public_url`](ServerConfig::public_url) set, nothing does.
+    #[must_use]
+    pub fn trust_proxy(mut self, trust: bool) -> Self {
+        self.trust_proxy = trust;
+        self
+    }
+
+    /// Whether the agent card's URL is derived from each request (no public
+    /// URL is set): then a server reachable from a network should set one.
+    pub fn derives_card_url(&self) -> bool {
+        self.public_url.is_none()
     }
 
     /// The description on the A2A agent card (default: "`<name>`, an agentor

@@ -74,6 +74,7 @@ pub(crate) struct A2aState {
     pub(crate) agent_version: Option<String>,
     pub(crate) card_dialect: Dialect,
     pub(crate) bearer_auth: bool,
+    pub(crate) trust_proxy: bool,
 }
 
 impl A2aState {
@@ -89,6 +90,7 @@ impl A2aState {
             agent_version: config.agent_version.clone(),
             card_dialect: config.card_dialect,
             bearer_auth: config.token.is_some(),
+            trust_proxy: config.trust_proxy,
         }
     }
 }

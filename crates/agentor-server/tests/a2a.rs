@@ -1692,3 +1692,63 @@ async fn ids_are_bounded_and_errors_quote_a_bounded_prefix() {
     assert_eq!(answer["error"]["code"], -32601);
     assert!(answer["error"]["message"].as_str().unwrap().len() < 120);
 }
+
+#[tokio::test]
+async fn forwarded_headers_count_only_behind_a_trusted_proxy_and_derived_cards_are_private() {
+    let fetch = |server: &TestServer| {
+        reqwest::Client::new()
+            .get(server.url("/.well-known/agent-card.json"))
+            .header("host", "agents.example.com")
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "evil.example.net")
+            .header("A2A-Version", "1.0")
+            .send()
+    };
+    let url_of = |card: &Value| {
+        card["supportedInterfaces"][0]["url"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // By default anyone can send X-Forwarded-*: ignored.
+    let server = demo_server().await;
+    let response = fetch(&server).await.unwrap();
+    let headers = response.headers().clone();
+    assert!(headers["cache-control"]
+        .to_str()
+        .unwrap()
+        .starts_with("private"));
+    assert_eq!(headers["vary"], "A2A-Version, Host");
+    assert_eq!(
+        url_of(&response.json().await.unwrap()),
+        "http://agents.example.com/"
+    );
+
+    // Behind a proxy the operator trusts, they are the client's view.
+    let server = start(demo_agent(), ServerConfig::default().trust_proxy(true)).await;
+    let response = fetch(&server).await.unwrap();
+    let vary = response.headers()["vary"].to_str().unwrap().to_owned();
+    assert!(
+        vary.contains("X-Forwarded-Host") && vary.contains("X-Forwarded-Proto"),
+        "{vary}"
+    );
+    assert_eq!(
+        url_of(&response.json().await.unwrap()),
+        "https://evil.example.net/"
+    );
+
+    // A configured URL is the same for everyone: a shared cache may keep it.
+    let config = ServerConfig::default().public_url("https://agents.example.com/a/");
+    let server = start(demo_agent(), config).await;
+    let response = fetch(&server).await.unwrap();
+    assert!(response.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .starts_with("public"));
+    assert_eq!(response.headers()["vary"], "A2A-Version");
+    assert_eq!(
+        url_of(&response.json().await.unwrap()),
+        "https://agents.example.com/a/"
+    );
+}

@@ -31,11 +31,13 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     if let Some(url) = args.public_url.or(file.public_url) {
         server_config = server_config.public_url(url);
     }
+    server_config = server_config.trust_proxy(args.trust_proxy || file.trust_proxy == Some(true));
     if let Some(description) = args.description.or(file.description) {
         server_config = server_config.description(description);
     }
 
     let name = agent.name().to_owned();
+    let derives_card_url = server_config.derives_card_url();
     let bound = match Server::new(agent)
         .config(server_config)
         .bind((host.as_str(), port))
@@ -58,6 +60,13 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, A2A at POST /, \
          GET /health){local}; Ctrl-C to stop"
     );
+    if derives_card_url && !addr.ip().is_loopback() {
+        eprintln!(
+            "agentor: warning: no --public-url: the A2A agent card announces the URL each \
+             request's Host header names; set --public-url when clients reach this server \
+             over a network"
+        );
+    }
     match bound.serve().await {
         Ok(()) => {
             eprintln!("agentor: server stopped");

@@ -12,9 +12,12 @@ use axum::response::{IntoResponse, Response};
 use crate::headers::A2A_VERSION_HEADER;
 use crate::state::{A2aState, AppState};
 
-/// How long clients and caches may reuse a card before revalidating (the
-/// `ETag` makes revalidation a cheap 304).
-const CACHE_CONTROL: &str = "public, max-age=300";
+/// How long clients and caches may reuse a card with a configured public URL
+/// before revalidating (the `ETag` makes revalidation a cheap 304).
+const CACHE_PUBLIC: &str = "public, max-age=300";
+/// A card whose URL comes from the request is the requester's alone: no
+/// shared cache may hand it to someone who came by another host or scheme.
+const CACHE_PRIVATE: &str = "private, max-age=300";
 
 pub(crate) async fn agent_card(
     State(state): State<AppState>,
@@ -46,12 +49,18 @@ pub(crate) async fn agent_card(
     if let Ok(value) = HeaderValue::from_str(&etag) {
         response_headers.insert(header::ETAG, value);
     }
-    response_headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(CACHE_CONTROL),
-    );
-    // The card differs by dialect and (when derived) by host.
-    response_headers.insert(header::VARY, HeaderValue::from_static("A2A-Version, Host"));
+    // The card differs by dialect and, when its URL is derived, by every
+    // header the URL is read from.
+    let (cache, vary) = match (&a2a.public_url, a2a.trust_proxy) {
+        (Some(_), _) => (CACHE_PUBLIC, "A2A-Version"),
+        (None, false) => (CACHE_PRIVATE, "A2A-Version, Host"),
+        (None, true) => (
+            CACHE_PRIVATE,
+            "A2A-Version, Host, X-Forwarded-Host, X-Forwarded-Proto",
+        ),
+    };
+    response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response_headers.insert(header::VARY, HeaderValue::from_static(vary));
     response
 }
 
@@ -91,14 +100,23 @@ fn build(state: &AppState, a2a: &A2aState, url: String) -> AgentCard {
 
 /// The JSON-RPC endpoint's URL: the configured public URL, else derived from
 /// the request's host (`0.0.0.0` and `[::]`, which no client can reach,
-/// become loopback).
+/// become loopback). `X-Forwarded-Host` and `X-Forwarded-Proto` count only
+/// when the operator trusts the proxy in front: anyone can send them.
 fn endpoint_url(a2a: &A2aState, uri: &Uri, headers: &HeaderMap) -> String {
     if let Some(url) = &a2a.public_url {
         return url.clone();
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
+    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let forwarded_host = a2a
+        .trust_proxy
+        .then(|| header_text("x-forwarded-host"))
+        .flatten()
+        // A list when several proxies forwarded it: the first is the client's.
+        .and_then(|h| h.split(',').next())
+        .map(str::trim);
+    let host = forwarded_host
+        .filter(|h| is_plain_host(h))
+        .or_else(|| header_text(header::HOST.as_str()))
         .or_else(|| uri.authority().map(|a| a.as_str()))
         .filter(|h| is_plain_host(h))
         .unwrap_or("localhost");
@@ -109,10 +127,10 @@ fn endpoint_url(a2a: &A2aState, uri: &Uri, headers: &HeaderMap) -> String {
     } else {
         host.to_owned()
     };
-    let https = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    let https = a2a.trust_proxy
+        && header_text("x-forwarded-proto")
+            .and_then(|p| p.split(',').next())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
     format!("{}://{host}/", if https { "https" } else { "http" })
 }
 
