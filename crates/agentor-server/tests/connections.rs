@@ -262,3 +262,27 @@ async fn shutdown_ends_at_its_deadline_whatever_the_clients_do() {
     closed_within(&mut half_line, Duration::from_secs(1)).await;
     closed_within(&mut half_body, Duration::from_secs(1)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_without_tls_serves_health_and_streams() {
+    let server = server_with(limits()).await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let health = client.get(server.url("/health")).send().await.unwrap();
+    assert_eq!(health.version(), reqwest::Version::HTTP_2);
+    assert_eq!(health.status(), 200);
+    let stream = client
+        .post(server.url("/chat"))
+        .json(&serde_json::json!({"input": "Hello over h2", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.version(), reqwest::Version::HTTP_2);
+    let frames = sse_frames(stream).await;
+    let last = frames.last().unwrap();
+    assert_eq!(last.event, "done");
+    assert!(last.data.contains("completed"), "{}", last.data);
+    assert!(frames.iter().filter(|f| f.event == "text_delta").count() > 1);
+}
