@@ -54,6 +54,30 @@ pub use builder::{A2aClientBuilder, DEFAULT_READ_TIMEOUT};
 pub use card::RemoteCard;
 pub use conversation::Conversation;
 
+/// The parser the client reads a task's SSE stream with: each message's
+/// data is a JSON-RPC response in `dialect`, mapped to agentor events as
+/// [`mapper`] documents (the transport emits the run start). Drive it with
+/// [`agentor_transport::turn_stream`] over recorded bytes, or message by
+/// message.
+///
+/// ```
+/// use agentor_a2a::{client::stream_parser, Dialect};
+/// use agentor_core::RunStatus;
+///
+/// let mut parser = stream_parser("Remote", Dialect::V0_3);
+/// let mut out = Vec::new();
+/// parser.message("", r#"{"jsonrpc":"2.0","id":1,"result":{"kind":"status-update","taskId":"t","contextId":"c","final":true,"status":{"state":"completed"}}}"#, &mut out);
+/// assert!(parser.is_done());
+/// let end = out.last().unwrap().as_ref().unwrap();
+/// assert_eq!(end.run_status(), Some(RunStatus::Completed));
+/// ```
+pub fn stream_parser(agent: &str, dialect: Dialect) -> Box<dyn agentor_transport::TurnParser> {
+    Box::new(parser::TaskParser::new(
+        mapper::TaskMapper::new(agent.into()).announced(),
+        dialect,
+    ))
+}
+
 use crate::jsonrpc::{self, RequestId};
 use crate::{new_id, Dialect, Message, Method, Part, Role, SendMessageParams};
 use cancel::CancelOnDrop;
