@@ -1,6 +1,10 @@
 //! `agentor serve`: the built-in server until Ctrl-C or SIGTERM.
 
+use std::time::Duration;
+
+use agentor::{Tool, ToolError};
 use agentor_server::{Server, ServerConfig};
+use serde_json::json;
 
 use crate::args::ServeArgs;
 use crate::config::Config;
@@ -19,8 +23,14 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         .or(file.host)
         .unwrap_or_else(|| DEFAULT_HOST.into());
     let port = args.port.or(file.port).unwrap_or(DEFAULT_PORT);
-    let agent =
-        ProviderChoice::resolve(args.provider, config.provider).agent(args.name.or(file.name));
+    let tools = if args.demo_tool {
+        vec![demo_weather_tool()]
+    } else {
+        Vec::new()
+    };
+    let agent = ProviderChoice::resolve(args.provider, config.provider)
+        .demo_delay(args.demo_delay_ms.map(Duration::from_millis))
+        .agent_with_tools(args.name.or(file.name), tools);
 
     // `AGENTOR_TOKEN` reaches the flag through clap; the file comes last.
     let mut server_config = ServerConfig::default();
@@ -32,6 +42,9 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     }
     if let Some(description) = args.description.or(file.description) {
         server_config = server_config.description(description);
+    }
+    if let Some(window) = args.resume_window {
+        server_config = server_config.resume_window(window);
     }
     let name = agent.name().to_owned();
     let bound = match Server::new(agent)
@@ -52,10 +65,16 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     } else {
         String::new()
     };
+    let browse = if addr.ip().is_unspecified() {
+        format!("http://127.0.0.1:{}/", addr.port())
+    } else {
+        format!("http://{addr}/")
+    };
     eprintln!(
         "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, A2A at POST /, \
          GET /health){local}; Ctrl-C to stop"
     );
+    eprintln!("agentor: playground: open {browse} in a browser");
     match bound.serve().await {
         Ok(()) => {
             eprintln!("agentor: server stopped");
@@ -63,4 +82,19 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         }
         Err(err) => Outcome::Failed(format!("the server failed: {err}")),
     }
+}
+
+/// `--demo-tool`: a weather tool with a canned answer, so the offline demo
+/// shows a whole tool round trip (the demo calls the first tool it is
+/// offered, then reports its result).
+fn demo_weather_tool() -> Tool {
+    Tool::new(
+        "get_weather",
+        "The current weather in a city (a canned offline answer, for demos).",
+        json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
+        |args: serde_json::Value| async move {
+            let city = args["city"].as_str().unwrap_or("somewhere").to_owned();
+            Ok::<_, ToolError>(format!("18°C and sunny in {city} (a canned demo answer)"))
+        },
+    )
 }
