@@ -3,7 +3,7 @@
 // dropped stream from its last event id, cancels by run id.
 //
 // Model output is untrusted: every piece of it reaches the page through
-// textContent on elements built here, never through innerHTML.
+// textContent on elements built here; no string is ever parsed as HTML.
 'use strict';
 
 (() => {
@@ -240,7 +240,8 @@
     turn.appendChild(bot);
 
     ui.transcript.appendChild(turn);
-    turn.scrollIntoView({ block: 'end' });
+    stick = true;
+    follow();
     return { turn, meta, reasoning, reasoningText, tools, answer, notes };
   }
 
@@ -335,13 +336,21 @@
   // ---- applying events ----------------------------------------------------
 
   function apply(run, e) {
+    applyKind(run, e);
+    if (e.type !== 'text_delta') follow();
+  }
+
+  function applyKind(run, e) {
     switch (e.type) {
       case 'run_start':
         run.dom.meta.textContent = [e.agent, e.model].filter(Boolean).join(' · ');
         break;
       case 'reasoning_delta':
       case 'reasoning_summary':
-        run.dom.reasoning.hidden = false;
+        if (run.dom.reasoning.hidden) {
+          run.dom.reasoning.hidden = false;
+          run.dom.reasoning.open = true; // watched while it streams, folded at the end
+        }
         run.dom.reasoningText.textContent += e.text || '';
         break;
       case 'text_delta':
@@ -421,8 +430,17 @@
     target.replaceChildren(renderMarkdown(text));
     if (!run.ended) target.appendChild(el('span', 'cursor', '▍'));
     target.dataset.chars = String(text.length);
+    follow();
+  }
+
+  // The transcript follows the stream unless the reader scrolled up.
+  let stick = true;
+  ui.transcript.addEventListener('scroll', () => {
     const box = ui.transcript;
-    if (box.scrollHeight - box.scrollTop - box.clientHeight < 160) box.scrollTop = box.scrollHeight;
+    stick = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  });
+  function follow() {
+    if (stick) ui.transcript.scrollTop = ui.transcript.scrollHeight;
   }
 
   // ---- raw events pane ----------------------------------------------------
@@ -432,6 +450,8 @@
     row.appendChild(el('span', 'raw-id', frame.id === null ? '·' : frame.id));
     row.appendChild(el('span', 'raw-kind', frame.event));
     row.appendChild(el('code', 'raw-data', frame.data));
+    row.title = 'Click to expand';
+    row.addEventListener('click', () => row.classList.toggle('open'));
     ui.rawList.appendChild(row);
     while (ui.rawList.childElementCount > MAX_RAW_ROWS) ui.rawList.firstElementChild.remove();
     if (!ui.raw.hidden) ui.rawList.scrollTop = ui.rawList.scrollHeight;
@@ -587,6 +607,10 @@
         signal: run.controller.signal,
       });
     } catch (err) {
+      if (run.cancelRequested) {
+        run.status = 'cancelled';
+        return undefined;
+      }
       return failed(run, `The server could not be reached (${err.message}).`);
     }
     if (response.status === 401) {
@@ -597,8 +621,8 @@
     if (!response.ok) return failed(run, await errorText(response));
     run.id = response.headers.get('X-Run-Id');
     updateStatus();
-    if (await consume(run, response)) return;
-    await resume(run);
+    if (await consume(run, response)) return undefined;
+    return resume(run);
   }
 
   // The connection dropped before the run end: read the run again from the
@@ -647,6 +671,7 @@
       ui.statusText.textContent = 'idle';
       return;
     }
+    run.dom.reasoning.open = false;
     renderAnswer(run);
     const text = answerText(run);
     if (!text) run.dom.answer.replaceChildren(el('span', 'muted', '(no answer text)'));
@@ -715,6 +740,7 @@
       if (run && !run.finished) run.controller.abort();
     },
     history: () => state.history.slice(),
+    answer: () => (state.run ? answerText(state.run) : ''),
   };
 
   discover();
