@@ -131,6 +131,10 @@ async function streams() {
   assert.deepEqual(ids, ids.map((_, i) => i), 'raw event ids are 0..n');
   assert.equal(await page.locator('.raw-row:not(.marker) .raw-kind').last().textContent(), 'done');
   await shot(page, 'completed');
+  // The one committed to docs/playground.png (copied by hand, kept small).
+  await page.setViewportSize({ width: 1180, height: 720 });
+  await shot(page, 'docs');
+  await page.setViewportSize({ width: 1360, height: 860 });
 
   // A second turn carries the conversation so far.
   await sendPrompt(page, 'And in Rome?');

@@ -449,12 +449,27 @@
     const row = el('li', 'raw-row kind-' + frame.event);
     row.appendChild(el('span', 'raw-id', frame.id === null ? '·' : frame.id));
     row.appendChild(el('span', 'raw-kind', frame.event));
+    row.appendChild(el('code', 'raw-brief', brief(frame.data)));
     row.appendChild(el('code', 'raw-data', frame.data));
     row.title = 'Click to expand';
     row.addEventListener('click', () => row.classList.toggle('open'));
     ui.rawList.appendChild(row);
     while (ui.rawList.childElementCount > MAX_RAW_ROWS) ui.rawList.firstElementChild.remove();
     if (!ui.raw.hidden) ui.rawList.scrollTop = ui.rawList.scrollHeight;
+  }
+
+  /** A frame's data without what every frame repeats, for the one-line view. */
+  function brief(data) {
+    try {
+      const value = JSON.parse(data);
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const key of ['type', 'seq', 'source', 'run_id']) delete value[key];
+        // The agentor shape's unused keys are null.
+        for (const key of Object.keys(value)) if (value[key] === null) delete value[key];
+        return JSON.stringify(value);
+      }
+    } catch (_) { /* shown as it came */ }
+    return data;
   }
 
   function rawMarker(text) {
