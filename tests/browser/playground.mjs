@@ -6,6 +6,7 @@
 // Each check fails loudly (assert) with what the page showed.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -209,6 +210,68 @@ async function resumes() {
   await page.close();
 }
 
+// ---- 3b. The same through a real network failure: a proxy that resets the
+// TCP connection of the first /chat stream after its fifth text delta.
+
+function cuttingProxy(target) {
+  const upstreamUrl = new URL(target);
+  const cuts = [];
+  let armed = true;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(upstreamUrl.port), upstreamUrl.hostname);
+    let chat = false;
+    let seen = '';
+    client.on('data', (chunk) => {
+      const head = chunk.toString('latin1');
+      if (/^[A-Z]+ \//.test(head)) chat = head.startsWith('POST /chat');
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      client.write(chunk);
+      if (!armed || !chat) return;
+      seen += chunk.toString('utf8');
+      if ((seen.match(/event: text_delta/g) || []).length >= 5) {
+        armed = false;
+        cuts.push(Date.now());
+        client.resetAndDestroy();
+        upstream.destroy();
+      }
+    });
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({
+      url: `http://127.0.0.1:${server.address().port}/`, cuts, close: () => server.close(),
+    }));
+  });
+}
+
+async function survivesACut() {
+  const proxy = await cuttingProxy(toolUrl);
+  try {
+    const page = await open(proxy.url);
+    await page.fill('#opt-events', 'run_start,reasoning_delta,text_delta,tool_call_delta,tool_call,tool_result,usage');
+    const prompt = 'Will it snow in Zurich?';
+    await sendPrompt(page, prompt);
+    await statusIs(page, 'completed');
+    assert.equal(proxy.cuts.length, 1, 'the proxy cut the stream');
+    assert.equal(await page.locator('.raw-row.marker', { hasText: 'resuming after id' }).count(), 1);
+    const ids = await page.$$eval('.raw-row:not(.marker) .raw-id', (els) => els.map((e) => Number(e.textContent)));
+    assert.deepEqual(ids, ids.map((_, i) => i), `raw ids lost or repeated: ${ids}`);
+    assert.equal(await page.evaluate(() => window.agentorPlayground.answer()), await reference(toolUrl, prompt));
+    // Chromium reports the reset stream itself; nothing else may appear.
+    noErrors(page, (e) => /net::ERR_/.test(e));
+    assert.ok(page.errors.length <= 1, `errors: ${page.errors}`);
+    if (page.errors.length) console.log(`browser: (the reset, as Chromium logged it: ${page.errors[0]})`);
+    await page.close();
+  } finally {
+    proxy.close();
+  }
+}
+
 // ---- 4. Auth: asked once, sent on every request; 401 is a message; no HTML injection
 
 async function tokenAndInjection() {
@@ -258,6 +321,7 @@ async function tokenAndInjection() {
 
 try {
   for (const [name, check] of [['streams', streams], ['cancels', cancels], ['resumes', resumes],
+    ['survives a cut connection', survivesACut],
     ['token and injection', tokenAndInjection]]) {
     const started = Date.now();
     await check();
