@@ -98,6 +98,8 @@ async function streams() {
   page.on('request', (r) => { if (r.url().endsWith('/chat')) bodies.push(JSON.parse(r.postData())); });
   await watchRenders(page);
   await sendPrompt(page, 'What is the weather in Paris?');
+  await page.waitForFunction(() => Number(document.querySelector('.turn .answer').dataset.chars || 0) > 40);
+  await shot(page, 'streaming');
   await statusIs(page, 'completed');
 
   const renders = await page.evaluate(() => window.__renders.filter((n) => n > 0));
@@ -144,6 +146,25 @@ async function streams() {
   assert.deepEqual(bodies[1].input.map((m) => m.role), ['user', 'assistant', 'user']);
   assert.equal(bodies[1].input[1].content, expected);
   assert.equal((await page.evaluate(() => window.agentorPlayground.history())).length, 4);
+  // The Markdown-ish renderer: structure from text, markup never parsed.
+  const rendered = await page.evaluate(() => {
+    const box = document.createElement('div');
+    box.appendChild(window.agentorPlayground.renderMarkdown(
+      'First <b>para</b> with `code` and **bold**.\n\n```js\nlet x = "<i>";\n```\n- one\n- two\n\nLast'));
+    return {
+      tags: [...box.children].map((c) => c.tagName),
+      code: box.querySelector('pre code').textContent,
+      lang: box.querySelector('pre .code-lang').textContent,
+      items: box.querySelectorAll('li').length,
+      injected: box.querySelectorAll('b, i').length,
+      inline: [...box.querySelectorAll('p code, p strong')].map((e) => e.textContent),
+    };
+  });
+  assert.deepEqual(rendered, {
+    tags: ['P', 'PRE', 'UL', 'P'], code: 'let x = "<i>";', lang: 'js', items: 2, injected: 0,
+    inline: ['code', 'bold'],
+  });
+
   await page.emulateMedia({ colorScheme: 'dark' });
   await shot(page, 'dark');
   noErrors(page);
@@ -159,6 +180,7 @@ async function cancels() {
   await sendPrompt(page, 'Hello');
   await statusIs(page, 'failed');
   assert.match(await page.textContent('.turn .note.error'), /400 invalid_option/);
+  assert.deepEqual(await page.evaluate(() => window.agentorPlayground.history()), []);
   await page.fill('#opt-events', '');
   await page.click('#new-chat');
   await sendPrompt(page, 'Tell me a long story about Lisbon');
@@ -173,6 +195,22 @@ async function cancels() {
   assert.equal(await page.getAttribute('.turn', 'data-status'), 'cancelled');
   assert.ok(await page.isEnabled('#send'), 'the page is ready for the next prompt');
   await shot(page, 'cancelled');
+
+  // The agentor format renders too, from its poorer shape.
+  await page.selectOption('#opt-format', 'agentor');
+  await sendPrompt(page, 'Weather in Porto');
+  await page.waitForFunction(() => document.querySelectorAll('.turn[data-status="completed"]').length === 1);
+  const last = page.locator('.turn').last();
+  assert.equal(await last.locator('.tool-card').count(), 1);
+  assert.match(await last.locator('.tool-card .tool-result').textContent(), /18°C and sunny in Weather in Porto/);
+  assert.match(await last.locator('.tool-card .tool-args').textContent(), /agentor format carries no arguments/);
+  assert.match(await page.textContent('#tokens'), /^[1-9]\d* \/ [1-9]\d*$/);
+  const agentorAnswer = await page.evaluate(() => window.agentorPlayground.answer());
+  assert.equal(agentorAnswer, await reference(toolUrl, [
+    { role: 'user', content: 'Tell me a long story about Lisbon' },
+    { role: 'assistant', content: partial },
+    { role: 'user', content: 'Weather in Porto' },
+  ]));
   // Chromium logs the deliberately refused request itself; nothing else.
   noErrors(page, (e) => /status of 400 \(Bad Request\)/.test(e));
   assert.ok(page.errors.length <= 1, `errors: ${page.errors}`);

@@ -311,6 +311,8 @@
       case 'reasoning_summary': e.text = data.reasoning || ''; break;
       case 'message': e.text = data.message || ''; break;
       case 'run_start': e.agent = data.message; break;
+      // The agentor shape carries neither the call id nor the fragment.
+      case 'tool_call_delta': e.type = 'skipped'; break;
       case 'tool_call':
         e.call_id = 'call#' + (++run.agentorCalls);
         e.name = action.name;
@@ -337,6 +339,7 @@
 
   function apply(run, e) {
     applyKind(run, e);
+    run.lastKind = e.type;
     if (e.type !== 'text_delta') follow();
   }
 
@@ -350,6 +353,10 @@
         if (run.dom.reasoning.hidden) {
           run.dom.reasoning.hidden = false;
           run.dom.reasoning.open = true; // watched while it streams, folded at the end
+        }
+        // Each model turn's reasoning is its own paragraph.
+        if (run.lastKind !== e.type && run.dom.reasoningText.textContent) {
+          run.dom.reasoningText.textContent += '\n\n';
         }
         run.dom.reasoningText.textContent += e.text || '';
         break;
@@ -372,7 +379,9 @@
       }
       case 'tool_call': {
         const c = card(run, e.call_id, e.name);
-        if (e.arguments !== undefined) c.argsEl.textContent = prettyJson(e.arguments);
+        c.argsEl.textContent = e.arguments === undefined
+          ? '(the agentor format carries no arguments: pick native to see them)'
+          : prettyJson(e.arguments);
         c.startedAt = performance.now();
         c.setState('running', 'running');
         break;
@@ -428,7 +437,13 @@
     const text = answerText(run);
     const target = run.dom.answer;
     target.replaceChildren(renderMarkdown(text));
-    if (!run.ended) target.appendChild(el('span', 'cursor', '▍'));
+    if (!run.ended) {
+      // The cursor ends the text itself, not a line of its own.
+      let last = target.lastElementChild || target;
+      if (last.tagName === 'UL') last = last.lastElementChild;
+      else if (last.tagName === 'PRE') last = last.lastElementChild;
+      last.appendChild(el('span', 'cursor', '▍'));
+    }
     target.dataset.chars = String(text.length);
     follow();
   }
@@ -695,9 +710,15 @@
         + '`agentor serve --resume-window SECS` to let runs continue across a drop.', 'error');
     }
     run.dom.turn.dataset.status = run.status;
-    // The conversation grows by what was actually said, partial answers included.
-    state.history.push({ role: 'user', content: run.prompt });
-    if (text) state.history.push({ role: 'assistant', content: text });
+    if (run.status !== 'completed') {
+      run.dom.notes.appendChild(el('div', 'note ended', `Run ended: ${LABELS[run.status] || run.status}`));
+    }
+    // The conversation grows by what was actually said, partial answers
+    // included; a request refused before the run started said nothing.
+    if (run.events > 0) {
+      state.history.push({ role: 'user', content: run.prompt });
+      if (text) state.history.push({ role: 'assistant', content: text });
+    }
     updateStatus();
     setBusy(false);
     ui.prompt.focus();
@@ -756,6 +777,7 @@
     },
     history: () => state.history.slice(),
     answer: () => (state.run ? answerText(state.run) : ''),
+    renderMarkdown,
   };
 
   discover();
