@@ -26,3 +26,6 @@ done
 
 # The server read by independent clients (installs them, pinned, on first use).
 tests/interop/run.sh
+
+# The playground page (`GET /`) in a real headless Chromium against `agentor serve`.
+tests/browser/run.sh

@@ -216,6 +216,22 @@ pub struct ServeArgs {
     /// a proxy that sets them) for the agent card's derived URL.
     #[arg(long, env = "AGENTOR_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// How long a streamed run whose client disconnected keeps going, so the
+    /// client (the playground page, an SSE client) can reconnect with
+    /// `Last-Event-ID` and continue live [default: off: a disconnect cancels
+    /// the run at once].
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, env = "AGENTOR_RESUME_WINDOW")]
+    pub resume_window: Option<Duration>,
+
+    /// The demo provider's pause before each delta, in milliseconds (0 to
+    /// 10000), to watch a run slowly or catch it with Cancel [default: 15].
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=10_000), env = "AGENTOR_DEMO_DELAY_MS")]
+    pub demo_delay_ms: Option<u64>,
+
+    /// Gives the agent an offline `get_weather` tool (a canned answer), so
+    /// the demo provider shows a tool call and its result before answering.
+    #[arg(long, env = "AGENTOR_DEMO_TOOL")]
+    pub demo_tool: bool,
 
     #[command(flatten)]
     #[allow(missing_docs)]

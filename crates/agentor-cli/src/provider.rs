@@ -1,8 +1,9 @@
 //! The provider flags (and `[provider]` defaults) as an agent's provider.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use agentor::Agentor;
+use agentor::{Agentor, Tool};
 use agentor_core::Provider;
 use agentor_providers::{Demo, OpenAiChat, OpenAiConfig, OpenAiResponses};
 
@@ -18,7 +19,9 @@ pub(crate) struct ProviderChoice {
     model: Option<String>,
     base_url: Option<String>,
     instructions: Option<String>,
-    read_timeout: Option<std::time::Duration>,
+    read_timeout: Option<Duration>,
+    /// The demo's pace, when not its default (`serve --demo-delay-ms`).
+    demo_delay: Option<Duration>,
 }
 
 impl ProviderChoice {
@@ -43,7 +46,14 @@ impl ProviderChoice {
             base_url,
             instructions: args.instructions.or(file.instructions),
             read_timeout: args.read_timeout.or(file.read_timeout),
+            demo_delay: None,
         }
+    }
+
+    /// Paces the demo provider (ignored by the others).
+    pub(crate) fn demo_delay(mut self, delay: Option<Duration>) -> Self {
+        self.demo_delay = delay;
+        self
     }
 
     /// The provider, and a line for stderr saying which one was picked when
@@ -61,7 +71,7 @@ impl ProviderChoice {
         };
         let (provider, announce): (Arc<dyn Provider>, _) = match self.kind {
             ProviderKind::Demo => (
-                Arc::new(Demo::new()),
+                Arc::new(self.demo_delay.map_or_else(Demo::new, Demo::with_delay)),
                 "using the offline demo provider (set OPENAI_API_KEY or OPENAI_BASE_URL, \
                  or pass --provider, for a model)"
                     .to_owned(),
@@ -83,6 +93,11 @@ impl ProviderChoice {
     /// An agent named `name` on this provider, announcing the provider on
     /// stderr when it was picked by default.
     pub(crate) fn agent(&self, name: Option<String>) -> Agentor {
+        self.agent_with_tools(name, Vec::new())
+    }
+
+    /// [`ProviderChoice::agent`], with `tools`.
+    pub(crate) fn agent_with_tools(&self, name: Option<String>, tools: Vec<Tool>) -> Agentor {
         let (provider, announce) = self.provider();
         if let Some(line) = announce {
             eprintln!("agentor: {line}");
@@ -96,6 +111,9 @@ impl ProviderChoice {
         }
         if let Some(instructions) = &self.instructions {
             builder = builder.instructions(instructions.clone());
+        }
+        for tool in tools {
+            builder = builder.tool(tool);
         }
         builder.build()
     }

@@ -216,6 +216,8 @@ fn bad_usage_exits_2_with_a_message() {
         // The card would announce it as the endpoint, and no client could use it.
         &["serve", "--port", "0", "--public-url", "not a url"],
         &["serve", "--port", "0", "--public-url", "ftp://example.com/"],
+        &["serve", "--port", "0", "--demo-delay-ms", "20000"],
+        &["serve", "--port", "0", "--resume-window", "-1"],
         &["chat"],
         &["frobnicate"],
     ] {
@@ -627,6 +629,50 @@ async fn serve_answers_health_and_chat() {
     assert!(rest.contains("server stopped"), "{rest}");
 }
 
+#[tokio::test]
+async fn serve_prints_the_playground_and_serves_it_with_the_demo_tool() {
+    let dir = workdir("playground");
+    let mut served = Served::start(
+        &dir,
+        &[
+            "--demo-tool",
+            "--demo-delay-ms",
+            "0",
+            "--resume-window",
+            "5",
+        ],
+    );
+    let mut second = String::new();
+    served.stderr.read_line(&mut second).unwrap();
+    let url = served.url.clone();
+    assert_eq!(
+        second.trim_end(),
+        format!("agentor: playground: open {url}/ in a browser")
+    );
+
+    let client = reqwest::Client::new();
+    let page = client.get(format!("{url}/")).send().await.unwrap();
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(page.text().await.unwrap().contains("agentor playground"));
+    // --demo-tool: the demo calls the tool, then reports its canned result.
+    let answer: serde_json::Value = client
+        .post(format!("{url}/chat"))
+        .json(&serde_json::json!({"input": "Oslo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let output = answer["output"].as_str().unwrap();
+    assert!(
+        output.contains("`get_weather` returned: 18°C and sunny in Oslo"),
+        "{output}"
+    );
+    let (code, _) = served.stop();
+    assert_eq!(code, Some(0));
+}
+
 #[test]
 fn a2a_card_and_stream_talk_to_a_served_agent_in_both_dialects() {
     let dir = workdir("a2a");
@@ -1025,7 +1071,7 @@ fn serving_a2a_on_every_interface_without_a_public_url_warns_at_start() {
     assert!(second.contains("warning: no --public-url"), "{second}");
     drop(served);
 
-    let served = Served::start(
+    let mut served = Served::start(
         &dir,
         &[
             "--host",
@@ -1034,6 +1080,10 @@ fn serving_a2a_on_every_interface_without_a_public_url_warns_at_start() {
             "https://agents.example.com/",
         ],
     );
+    // The next line comes once the server runs (and handles SIGTERM).
+    let mut next = String::new();
+    served.stderr.read_line(&mut next).unwrap();
+    assert!(next.contains("playground"), "{next}");
     let (code, rest) = served.stop();
     assert_eq!(code, Some(0));
     assert!(!rest.contains("warning"), "{rest}");

@@ -19,6 +19,9 @@
 //!   at `GET /.well-known/agent-card.json` (and `/.well-known/agent.json`),
 //!   public. See `docs/a2a.md`.
 //! - `GET /health` — `{"status": "ok"}`, never behind the token.
+//! - `GET /` — the playground: a page that streams runs in the browser
+//!   (`/chat`, cancel, resume), or the routes as JSON for `Accept:
+//!   application/json`. See `docs/playground.md`.
 //!
 //! A handler of your own streams a run with the same frames by returning an
 //! [`EventStreamResponse`].
@@ -83,6 +86,7 @@ mod headers;
 mod limits;
 mod numbering;
 mod options;
+mod playground;
 mod response;
 mod resume;
 mod router;

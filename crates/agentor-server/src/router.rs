@@ -19,7 +19,9 @@ use crate::headers::{A2A_VERSION_HEADER, LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
 use crate::state::AppState;
 
 /// The agentor app: `POST /chat`, `GET /ws`, `GET /health`, A2A JSON-RPC at
-/// `POST /` and the agent card at `GET /.well-known/agent-card.json`, with the limits, auth and
+/// `POST /` and the agent card at `GET /.well-known/agent-card.json`, the
+/// playground page at `GET /` (a JSON list of the routes for `Accept:
+/// application/json`), with the limits, auth and
 /// CORS of `config`. Mount it in a larger app with [`Router::nest`] or
 /// [`Router::merge`]; trigger `config`'s [`Shutdown`](crate::Shutdown) when that app shuts
 /// down so open streams end with a `cancelled` run end.
@@ -49,6 +51,8 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
     let mut app = Router::new()
         .route("/health", get(health))
         .merge(cards)
+        // `GET /` merges with the A2A `POST /` (auth stays on the POST only).
+        .merge(crate::playground::routes(config.token.is_some()))
         .merge(protected)
         .fallback(not_found)
         // tower-http's limit rejects a too-long Content-Length before reading

@@ -34,12 +34,24 @@ pub struct Server {
     config: ServerConfig,
 }
 
-/// A [`Server`] bound to its address, ready to serve.
-#[derive(Debug)]
+/// A [`Server`] bound to its address, ready to serve. It handles Ctrl-C and
+/// SIGTERM from the moment it is bound.
 pub struct BoundServer {
     listener: TcpListener,
     agent: Agentor,
     config: ServerConfig,
+    /// Ctrl-C or SIGTERM, with the handlers already installed.
+    os_signal: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl std::fmt::Debug for BoundServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoundServer")
+            .field("listener", &self.listener)
+            .field("agent", &self.agent)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Server {
@@ -65,6 +77,7 @@ impl Server {
             listener: TcpListener::bind(addr).await?,
             agent: self.agent,
             config: self.config,
+            os_signal: Box::pin(os_signal()),
         })
     }
 }
@@ -98,12 +111,13 @@ impl BoundServer {
     ) -> io::Result<()> {
         let shutdown = self.config.shutdown.clone();
         let limits = self.config.connections;
+        let os_signal = self.os_signal;
         let app = router(self.agent, self.config);
         let trigger = shutdown.clone();
         let watcher = tokio::spawn(async move {
             tokio::select! {
                 () = signal => {}
-                () = os_signal() => {}
+                () = os_signal => {}
                 () = trigger.triggered() => {}
             }
             trigger.trigger();

@@ -68,25 +68,42 @@ impl Shutdown {
 /// Completes on Ctrl-C, or on SIGTERM on Unix (what `docker stop` and
 /// Kubernetes send). If a handler cannot be installed, that signal is
 /// simply not awaited.
-pub(crate) async fn os_signal() {
-    let ctrl_c = async {
+///
+/// The Unix handlers are installed when this is called, not when the future
+/// is first polled: a server installs them as it binds, so a SIGTERM that
+/// comes right after it said it is listening is a graceful shutdown, not the
+/// default action that kills the process.
+pub(crate) fn os_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let (mut term, mut int) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |signal: &mut Option<tokio::signal::unix::Signal>| {
+                let signal = signal.take();
+                async move {
+                    match signal {
+                        Some(mut signal) => {
+                            signal.recv().await;
+                        }
+                        None => std::future::pending::<()>().await,
+                    }
+                }
+            };
+            tokio::select! {
+                () = wait(&mut term) => {}
+                () = wait(&mut int) => {}
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
     }
 }

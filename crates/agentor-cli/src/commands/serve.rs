@@ -1,6 +1,10 @@
 //! `agentor serve`: the built-in server until Ctrl-C or SIGTERM.
 
+use std::time::Duration;
+
+use agentor::{Tool, ToolError};
 use agentor_server::{ConnectionLimits, Cors, Server, ServerConfig};
+use serde_json::json;
 
 use crate::args::{ConnectionArgs, ServeArgs};
 use crate::config::{Config, ServeConfig};
@@ -20,8 +24,14 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         .or(file.host)
         .unwrap_or_else(|| DEFAULT_HOST.into());
     let port = args.port.or(file.port).unwrap_or(DEFAULT_PORT);
-    let agent =
-        ProviderChoice::resolve(args.provider, config.provider).agent(args.name.or(file.name));
+    let tools = if args.demo_tool {
+        vec![demo_weather_tool()]
+    } else {
+        Vec::new()
+    };
+    let agent = ProviderChoice::resolve(args.provider, config.provider)
+        .demo_delay(args.demo_delay_ms.map(Duration::from_millis))
+        .agent_with_tools(args.name.or(file.name), tools);
 
     // `AGENTOR_TOKEN` reaches the flag through clap; the file comes last.
     let mut server_config = ServerConfig::default().connection_limits(limits).cors(cors);
@@ -35,7 +45,9 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     if let Some(description) = args.description.or(file.description) {
         server_config = server_config.description(description);
     }
-
+    if let Some(window) = args.resume_window {
+        server_config = server_config.resume_window(window);
+    }
     let name = agent.name().to_owned();
     let derives_card_url = server_config.derives_card_url();
     let bound = match Server::new(agent)
@@ -56,6 +68,11 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     } else {
         String::new()
     };
+    let browse = if addr.ip().is_unspecified() {
+        format!("http://127.0.0.1:{}/", addr.port())
+    } else {
+        format!("http://{addr}/")
+    };
     eprintln!(
         "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, A2A at POST /, \
          GET /health){local}; Ctrl-C to stop"
@@ -67,6 +84,7 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
              over a network"
         );
     }
+    eprintln!("agentor: playground: open {browse} in a browser");
     match bound.serve().await {
         Ok(()) => {
             eprintln!("agentor: server stopped");
@@ -113,4 +131,19 @@ fn connection_settings(args: ConnectionArgs, file: &ServeConfig) -> (ConnectionL
         Cors::Origins(origins)
     };
     (limits, cors)
+}
+
+/// `--demo-tool`: a weather tool with a canned answer, so the offline demo
+/// shows a whole tool round trip (the demo calls the first tool it is
+/// offered, then reports its result).
+fn demo_weather_tool() -> Tool {
+    Tool::new(
+        "get_weather",
+        "The current weather in a city (a canned offline answer, for demos).",
+        json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
+        |args: serde_json::Value| async move {
+            let city = args["city"].as_str().unwrap_or("somewhere").to_owned();
+            Ok::<_, ToolError>(format!("18°C and sunny in {city} (a canned demo answer)"))
+        },
+    )
 }
