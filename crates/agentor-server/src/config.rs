@@ -1,10 +1,12 @@
 //! [`ServerConfig`]: limits, heartbeat, auth and CORS of the server.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use agentor_a2a::Dialect;
 
+use crate::event_log::EventLog;
 use crate::shutdown::Shutdown;
 
 /// The environment variable holding the bearer token, read by
@@ -56,6 +58,7 @@ pub struct ServerConfig {
     pub(crate) card_dialect: Dialect,
     pub(crate) a2a_max_tasks: usize,
     pub(crate) a2a_task_ttl: Duration,
+    pub(crate) event_log: Option<Arc<dyn EventLog>>,
 }
 
 impl Default for ServerConfig {
@@ -84,6 +87,7 @@ impl Default for ServerConfig {
             card_dialect: Dialect::V0_3,
             a2a_max_tasks: 1000,
             a2a_task_ttl: Duration::from_secs(3600),
+            event_log: None,
         }
     }
 }
@@ -109,6 +113,7 @@ impl fmt::Debug for ServerConfig {
             .field("card_dialect", &self.card_dialect)
             .field("a2a_max_tasks", &self.a2a_max_tasks)
             .field("a2a_task_ttl", &self.a2a_task_ttl)
+            .field("event_log", &self.event_log)
             .finish()
     }
 }
@@ -281,6 +286,20 @@ impl ServerConfig {
     #[must_use]
     pub fn a2a_task_ttl(mut self, ttl: Duration) -> Self {
         self.a2a_task_ttl = ttl;
+        self
+    }
+
+    /// Where streamed runs are logged for resume and cancel (default: a
+    /// [`MemoryLog`](crate::event_log::MemoryLog) of this process, bounded
+    /// by [`replay_events`](Self::replay_events),
+    /// [`replay_retention`](Self::replay_retention) and `4 × max_runs`
+    /// runs). Give every instance the same shared log (the Redis one of
+    /// `agentor-redis`) and any of them resumes, reads and cancels any run;
+    /// see `docs/scale-out.md`. The log's own settings then replace
+    /// `replay_events` and `replay_retention`.
+    #[must_use]
+    pub fn event_log(mut self, log: impl EventLog) -> Self {
+        self.event_log = Some(Arc::new(log));
         self
     }
 

@@ -76,6 +76,7 @@ mod config;
 mod detach;
 mod error;
 mod event_body;
+pub mod event_log;
 mod extract;
 mod headers;
 mod limits;
