@@ -141,7 +141,9 @@ impl EventLog for RedisLog {
 impl Inner {
     fn producers(&self) -> MutexGuard<'_, HashMap<String, CancellationToken>> {
         // Inserts and removes leave the map consistent.
-        self.producers.lock().unwrap_or_else(PoisonError::into_inner)
+        self.producers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn producers_insert(&self, run_id: &str, cancel: CancellationToken) {

@@ -105,17 +105,19 @@ pub(crate) async fn open(
         done: false,
         _permit: permit,
     };
-    Ok(futures_util::stream::unfold(reader, |mut reader| async move {
-        if reader.done {
-            return None;
-        }
-        let next = reader.next_batch().await;
-        if next.is_err() {
-            reader.done = true;
-        }
-        Some((next, reader))
-    })
-    .boxed())
+    Ok(
+        futures_util::stream::unfold(reader, |mut reader| async move {
+            if reader.done {
+                return None;
+            }
+            let next = reader.next_batch().await;
+            if next.is_err() {
+                reader.done = true;
+            }
+            Some((next, reader))
+        })
+        .boxed(),
+    )
 }
 
 struct Reader {

@@ -342,5 +342,7 @@ async fn sleep_until(at: Option<Instant>) {
 
 /// A duration in whole milliseconds, at least 1 (Redis refuses `PX 0`).
 pub(crate) fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }

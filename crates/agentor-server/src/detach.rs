@@ -14,8 +14,8 @@ use futures_util::StreamExt;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
-use crate::numbering::Numbering;
 use crate::event_log::RunWriter;
+use crate::numbering::Numbering;
 
 /// A disconnected run, to be pulled into its log by a task of its own.
 pub(crate) struct Detached {

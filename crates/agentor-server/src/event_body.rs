@@ -23,8 +23,8 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::detach::Detached;
-use crate::numbering::Numbering;
 use crate::event_log::RunWriter;
+use crate::numbering::Numbering;
 
 /// How many bytes of ready frames go into one body chunk at most.
 pub(crate) const COALESCE_BYTES: usize = 64 * 1024;
@@ -140,7 +140,9 @@ impl EventBody {
     /// The log's cancellation (a child of the shutdown's) ends the stream
     /// as the shutdown does.
     pub(crate) fn with_resume(mut self, resume: Resume) -> Self {
-        self.shutdown = Some(Box::pin(resume.log.cancel_token().clone().cancelled_owned()));
+        self.shutdown = Some(Box::pin(
+            resume.log.cancel_token().clone().cancelled_owned(),
+        ));
         self.resume = Some(resume);
         self
     }
@@ -283,7 +285,9 @@ impl Drop for EventBody {
         };
         let numbering = std::mem::take(&mut self.numbering);
         match self.permit.take() {
-            Some(permit) if !resume.window.is_zero() && !resume.log.cancel_token().is_cancelled() => {
+            Some(permit)
+                if !resume.window.is_zero() && !resume.log.cancel_token().is_cancelled() =>
+            {
                 Detached {
                     events,
                     numbering,
@@ -298,7 +302,9 @@ impl Drop for EventBody {
                 // tools before anything else happens.
                 drop(events);
                 let mut numbering = numbering;
-                resume.log.append(vec![numbering.run_end(RunStatus::Cancelled)]);
+                resume
+                    .log
+                    .append(vec![numbering.run_end(RunStatus::Cancelled)]);
             }
         }
     }

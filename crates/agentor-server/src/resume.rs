@@ -209,7 +209,11 @@ mod tests {
     async fn a_reader_outpaced_by_the_ring_gets_an_error_frame_without_id() {
         let memory = MemoryLog::new(2, Duration::from_secs(60), 4);
         let log = memory.start("run_a", tokio_util::sync::CancellationToken::new());
-        log.append((0..2).map(|id| Event::text_delta("x").with_seq(id)).collect());
+        log.append(
+            (0..2)
+                .map(|id| Event::text_delta("x").with_seq(id))
+                .collect(),
+        );
         let mut follower = Follower {
             batches: memory.read("run_a", 0).await.unwrap(),
             cursor: 0,
@@ -221,7 +225,11 @@ mod tests {
         let chunk = follower.next_chunk().await.unwrap();
         assert!(chunk.starts_with(b"id: 0\n"));
         // The run moves on by more than the ring keeps.
-        log.append((2..5).map(|id| Event::text_delta("x").with_seq(id)).collect());
+        log.append(
+            (2..5)
+                .map(|id| Event::text_delta("x").with_seq(id))
+                .collect(),
+        );
         let chunk = follower.next_chunk().await.unwrap();
         let text = std::str::from_utf8(&chunk).unwrap();
         assert!(text.starts_with("event: error\ndata: "), "{text}");

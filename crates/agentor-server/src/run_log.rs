@@ -296,16 +296,20 @@ impl EventLog for MemoryLog {
     }
 
     fn read(&self, run_id: &str, from: u64) -> BoxFuture<'_, Result<EventBatches, LogError>> {
-        let result = self.registry.get(run_id).ok_or(LogError::UnknownRun).and_then(|log| {
-            let (oldest, next) = log.bounds();
-            if from < oldest {
-                return Err(LogError::Gone { oldest });
-            }
-            if from > next {
-                return Err(LogError::NotYet { next });
-            }
-            Ok(follow(log, from))
-        });
+        let result = self
+            .registry
+            .get(run_id)
+            .ok_or(LogError::UnknownRun)
+            .and_then(|log| {
+                let (oldest, next) = log.bounds();
+                if from < oldest {
+                    return Err(LogError::Gone { oldest });
+                }
+                if from > next {
+                    return Err(LogError::NotYet { next });
+                }
+                Ok(follow(log, from))
+            });
         std::future::ready(result).boxed()
     }
 

@@ -9,8 +9,8 @@ use agentor_a2a::store::{StoreLimits, TaskStore};
 use agentor_a2a::Dialect;
 
 use crate::config::ServerConfig;
-use crate::limits::RunLimit;
 use crate::event_log::{EventLog, MemoryLog};
+use crate::limits::RunLimit;
 use crate::shutdown::Shutdown;
 
 /// What every handler shares.
