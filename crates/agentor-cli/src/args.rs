@@ -212,6 +212,26 @@ pub struct ServeArgs {
     #[arg(long, env = "AGENTOR_DESCRIPTION")]
     pub description: Option<String>,
 
+    /// Logs streamed runs to Redis Streams at this URL
+    /// (`redis://127.0.0.1:6379/0`), so every instance on it resumes, reads
+    /// and cancels any run [default: in memory, this process only].
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AGENTOR_REDIS_URL",
+        hide_env_values = true
+    )]
+    pub redis: Option<String>,
+
+    /// With --redis: how long a finished run stays readable, in seconds [default: 300].
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, env = "AGENTOR_REDIS_RETENTION")]
+    pub redis_retention: Option<Duration>,
+
+    /// With --redis: the producer's lease, in seconds; a run whose producer
+    /// died ends `failed` for its readers within it (and a fifth more) [default: 5].
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, env = "AGENTOR_REDIS_LEASE")]
+    pub redis_lease: Option<Duration>,
+
     #[command(flatten)]
     #[allow(missing_docs)]
     pub provider: ProviderArgs,

@@ -24,6 +24,9 @@
 //! public_url = "https://agents.example.com"
 //! name = "Assistant"
 //! description = "Answers questions."
+//! redis = "redis://127.0.0.1:6379/0"   # scale-out: see docs/scale-out.md
+//! redis_retention = 300                # seconds
+//! redis_lease = 5                      # seconds
 //! ```
 //!
 //! Flags override the environment (`AGENTOR_*`, read by clap), which
@@ -136,6 +139,14 @@ pub struct ServeConfig {
     pub name: Option<String>,
     /// `--description`.
     pub description: Option<String>,
+    /// `--redis`.
+    pub redis: Option<String>,
+    /// `--redis-retention`, in seconds.
+    #[serde(default, deserialize_with = "duration")]
+    pub redis_retention: Option<Duration>,
+    /// `--redis-lease`, in seconds.
+    #[serde(default, deserialize_with = "duration")]
+    pub redis_lease: Option<Duration>,
 }
 
 impl Config {

@@ -1,5 +1,6 @@
 //! `agentor serve`: the built-in server until Ctrl-C or SIGTERM.
 
+use agentor_redis::{RedisLog, RedisLogConfig};
 use agentor_server::{Server, ServerConfig};
 
 use crate::args::ServeArgs;
@@ -32,6 +33,21 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     }
     if let Some(description) = args.description.or(file.description) {
         server_config = server_config.description(description);
+    }
+    if let Some(url) = args.redis.or(file.redis).filter(|u| !u.is_empty()) {
+        let mut redis = RedisLogConfig::default();
+        if let Some(retention) = args.redis_retention.or(file.redis_retention) {
+            redis = redis.retention(retention);
+        }
+        if let Some(lease) = args.redis_lease.or(file.redis_lease) {
+            redis = redis.lease(lease);
+        }
+        // Unreachable at start: exit 1 with one line, rather than serve
+        // runs nobody else can resume.
+        match RedisLog::connect(&url, redis).await {
+            Ok(log) => server_config = server_config.event_log(log),
+            Err(err) => return Outcome::Failed(err.to_string()),
+        }
     }
     let name = agent.name().to_owned();
     let bound = match Server::new(agent)

@@ -1,0 +1,237 @@
+//! `agentor serve --redis`: a real `redis-server`, real server processes.
+//! A producer killed with `kill -9` is noticed by readers on another
+//! instance within the lease; Redis unreachable at start exits 1 with one
+//! line; the URL comes from the flag, `AGENTOR_REDIS_URL` or `agentor.toml`.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+#[path = "../../agentor-redis/tests/support/redis_server.rs"]
+mod redis_server;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use redis_server::RedisServer;
+use serde_json::{json, Value};
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("agentor-cli-redis-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The binary in `dir`, with no `AGENTOR_*` or `OPENAI_*` variable.
+fn agentor(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_agentor"));
+    command.current_dir(dir);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy().into_owned();
+        if name.starts_with("OPENAI_") || name.starts_with("AGENTOR_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// `agentor serve --provider demo` on a free loopback port; killed on drop.
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Served {
+    fn start(dir: &Path, extra: &[&str]) -> Served {
+        let mut child = agentor(dir)
+            .args([
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--provider",
+                "demo",
+            ])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first_line = String::new();
+        stderr.read_line(&mut first_line).unwrap();
+        let url = first_line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {first_line:?}"))
+            .to_owned();
+        Served { child, url }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn serve_exits_1_with_one_line_when_redis_is_unreachable() {
+    let dir = workdir("unreachable");
+    let url = format!("redis://127.0.0.1:{}/0", free_port());
+    let by_flag = agentor(&dir)
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--provider",
+            "demo",
+            "--redis",
+            &url,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let by_env = agentor(&dir)
+        .args(["serve", "--port", "0", "--provider", "demo"])
+        .env("AGENTOR_REDIS_URL", &url)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    for output in [by_flag, by_env] {
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("cannot reach Redis at {url}")),
+            "{stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_url_in_agentor_toml_shares_runs_between_instances() {
+    let redis = RedisServer::start();
+    let dir = workdir("toml");
+    std::fs::write(
+        dir.join("agentor.toml"),
+        format!("[serve]\nredis = \"{}\"\n", redis.url()),
+    )
+    .unwrap();
+    let a = Served::start(&dir, &[]);
+    let b = Served::start(&dir, &[]);
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{}/chat", a.url))
+        .json(&json!({"input": "Hi there", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let run_id = response.headers()["x-run-id"].to_str().unwrap().to_owned();
+    let original = response.text().await.unwrap();
+    let again = client
+        .get(format!("{}/runs/{run_id}/events", b.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.text().await.unwrap(), original);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_producer_ends_its_readers_failed_within_the_lease() {
+    use eventsource_stream::Eventsource;
+    let redis = RedisServer::start();
+    let dir = workdir("kill");
+    let lease = Duration::from_secs(1);
+    let args = ["--redis", &redis.url(), "--redis-lease", "1"];
+    let mut producer = Served::start(&dir, &args);
+    let reader = Served::start(&dir, &args);
+    let client = reqwest::Client::new();
+    // A long answer: the demo streams the input back word by word.
+    let input = "word ".repeat(2000);
+    let response = client
+        .post(format!("{}/chat", producer.url))
+        .json(&json!({"input": input, "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let run_id = response.headers()["x-run-id"].to_str().unwrap().to_owned();
+    let mut own = response.bytes_stream().eventsource();
+    for _ in 0..5 {
+        own.next().await.unwrap().unwrap();
+    }
+    let follower = client
+        .get(format!("{}/runs/{run_id}/events?format=native", reader.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(follower.status(), 200);
+    let mut frames = follower.bytes_stream().eventsource();
+    frames.next().await.unwrap().unwrap();
+
+    producer.child.kill().unwrap(); // SIGKILL: no goodbye, no run end
+    producer.child.wait().unwrap();
+    let killed_at = Instant::now();
+    let rest: Vec<_> = tokio::time::timeout(Duration::from_secs(10), frames.collect::<Vec<_>>())
+        .await
+        .expect("the reader hung after its producer died");
+    let noticed = killed_at.elapsed();
+    eprintln!("a killed producer was noticed after {noticed:?} (lease {lease:?})");
+    let rest: Vec<_> = rest.into_iter().map(Result::unwrap).collect();
+    let [.., error, done] = rest.as_slice() else {
+        panic!("{rest:?}")
+    };
+    assert_eq!(error.event, "error");
+    let error: Value = serde_json::from_str(&error.data).unwrap();
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("interrupted"),
+        "{error}"
+    );
+    assert_eq!(done.event, "done");
+    assert_eq!(
+        serde_json::from_str::<Value>(&done.data).unwrap()["status"],
+        "failed"
+    );
+    // Within the lease, a fifth of it for the reader's block, and slack
+    // for a loaded machine.
+    assert!(
+        noticed < lease + lease / 5 + Duration::from_millis(800),
+        "{noticed:?}"
+    );
+    // Ids stay contiguous through the synthesized end.
+    let ids: Vec<u64> = rest.iter().map(|f| f.id.parse().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
+    // Another reader, later, reads the same end: it is in the stream.
+    let again = client
+        .get(format!(
+            "{}/runs/{run_id}/events?after={}",
+            reader.url,
+            ids[ids.len() - 3]
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        again.contains("event: error") && again.contains("\"failed\""),
+        "{again}"
+    );
+}
