@@ -388,3 +388,67 @@ async fn a_finished_run_expires_after_its_retention(backend: Backend) {
         assert!(keys.is_empty(), "{keys:?}");
     }
 }
+
+/// Redis-only: Redis killed mid-run and started again, empty (no
+/// persistence). The producer's own client gets every event; a reader on
+/// the other instance ends with an error frame (never hangs); resume there
+/// answers `503` while Redis is away; once it is back the run's stream
+/// carries the rest of the run and its run end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_mid_run() {
+    let provider = Slow::new(60, Duration::from_millis(25));
+    let mut cluster = cluster(Backend::Redis, agent(provider), Bounds::default(), Duration::ZERO).await;
+    let response = post_stream(&cluster.a).await;
+    let id = run_id(&response);
+    let own = tokio::spawn(sse_frames(response));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let follower = tokio::spawn(sse_frames(get_events(&cluster.b, &id, None).await));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let redis = cluster.redis.as_mut().unwrap();
+    redis.stop();
+    let followed = tokio::time::timeout(Duration::from_secs(5), follower)
+        .await
+        .expect("a reader hung while Redis was down")
+        .unwrap();
+    let last = followed.last().unwrap();
+    assert_eq!(last.event, "error", "{followed:?}");
+    assert!(last.id.is_empty() || last.id == followed[followed.len() - 2].id);
+    let response = get_events(&cluster.b, &id, Some(3)).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(error_code(response).await, "log_unavailable");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    redis.restart();
+
+    // The producer's client never noticed.
+    let frames = own.await.unwrap();
+    assert_eq!(ids(&frames), (0..63).collect::<Vec<_>>());
+    assert_eq!(status_of(frames.last().unwrap()), "completed");
+
+    // Back: the events logged before the restart are lost with Redis's
+    // data (410 from the start); what was written since reads whole, to
+    // the run end.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let oldest = loop {
+        let response = get_events(&cluster.b, &id, Some(0)).await;
+        if response.status() == 410 {
+            let body: Value = response.json().await.unwrap();
+            let message = body["error"]["message"].as_str().unwrap().to_owned();
+            break message.rsplit(' ').next().unwrap().parse::<u64>().unwrap();
+        }
+        assert!(
+            [503, 404].contains(&response.status().as_u16()) && Instant::now() < deadline,
+            "{}",
+            response.status()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let frames = tokio::time::timeout(
+        Duration::from_secs(10),
+        sse_frames(get_events(&cluster.b, &id, Some(oldest - 1)).await),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ids(&frames), (oldest..63).collect::<Vec<_>>());
+    assert_eq!(status_of(frames.last().unwrap()), "completed");
+}
