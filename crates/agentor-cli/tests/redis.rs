@@ -235,3 +235,43 @@ async fn a_killed_producer_ends_its_readers_failed_within_the_lease() {
         "{again}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_producer_shut_down_gracefully_ends_its_readers_cancelled() {
+    use eventsource_stream::Eventsource;
+    let redis = RedisServer::start();
+    let dir = workdir("sigterm");
+    let args = ["--redis", &redis.url()];
+    let producer = Served::start(&dir, &args);
+    let reader = Served::start(&dir, &args);
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{}/chat?format=native", producer.url))
+        .json(&json!({"input": "word ".repeat(2000), "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let run_id = response.headers()["x-run-id"].to_str().unwrap().to_owned();
+    let own = tokio::spawn(response.text());
+    let follower = client
+        .get(format!("{}/runs/{run_id}/events?format=native", reader.url))
+        .send()
+        .await
+        .unwrap();
+    let mut frames = follower.bytes_stream().eventsource();
+    frames.next().await.unwrap().unwrap();
+    let pid = producer.child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    // Well within the 5 s lease: the run end reached Redis before the
+    // process exited, so nobody waits for the lease.
+    let rest: Vec<_> = tokio::time::timeout(Duration::from_secs(3), frames.collect::<Vec<_>>())
+        .await
+        .expect("the reader did not get the run end the producer wrote");
+    let done = rest.last().unwrap().as_ref().unwrap();
+    assert_eq!(done.event, "done");
+    assert_eq!(
+        serde_json::from_str::<Value>(&done.data).unwrap()["status"],
+        "cancelled"
+    );
+    assert!(own.await.unwrap().unwrap().contains("\"cancelled\""));
+}

@@ -33,7 +33,7 @@
 //! let log = RedisLog::connect("redis://127.0.0.1:6379/0", RedisLogConfig::default()).await?;
 //! let agent = Agentor::builder().name("Assistant").build();
 //! let config = ServerConfig::from_env().event_log(log);
-//! Server::new(agent).config(config).port(8000).run().await?;
+//! Server::new(agent).config(config).bind("0.0.0.0:8000").await?.serve().await?;
 //! # Ok(())
 //! # }
 //! ```

@@ -136,6 +136,17 @@ impl EventLog for RedisLog {
         let run_id = run_id.to_owned();
         async move { self.inner.cancel(&run_id).await }.boxed()
     }
+
+    /// Waits until every run produced here has written its run end (or its
+    /// writer gave up), polling every 10 ms; the server bounds the wait.
+    fn close(&self) -> BoxFuture<'_, ()> {
+        async move {
+            while !self.inner.producers().is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        .boxed()
+    }
 }
 
 impl Inner {
@@ -184,18 +195,9 @@ impl Inner {
                 return Err(LogError::RunEnded)
             }
             Some(_) => {}
-            None => {
-                // Started, nothing written yet: the lease is there.
-                let mut conn = self.conn.clone();
-                let leased: bool = redis::cmd("EXISTS")
-                    .arg(&keys.lease)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(unavailable)?;
-                if !leased {
-                    return Err(LogError::UnknownRun);
-                }
-            }
+            // Started, nothing written yet: the lease is there.
+            None if reader::leased(self, &keys).await? => {}
+            None => return Err(LogError::UnknownRun),
         }
         if self.cancel_local(run_id) {
             return Ok(());

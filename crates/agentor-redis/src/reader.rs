@@ -63,6 +63,16 @@ pub(crate) async fn bounds(
     Ok(parse(&first).zip(parse(&last)))
 }
 
+/// Whether the run's producer holds its lease.
+pub(crate) async fn leased(inner: &Inner, keys: &RunKeys) -> Result<bool, LogError> {
+    let mut conn = inner.conn.clone();
+    redis::cmd("EXISTS")
+        .arg(&keys.lease)
+        .query_async(&mut conn)
+        .await
+        .map_err(unavailable)
+}
+
 pub(crate) async fn open(
     inner: Arc<Inner>,
     run_id: String,
@@ -72,14 +82,19 @@ pub(crate) async fn open(
         return Err(LogError::UnknownRun);
     }
     let keys = RunKeys::new(&inner.config.prefix, &run_id);
-    let Some(((oldest, _), (last, _))) = bounds(&inner, &keys).await? else {
-        return Err(LogError::UnknownRun);
-    };
-    if from < oldest {
-        return Err(LogError::Gone { oldest });
-    }
-    if from > last + 1 {
-        return Err(LogError::NotYet { next: last + 1 });
+    match bounds(&inner, &keys).await? {
+        Some(((oldest, _), _)) if from < oldest => return Err(LogError::Gone { oldest }),
+        Some((_, (last, _))) if from > last + 1 => return Err(LogError::NotYet { next: last + 1 }),
+        Some(_) => {}
+        // Started, nothing written yet (the response's headers can reach
+        // a client before the first append reaches Redis): the lease says
+        // the run exists.
+        None if leased(&inner, &keys).await? => {
+            if from > 0 {
+                return Err(LogError::NotYet { next: 0 });
+            }
+        }
+        None => return Err(LogError::UnknownRun),
     }
     let permit = inner.readers.clone().try_acquire_owned().map_err(|_| {
         LogError::Unavailable(format!(
@@ -103,6 +118,7 @@ pub(crate) async fn open(
         blocking,
         cursor: from,
         done: false,
+        watched_at: None,
         _permit: permit,
     };
     Ok(
@@ -127,6 +143,8 @@ struct Reader {
     /// The id of the next event to send.
     cursor: u64,
     done: bool,
+    /// When this reader last renewed the run's watch key.
+    watched_at: Option<tokio::time::Instant>,
     /// Counts against the instance's readers until dropped.
     _permit: OwnedSemaphorePermit,
 }
@@ -177,8 +195,36 @@ impl Reader {
                     break;
                 }
             }
+            if !self.done {
+                self.watch().await?;
+            }
             return Ok(events);
         }
+    }
+
+    /// The watch key outlives neither a lease nor the run's retention.
+    fn watch_ttl(&self) -> std::time::Duration {
+        self.inner.config.lease.min(self.inner.config.retention)
+    }
+
+    /// Renews the run's watch key (at most every half lease), so a producer
+    /// in its resume window knows a reader still wants the run.
+    async fn watch(&mut self) -> Result<(), LogError> {
+        let lease = self.inner.config.lease;
+        if self.watched_at.is_some_and(|at| at.elapsed() < lease / 2) {
+            return Ok(());
+        }
+        let mut conn = self.inner.conn.clone();
+        redis::cmd("SET")
+            .arg(&self.keys.watch)
+            .arg(1)
+            .arg("PX")
+            .arg(millis(self.watch_ttl()))
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        self.watched_at = Some(tokio::time::Instant::now());
+        Ok(())
     }
 
     /// After a block with nothing new: marks the run watched, and if its
@@ -195,17 +241,17 @@ impl Reader {
             .arg(&self.keys.watch)
             .arg(1)
             .arg("PX")
-            .arg(millis(self.inner.config.lease))
+            .arg(millis(self.watch_ttl()))
             .ignore()
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        if !stream {
+        if !stream && !lease {
             return Err(LogError::Unavailable(
                 "the run's log is gone (past its retention, or Redis lost its data)".into(),
             ));
         }
-        if lease {
+        if lease || !stream {
             return Ok(());
         }
         let Some((_, (last, event))) = bounds(&self.inner, &self.keys).await? else {

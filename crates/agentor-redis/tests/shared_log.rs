@@ -397,7 +397,13 @@ async fn a_finished_run_expires_after_its_retention(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_restarted_mid_run() {
     let provider = Slow::new(60, Duration::from_millis(25));
-    let mut cluster = cluster(Backend::Redis, agent(provider), Bounds::default(), Duration::ZERO).await;
+    let mut cluster = cluster(
+        Backend::Redis,
+        agent(provider),
+        Bounds::default(),
+        Duration::ZERO,
+    )
+    .await;
     let response = post_stream(&cluster.a).await;
     let id = run_id(&response);
     let own = tokio::spawn(sse_frames(response));

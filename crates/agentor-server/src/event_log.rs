@@ -50,6 +50,14 @@ pub trait EventLog: Send + Sync + fmt::Debug + 'static {
     /// [`LogError::UnknownRun`], [`LogError::RunEnded`] or
     /// [`LogError::Unavailable`].
     fn cancel(&self, run_id: &str) -> BoxFuture<'_, Result<(), LogError>>;
+
+    /// Completes once what was appended is written (a backend with I/O
+    /// flushes its queues). [`Server`](crate::Server) awaits it, bounded by
+    /// 5 s, after its graceful shutdown; an app that mounts the router
+    /// itself may do the same. The default has nothing to flush.
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// The producer's handle on one run's log.

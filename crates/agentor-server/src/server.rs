@@ -95,6 +95,7 @@ impl BoundServer {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
         let shutdown = self.config.shutdown.clone();
+        let event_log = self.config.event_log.clone();
         let app = router(self.agent, self.config);
         let trigger = shutdown.clone();
         let watcher = tokio::spawn(async move {
@@ -112,6 +113,12 @@ impl BoundServer {
         // WebSockets are upgraded out of the HTTP server's sight: let them
         // send their `cancelled` run end and Close frame before returning.
         connections.drain(Duration::from_secs(5)).await;
+        // A shared log writes from tasks of its own: let the run ends just
+        // written reach it, so readers elsewhere see `cancelled` rather
+        // than a lapsed lease.
+        if let Some(log) = event_log {
+            let _ = tokio::time::timeout(Duration::from_secs(5), log.close()).await;
+        }
         watcher.abort();
         result
     }
