@@ -51,3 +51,8 @@ pub use reader::PRODUCER_LOST;
 
 /// The environment variable `agentor serve` reads the Redis URL from.
 pub const REDIS_URL_ENV: &str = "AGENTOR_REDIS_URL";
+
+/// The scale-out page's examples (`docs/scale-out.md`), compiled as doc tests.
+#[doc = include_str!("../../../docs/scale-out.md")]
+#[cfg(doctest)]
+pub struct ScaleOutDoctests;
