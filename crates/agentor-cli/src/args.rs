@@ -77,6 +77,35 @@ pub enum Command {
     /// Measures each stream layer and the full pipeline against a hand-written loop.
     #[command(after_help = EXIT_CODES_HELP)]
     Bench(BenchArgs),
+    /// Prints a run from the shared Redis log (`serve --redis`), from its
+    /// start or an id, then live to its end, with the output of `chat`.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Tail(TailArgs),
+}
+
+/// `agentor tail`.
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// The Redis the servers log to (as `serve --redis`).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AGENTOR_REDIS_URL",
+        hide_env_values = true
+    )]
+    pub redis: String,
+
+    /// The run to print (its `X-Run-Id`).
+    #[arg(long, value_name = "ID")]
+    pub run: String,
+
+    /// Starts after this event id (as `Last-Event-ID`) [default: from the start].
+    #[arg(long, value_name = "ID")]
+    pub after: Option<u64>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub show: ShowArgs,
 }
 
 /// `agentor a2a …`.
@@ -389,6 +418,7 @@ impl Command {
             Command::Chat(args) => Some(&mut args.show.output),
             Command::Replay(args) => Some(&mut args.show.output),
             Command::A2a(A2aCommand::Stream(args)) => Some(&mut args.show.output),
+            Command::Tail(args) => Some(&mut args.show.output),
             Command::Serve(_) | Command::A2a(A2aCommand::Card(_)) | Command::Bench(_) => None,
         }
     }

@@ -275,3 +275,68 @@ async fn a_producer_shut_down_gracefully_ends_its_readers_cancelled() {
     );
     assert!(own.await.unwrap().unwrap().contains("\"cancelled\""));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_prints_a_run_served_elsewhere_live_to_its_end() {
+    use eventsource_stream::Eventsource;
+    let redis = RedisServer::start();
+    let dir = workdir("tail");
+    let served = Served::start(&dir, &["--redis", &redis.url()]);
+    let response = reqwest::Client::new()
+        .post(format!("{}/chat?format=native", served.url))
+        .json(&json!({"input": "word ".repeat(100), "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let run_id = response.headers()["x-run-id"].to_str().unwrap().to_owned();
+    let mut frames = response.bytes_stream().eventsource();
+    // The run is live when tail starts: it prints the start, then follows.
+    let first = frames.next().await.unwrap().unwrap();
+    let tail = agentor(&dir)
+        .args([
+            "tail",
+            "--redis",
+            &redis.url(),
+            "--run",
+            &run_id,
+            "--format",
+            "native",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sent = vec![first.data];
+    while let Some(frame) = frames.next().await {
+        sent.push(frame.unwrap().data);
+    }
+    let output = tokio::task::spawn_blocking(|| tail.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let printed: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let sent: Vec<Value> = sent
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert_eq!(printed, sent);
+    assert_eq!(printed.last().unwrap()["status"], "completed");
+
+    let unknown = agentor(&dir)
+        .args(["tail", "--redis", &redis.url(), "--run", "run_nope"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    let stderr = String::from_utf8(unknown.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("run `run_nope` is not in the log"),
+        "{stderr}"
+    );
+}
