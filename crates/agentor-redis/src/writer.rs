@@ -208,6 +208,11 @@ impl Writer {
             if ended_at.is_some_and(|at| at.elapsed() > GIVE_UP_AFTER_END) {
                 break;
             }
+            if self.abandoned() {
+                // Every handle is gone and no run end came: the run is
+                // lost; let the lease lapse so readers end it `failed`.
+                break;
+            }
             tokio::select! {
                 () = self.shared.wake.notified() => {}
                 _ = renew.tick() => self.renew().await,
@@ -218,6 +223,16 @@ impl Writer {
             }
         }
         self.inner.producers_remove(&self.run_id);
+    }
+
+    /// Whether the producer dropped every handle with nothing left to
+    /// write and no run end: only this task still holds the queue.
+    fn abandoned(&self) -> bool {
+        if Arc::strong_count(&self.shared) > 1 {
+            return false;
+        }
+        let queue = self.shared.lock();
+        queue.entries.is_empty() && !queue.ended
     }
 
     /// The first entries queued, to write (cheap clones of their JSON).

@@ -458,3 +458,46 @@ async fn redis_restarted_mid_run() {
     assert_eq!(ids(&frames), (oldest..63).collect::<Vec<_>>());
     assert_eq!(status_of(frames.last().unwrap()), "completed");
 }
+
+/// Redis-only: a producer that drops its log without a run end (a bug, or
+/// a panic in the body) leaves no writer renewing its lease: readers end the
+/// run `failed` with the `interrupted` error within the lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_dropped_without_a_run_end_is_noticed_within_the_lease() {
+    use agentor_server::event_log::EventLog;
+    let redis = RedisServer::start();
+    let config = RedisLogConfig::default().lease(Duration::from_millis(300));
+    let producer = RedisLog::connect(&redis.url(), config.clone())
+        .await
+        .unwrap();
+    let reader = RedisLog::connect(&redis.url(), config).await.unwrap();
+    let writer = producer.start("run_dropped", tokio_util::sync::CancellationToken::new());
+    writer.append(vec![Event::text_delta("a")
+        .with_seq(0)
+        .with_run_id("run_dropped")]);
+    let mut batches = reader.read("run_dropped", 0).await.unwrap();
+    let first = batches.next().await.unwrap().unwrap();
+    assert_eq!(first.len(), 1);
+    let dropped_at = Instant::now();
+    drop(writer);
+    let mut rest = Vec::new();
+    let collect = async {
+        while let Some(batch) = batches.next().await {
+            rest.extend(batch.unwrap());
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(3), collect)
+        .await
+        .unwrap();
+    let took = dropped_at.elapsed();
+    assert!(took < Duration::from_millis(300 + 60 + 400), "{took:?}");
+    let kinds: Vec<_> = rest.iter().map(|e| (e.seq, e.kind().as_str())).collect();
+    assert_eq!(kinds, [(1, "error"), (2, "run_end")]);
+    assert!(matches!(
+        rest[1].kind,
+        EventKind::RunEnd {
+            status: RunStatus::Failed
+        }
+    ));
+    assert_eq!(rest[1].run_id.as_deref(), Some("run_dropped"));
+}
