@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use agentor::{ErrorKind, Event, RunStatus};
 use agentor_server::event_log::{EventBatches, EventLog, LogError, RunWriter};
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt};
@@ -28,6 +29,11 @@ use crate::writer::{self, millis};
 pub struct RedisLog {
     inner: Arc<Inner>,
 }
+
+/// The message of the error event before the `cancelled` end of a run
+/// cancelled after its producer was lost.
+const ORPHAN_CANCELLED: &str =
+    "cancelled: the instance producing this run was lost; the run was ended by the cancel";
 
 /// What a log's clones, its writer tasks and its readers share.
 pub(crate) struct Inner {
@@ -190,17 +196,27 @@ impl Inner {
             return Err(LogError::UnknownRun);
         }
         let keys = RunKeys::new(&self.config.prefix, run_id);
-        match reader::bounds(self, &keys).await? {
+        let last = match reader::bounds(self, &keys).await? {
             Some((_, (_, last))) if crate::entry::is_run_end(&last) => {
                 return Err(LogError::RunEnded)
             }
-            Some(_) => {}
+            Some((_, last)) => Some(last),
             // Started, nothing written yet: the lease is there.
-            None if reader::leased(self, &keys).await? => {}
+            None if reader::leased(self, &keys).await? => None,
             None => return Err(LogError::UnknownRun),
-        }
+        };
         if self.cancel_local(run_id) {
             return Ok(());
+        }
+        if let Some((id, event)) = last {
+            if !reader::leased(self, &keys).await? {
+                // No producer holds the run (it died): nobody would act on
+                // the cancel, so end the run here, `cancelled`, unless a
+                // reader or a returning producer ended it first.
+                let error = Event::error(ErrorKind::Cancelled, ORPHAN_CANCELLED);
+                reader::end_orphan(self, &keys, id, &event, error, RunStatus::Cancelled).await?;
+                return Ok(());
+            }
         }
         let mut conn = self.conn.clone();
         redis::pipe()

@@ -17,6 +17,11 @@ use crate::keys::{entry_id, event_id, valid_run_id, RunKeys};
 use crate::log::{unavailable, Inner};
 use crate::writer::millis;
 
+/// How long a new reader waits for a stream that does not reach its
+/// position yet (writes in flight from the producer), and how often it looks.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_millis(500);
+const CATCH_UP_POLL: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// The most entries one `XREAD` returns (one body chunk's worth).
 const MAX_READ: usize = 256;
 
@@ -24,15 +29,64 @@ const MAX_READ: usize = 256;
 pub const PRODUCER_LOST: &str =
     "interrupted: the instance producing this run stopped renewing its lease (it died or lost Redis)";
 
-/// Appends the error and the `failed` run end of a run whose lease lapsed,
-/// unless its stream moved on or its lease is held again.
-const END_LOST_RUN: &str = "local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1) \
+/// Appends the last events of a run no producer holds (an error, then a
+/// run end), unless its stream moved on or its lease is held again.
+const END_ORPHAN: &str = "local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1) \
     if #last == 0 or last[1][1] ~= ARGV[1] then return 0 end \
     if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end \
     redis.call('XADD', KEYS[1], ARGV[2], 'e', ARGV[3]) \
     redis.call('XADD', KEYS[1], ARGV[4], 'e', ARGV[5]) \
     redis.call('PEXPIRE', KEYS[1], ARGV[6]) \
     return 1";
+
+/// Ends a run whose producer holds no lease, in the stream itself: `error`
+/// then a run end with `status`, at the two ids after `last` (the stream's
+/// last entry, `last_event`, whose source and run id they take). In one
+/// script, so it lands only if the stream still ends at `last` and no
+/// producer took the lease meanwhile; whoever ended the run first wins,
+/// and the others' attempts are no-ops. Returns whether it landed.
+pub(crate) async fn end_orphan(
+    inner: &Inner,
+    keys: &RunKeys,
+    last: u64,
+    last_event: &Event,
+    error: Event,
+    status: RunStatus,
+) -> Result<bool, LogError> {
+    let stamp = |e: Event| {
+        let e = match &last_event.source {
+            Some(source) => e.with_source(source.clone()),
+            None => e,
+        };
+        match &last_event.run_id {
+            Some(run_id) => e.with_run_id(run_id.clone()),
+            None => e,
+        }
+    };
+    let error = stamp(error).with_seq(last + 1);
+    let end = stamp(Event::new(EventKind::RunEnd { status })).with_seq(last + 2);
+    let encode = |event: &Event| {
+        let mut buf = bytes::BytesMut::new();
+        agentor::wire::native::encode(event, &mut buf);
+        buf.freeze()
+    };
+    let mut conn = inner.conn.clone();
+    let landed: i64 = redis::cmd("EVAL")
+        .arg(END_ORPHAN)
+        .arg(2)
+        .arg(&keys.stream)
+        .arg(&keys.lease)
+        .arg(entry_id(last))
+        .arg(entry_id(error.seq))
+        .arg(encode(&error).as_ref())
+        .arg(entry_id(end.seq))
+        .arg(encode(&end).as_ref())
+        .arg(millis(inner.config.retention))
+        .query_async(&mut conn)
+        .await
+        .map_err(unavailable)?;
+    Ok(landed == 1)
+}
 
 /// The first and last entry of a run's stream, as event ids and events.
 pub(crate) async fn bounds(
@@ -82,7 +136,22 @@ pub(crate) async fn open(
         return Err(LogError::UnknownRun);
     }
     let keys = RunKeys::new(&inner.config.prefix, &run_id);
-    match bounds(&inner, &keys).await? {
+    // The producer's client is ahead of Redis by the writes in flight: a
+    // client that saw id N and comes here at once may find the stream
+    // behind N, or not created yet. Give the writes a moment to land.
+    let deadline = tokio::time::Instant::now() + CATCH_UP;
+    let bounds = loop {
+        let found = bounds(&inner, &keys).await?;
+        let behind = match &found {
+            None => true,
+            Some((_, (last, _))) => from > last + 1,
+        };
+        if !behind || tokio::time::Instant::now() >= deadline {
+            break found;
+        }
+        tokio::time::sleep(CATCH_UP_POLL).await;
+    };
+    match bounds {
         Some(((oldest, _), _)) if from < oldest => return Err(LogError::Gone { oldest }),
         Some((_, (last, _))) if from > last + 1 => return Err(LogError::NotYet { next: last + 1 }),
         Some(_) => {}
@@ -261,43 +330,16 @@ impl Reader {
             // The run end is there: the next XREAD returns it.
             return Ok(());
         }
-        let stamp = |e: Event| {
-            let e = match &event.source {
-                Some(source) => e.with_source(source.clone()),
-                None => e,
-            };
-            match &event.run_id {
-                Some(run_id) => e.with_run_id(run_id.clone()),
-                None => e,
-            }
-        };
-        let error = stamp(Event::error(ErrorKind::Internal, PRODUCER_LOST)).with_seq(last + 1);
-        let end = stamp(Event::new(EventKind::RunEnd {
-            status: RunStatus::Failed,
-        }))
-        .with_seq(last + 2);
-        let encode = |event: &Event| {
-            let mut buf = bytes::BytesMut::new();
-            agentor::wire::native::encode(event, &mut buf);
-            buf.freeze()
-        };
-        // In one script, so it lands only if the stream still ends where it
-        // was read and no producer took the lease meanwhile; another
-        // reader that ended the run first makes it a no-op.
-        let _landed: i64 = redis::cmd("EVAL")
-            .arg(END_LOST_RUN)
-            .arg(2)
-            .arg(&self.keys.stream)
-            .arg(&self.keys.lease)
-            .arg(entry_id(last))
-            .arg(entry_id(error.seq))
-            .arg(encode(&error).as_ref())
-            .arg(entry_id(end.seq))
-            .arg(encode(&end).as_ref())
-            .arg(millis(self.inner.config.retention))
-            .query_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
+        let error = Event::error(ErrorKind::Internal, PRODUCER_LOST);
+        end_orphan(
+            &self.inner,
+            &self.keys,
+            last,
+            &event,
+            error,
+            RunStatus::Failed,
+        )
+        .await?;
         Ok(())
     }
 }

@@ -193,7 +193,15 @@ impl Writer {
                             // More may be queued: write it before waiting.
                             continue;
                         }
-                        Ok(Wrote::StreamEnded) => break,
+                        Ok(Wrote::StreamEnded) => {
+                            // Nothing more goes to this stream: later
+                            // appends are refused, not queued for nobody.
+                            let mut queue = self.shared.lock();
+                            queue.entries.clear();
+                            queue.bytes = 0;
+                            queue.ended = true;
+                            break;
+                        }
                         Err(_) => {
                             resync = true;
                             retry_at = Some(Instant::now() + pause);

@@ -501,3 +501,52 @@ async fn a_writer_dropped_without_a_run_end_is_noticed_within_the_lease() {
     ));
     assert_eq!(rest[1].run_id.as_deref(), Some("run_dropped"));
 }
+
+/// Redis-only: a cancel of a run whose producer is gone (no lease, no run
+/// end yet) ends the run `cancelled` in the stream at once: every reader
+/// gets that end, and the lease expiry adds nothing after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_of_a_run_without_producer_ends_it_cancelled() {
+    use agentor_server::event_log::{EventLog, LogError};
+    let redis = RedisServer::start();
+    let config = RedisLogConfig::default().lease(Duration::from_secs(5));
+    let producer = RedisLog::connect(&redis.url(), config.clone())
+        .await
+        .unwrap();
+    let other = RedisLog::connect(&redis.url(), config).await.unwrap();
+    let writer = producer.start("run_orphan", tokio_util::sync::CancellationToken::new());
+    writer.append(vec![Event::text_delta("a")
+        .with_seq(0)
+        .with_run_id("run_orphan")]);
+    let mut batches = other.read("run_orphan", 0).await.unwrap();
+    assert_eq!(batches.next().await.unwrap().unwrap().len(), 1);
+    // The producer is lost: its lease goes (as when it expires).
+    drop(writer);
+    drop(producer);
+    let mut conn = redis
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let () = ::redis::cmd("DEL")
+        .arg("agentor:run:run_orphan:lease")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    other.cancel("run_orphan").await.unwrap();
+    let rest = tokio::time::timeout(Duration::from_secs(2), batches.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(rest.len(), 2);
+    assert_eq!(rest[0].kind().as_str(), "error");
+    assert!(matches!(
+        rest[1].kind,
+        EventKind::RunEnd {
+            status: RunStatus::Cancelled
+        }
+    ));
+    assert_eq!(other.cancel("run_orphan").await, Err(LogError::RunEnded));
+}
