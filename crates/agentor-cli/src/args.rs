@@ -96,11 +96,21 @@ pub struct TailArgs {
     pub redis: String,
 
     /// The run to print (its `X-Run-Id`).
-    #[arg(long, value_name = "ID")]
-    pub run: String,
+    #[arg(
+        long,
+        value_name = "ID",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub run: Option<String>,
+
+    /// Prints every run that starts from now on, on any instance, merged
+    /// as they come (best with --json: each event names its run), until Ctrl-C.
+    #[arg(long)]
+    pub all: bool,
 
     /// Starts after this event id (as `Last-Event-ID`) [default: from the start].
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "all")]
     pub after: Option<u64>,
 
     #[command(flatten)]

@@ -340,3 +340,76 @@ async fn tail_prints_a_run_served_elsewhere_live_to_its_end() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_all_merges_the_runs_of_two_instances_each_whole_and_in_order() {
+    let redis = RedisServer::start();
+    let dir = workdir("tail-all");
+    let a = Served::start(&dir, &["--redis", &redis.url()]);
+    let b = Served::start(&dir, &["--redis", &redis.url()]);
+    let mut tail = agentor(&dir)
+        .args([
+            "tail",
+            "--redis",
+            &redis.url(),
+            "--all",
+            "--format",
+            "native",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(tail.stdout.take().unwrap());
+    // Lines until two run ends, read on a thread of its own.
+    let lines = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        let mut ends = 0;
+        for line in stdout.lines() {
+            let line: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            ends += usize::from(line["type"] == "run_end");
+            lines.push(line);
+            if ends == 2 {
+                break;
+            }
+        }
+        lines
+    });
+    // `--all` follows the runs that start after it subscribed.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let client = reqwest::Client::new();
+    let post = |url: String| {
+        let client = client.clone();
+        async move {
+            let response = client
+                .post(format!("{url}/chat?format=native"))
+                .json(&json!({"input": "word ".repeat(50), "stream": true}))
+                .send()
+                .await
+                .unwrap();
+            let run_id = response.headers()["x-run-id"].to_str().unwrap().to_owned();
+            let body = response.text().await.unwrap();
+            (run_id, body)
+        }
+    };
+    let ((run_a, body_a), (run_b, body_b)) = tokio::join!(post(a.url.clone()), post(b.url.clone()));
+    let lines = tokio::task::spawn_blocking(move || lines.join().unwrap());
+    let lines = tokio::time::timeout(Duration::from_secs(10), lines)
+        .await
+        .expect("tail --all did not print both runs")
+        .unwrap();
+    let _ = tail.kill();
+    let _ = tail.wait();
+    for (run_id, body) in [(run_a, body_a), (run_b, body_b)] {
+        let printed: Vec<&Value> = lines
+            .iter()
+            .filter(|l| l["run_id"] == run_id.as_str())
+            .collect();
+        let sent = body.lines().filter(|l| l.starts_with("data: ")).count();
+        assert_eq!(printed.len(), sent, "{run_id}");
+        let seqs: Vec<u64> = printed.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+        assert_eq!(seqs, (0..sent as u64).collect::<Vec<_>>());
+        assert_eq!(printed.last().unwrap()["status"], "completed");
+    }
+}

@@ -37,6 +37,12 @@ pub(crate) fn cancel_channel(prefix: &str) -> String {
     format!("{prefix}:cancel")
 }
 
+/// The stream every run is announced on as it starts (field `run`), for
+/// readers of all runs.
+pub(crate) fn runs_index(prefix: &str) -> String {
+    format!("{prefix}:runs")
+}
+
 /// The counter fencing tokens come from.
 pub(crate) fn fence_counter(prefix: &str) -> String {
     format!("{prefix}:fence")

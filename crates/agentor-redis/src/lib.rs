@@ -38,6 +38,7 @@
 //! # }
 //! ```
 
+mod all_runs;
 mod config;
 mod entry;
 mod keys;

@@ -27,7 +27,7 @@ use crate::writer::{self, millis};
 /// Cheap to clone: clones share the connections.
 #[derive(Clone)]
 pub struct RedisLog {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 /// The message of the error event before the `cancelled` end of a run

@@ -17,9 +17,11 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::entry::{decode_entry, is_run_end};
-use crate::keys::{entry_id, event_id, RunKeys};
+use crate::keys::{entry_id, event_id, runs_index, RunKeys};
 use crate::log::Inner;
 
+/// About how many run announcements the runs index keeps.
+const INDEX_LEN: usize = 10_000;
 /// The most entries one pipeline carries.
 const MAX_BATCH: usize = 1024;
 /// How long a writer whose run ended keeps trying to reach Redis.
@@ -314,6 +316,24 @@ impl Writer {
             .arg(&self.keys.stream)
             .arg(millis(config.retention))
             .ignore();
+        if batch.iter().any(|(id, ..)| *id == 0 && skip_to == 0) {
+            // The run's first event: announce the run on the index, which
+            // lives as long as runs keep starting.
+            let index = runs_index(&config.prefix);
+            pipe.cmd("XADD")
+                .arg(&index)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(INDEX_LEN)
+                .arg("*")
+                .arg("run")
+                .arg(&self.run_id)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&index)
+                .arg(millis(config.retention))
+                .ignore();
+        }
         if end {
             pipe.cmd("EVAL")
                 .arg(RELEASE)

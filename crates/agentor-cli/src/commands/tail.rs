@@ -1,5 +1,5 @@
-//! `agentor tail --redis URL --run ID`: a run read from the shared Redis
-//! log, printed as `chat` prints its own.
+//! `agentor tail --redis URL --run ID | --all`: a run (or every run from
+//! now on) read from the shared Redis log, printed as `chat` prints its own.
 
 use agentor_core::Error;
 use agentor_redis::{RedisLog, RedisLogConfig};
@@ -17,14 +17,22 @@ pub(crate) async fn run(args: TailArgs, config: Config) -> Outcome {
         Ok(log) => log,
         Err(err) => return Outcome::Failed(err.to_string()),
     };
+    let Some(run_id) = args.run else {
+        // --all: every run from now on, until Ctrl-C.
+        let run = log
+            .all_runs()
+            .map(|item| item.map_err(|e| Error::internal(e.to_string())));
+        let run = Box::pin(Interruptible::new(Box::pin(run), stop()));
+        return render::show(run, args.show, &config.chat).await;
+    };
     let from = match args.after.map(|id| id.checked_add(1)) {
         Some(Some(from)) => from,
         Some(None) => return Outcome::Usage("--after is too large".into()),
         None => 0,
     };
-    let batches = match log.read(&args.run, from).await {
+    let batches = match log.read(&run_id, from).await {
         Ok(batches) => batches,
-        Err(err) => return Outcome::Failed(describe(&args.run, &err)),
+        Err(err) => return Outcome::Failed(describe(&run_id, &err)),
     };
     let run = batches.flat_map(|batch| {
         let items: Vec<_> = match batch {
