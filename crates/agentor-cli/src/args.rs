@@ -77,6 +77,45 @@ pub enum Command {
     /// Measures each stream layer and the full pipeline against a hand-written loop.
     #[command(after_help = EXIT_CODES_HELP)]
     Bench(BenchArgs),
+    /// Prints a run from the shared Redis log (`serve --redis`), from its
+    /// start or an id, then live to its end, with the output of `chat`.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Tail(TailArgs),
+}
+
+/// `agentor tail`.
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// The Redis the servers log to (as `serve --redis`).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AGENTOR_REDIS_URL",
+        hide_env_values = true
+    )]
+    pub redis: String,
+
+    /// The run to print (its `X-Run-Id`).
+    #[arg(
+        long,
+        value_name = "ID",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub run: Option<String>,
+
+    /// Prints every run that starts from now on, on any instance, merged
+    /// as they come (best with --json: each event names its run), until Ctrl-C.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Starts after this event id (as `Last-Event-ID`) [default: from the start].
+    #[arg(long, value_name = "ID", conflicts_with = "all")]
+    pub after: Option<u64>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub show: ShowArgs,
 }
 
 /// `agentor a2a …`.
@@ -216,6 +255,7 @@ pub struct ServeArgs {
     /// a proxy that sets them) for the agent card's derived URL.
     #[arg(long, env = "AGENTOR_TRUST_PROXY")]
     pub trust_proxy: bool,
+
     /// How long a streamed run whose client disconnected keeps going, so the
     /// client (the playground page, an SSE client) can reconnect with
     /// `Last-Event-ID` and continue live [default: off: a disconnect cancels
@@ -232,6 +272,26 @@ pub struct ServeArgs {
     /// the demo provider shows a tool call and its result before answering.
     #[arg(long, env = "AGENTOR_DEMO_TOOL")]
     pub demo_tool: bool,
+
+    /// Logs streamed runs to Redis Streams at this URL
+    /// (`redis://127.0.0.1:6379/0`), so every instance on it resumes, reads
+    /// and cancels any run [default: in memory, this process only].
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AGENTOR_REDIS_URL",
+        hide_env_values = true
+    )]
+    pub redis: Option<String>,
+
+    /// With --redis: how long a finished run stays readable, in seconds [default: 300].
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, env = "AGENTOR_REDIS_RETENTION")]
+    pub redis_retention: Option<Duration>,
+
+    /// With --redis: the producer's lease, in seconds; a run whose producer
+    /// died ends `failed` for its readers within it (and a fifth more) [default: 5].
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, env = "AGENTOR_REDIS_LEASE")]
+    pub redis_lease: Option<Duration>,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -433,6 +493,7 @@ impl Command {
             Command::Chat(args) => Some(&mut args.show.output),
             Command::Replay(args) => Some(&mut args.show.output),
             Command::A2a(A2aCommand::Stream(args)) => Some(&mut args.show.output),
+            Command::Tail(args) => Some(&mut args.show.output),
             Command::Serve(_) | Command::A2a(A2aCommand::Card(_)) | Command::Bench(_) => None,
         }
     }

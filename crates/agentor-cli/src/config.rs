@@ -32,6 +32,9 @@
 //! body_timeout = 30         # seconds
 //! write_stall_timeout = 30  # seconds
 //! shutdown_deadline = 10    # seconds
+//! redis = "redis://127.0.0.1:6379/0"   # scale-out: see docs/scale-out.md
+//! redis_retention = 300                # seconds
+//! redis_lease = 5                      # seconds
 //! ```
 //!
 //! Flags override the environment (`AGENTOR_*`, read by clap), which
@@ -166,6 +169,14 @@ pub struct ServeConfig {
     /// `--shutdown-deadline`, in seconds.
     #[serde(default, deserialize_with = "duration")]
     pub shutdown_deadline: Option<Duration>,
+    /// `--redis`.
+    pub redis: Option<String>,
+    /// `--redis-retention`, in seconds.
+    #[serde(default, deserialize_with = "duration")]
+    pub redis_retention: Option<Duration>,
+    /// `--redis-lease`, in seconds.
+    #[serde(default, deserialize_with = "duration")]
+    pub redis_lease: Option<Duration>,
 }
 
 impl Config {

@@ -92,5 +92,6 @@ async fn command(command: Command, config: Config) -> Outcome {
         Command::A2a(A2aCommand::Card(args)) => commands::a2a::card(args, config).await,
         Command::A2a(A2aCommand::Stream(args)) => commands::a2a::stream(args, config).await,
         Command::Bench(args) => commands::bench::run(args).await,
+        Command::Tail(args) => commands::tail::run(args, config).await,
     }
 }

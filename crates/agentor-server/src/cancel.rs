@@ -3,7 +3,8 @@
 //! The run's producer (its response body, or its task in the resume window)
 //! drops the run, which cancels the model request and tools, and sends a
 //! `cancelled` run end: the client streaming it and every reader of its log
-//! see the run end the same way.
+//! see the run end the same way. With a shared log (Redis) the cancel
+//! reaches the producer on whichever instance it runs.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,26 +12,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::error::ApiError;
 use crate::state::AppState;
 
 pub(crate) async fn cancel_run(
     State(state): State<AppState>,
     Path(run_id): Path<String>,
 ) -> Response {
-    let Some(log) = state.runs.get(&run_id) else {
-        return ApiError::unknown_run(&run_id).into_response();
-    };
-    if !log.cancel() {
-        return ApiError::new(
-            StatusCode::CONFLICT,
-            "run_ended",
-            format!(
-                "run `{}` has already ended",
-                agentor::error::excerpt(&run_id)
-            ),
-        )
-        .into_response();
+    if let Err(err) = state.runs.cancel(&run_id).await {
+        return err.to_api(&run_id, None).into_response();
     }
     (
         StatusCode::ACCEPTED,

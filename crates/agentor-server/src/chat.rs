@@ -49,7 +49,7 @@ pub(crate) async fn chat(State(state): State<AppState>, request: ParsedChat) -> 
     }
 
     let resume = Resume {
-        log: state.runs.register(&run_id, state.shutdown.child()),
+        log: state.runs.start(&run_id, state.shutdown.child()),
         window: state.resume_window,
     };
     EventStreamResponse::boxed(events)

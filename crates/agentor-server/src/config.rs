@@ -1,11 +1,13 @@
 //! [`ServerConfig`]: limits, heartbeat, auth and CORS of the server.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use agentor_a2a::Dialect;
 
 use crate::connection::ConnectionLimits;
+use crate::event_log::EventLog;
 use crate::shutdown::Shutdown;
 
 /// The environment variable holding the bearer token, read by
@@ -59,6 +61,7 @@ pub struct ServerConfig {
     pub(crate) a2a_task_ttl: Duration,
     pub(crate) connections: ConnectionLimits,
     pub(crate) trust_proxy: bool,
+    pub(crate) event_log: Option<Arc<dyn EventLog>>,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +92,7 @@ impl Default for ServerConfig {
             a2a_task_ttl: Duration::from_secs(3600),
             connections: ConnectionLimits::default(),
             trust_proxy: false,
+            event_log: None,
         }
     }
 }
@@ -116,6 +120,7 @@ impl fmt::Debug for ServerConfig {
             .field("a2a_task_ttl", &self.a2a_task_ttl)
             .field("connections", &self.connections)
             .field("trust_proxy", &self.trust_proxy)
+            .field("event_log", &self.event_log)
             .finish()
     }
 }
@@ -319,6 +324,20 @@ impl ServerConfig {
     /// The connection limits in effect.
     pub fn connection_limits_ref(&self) -> &ConnectionLimits {
         &self.connections
+    }
+
+    /// Where streamed runs are logged for resume and cancel (default: a
+    /// [`MemoryLog`](crate::event_log::MemoryLog) of this process, bounded
+    /// by [`replay_events`](Self::replay_events),
+    /// [`replay_retention`](Self::replay_retention) and `4 × max_runs`
+    /// runs). Give every instance the same shared log (the Redis one of
+    /// `agentor-redis`) and any of them resumes, reads and cancels any run;
+    /// see `docs/scale-out.md`. The log's own settings then replace
+    /// `replay_events` and `replay_retention`.
+    #[must_use]
+    pub fn event_log(mut self, log: impl EventLog) -> Self {
+        self.event_log = Some(Arc::new(log));
+        self
     }
 
     /// The shutdown handle the router watches.

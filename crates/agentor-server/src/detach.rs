@@ -14,14 +14,14 @@ use futures_util::StreamExt;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
+use crate::event_log::RunWriter;
 use crate::numbering::Numbering;
-use crate::run_log::RunLog;
 
 /// A disconnected run, to be pulled into its log by a task of its own.
 pub(crate) struct Detached {
     pub(crate) events: BoxEventStream,
     pub(crate) numbering: Numbering,
-    pub(crate) log: Arc<RunLog>,
+    pub(crate) log: Arc<dyn RunWriter>,
     pub(crate) window: Duration,
     /// The run's concurrency permit: the run still counts against the limit.
     pub(crate) permit: OwnedSemaphorePermit,
@@ -43,7 +43,7 @@ impl Detached {
                     ..
                 } = self;
                 drop(events);
-                log.append([numbering.run_end(RunStatus::Cancelled)]);
+                log.append(vec![numbering.run_end(RunStatus::Cancelled)]);
             }
         }
     }
@@ -64,7 +64,7 @@ impl Detached {
             tokio::select! {
                 biased;
                 // A cancel of the run, or the server's shutdown.
-                () = log.cancelled() => break,
+                () = log.cancel_token().cancelled() => break,
                 () = tokio::time::sleep_until(deadline) => {
                     if log.has_followers() {
                         // A reconnected reader is watching: the run is
@@ -78,13 +78,13 @@ impl Detached {
                     let Some(item) = item else {
                         drop(events);
                         // A run that ended without a run end failed.
-                        log.append([numbering.run_end(RunStatus::Failed)]);
+                        log.append(vec![numbering.run_end(RunStatus::Failed)]);
                         drop(permit);
                         return;
                     };
                     // One append per event: no client waits on this path,
                     // so batching would save little.
-                    log.append([numbering.number(item)]);
+                    log.append(vec![numbering.number(item)]);
                     if numbering.ended() {
                         drop(permit);
                         return;
@@ -94,7 +94,7 @@ impl Detached {
         }
         // Drop the run first: that cancels the model request and tools.
         drop(events);
-        log.append([numbering.run_end(RunStatus::Cancelled)]);
+        log.append(vec![numbering.run_end(RunStatus::Cancelled)]);
         drop(permit);
     }
 }

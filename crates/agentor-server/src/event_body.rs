@@ -23,8 +23,8 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::detach::Detached;
+use crate::event_log::RunWriter;
 use crate::numbering::Numbering;
-use crate::run_log::RunLog;
 
 /// How many bytes of ready frames go into one body chunk at most.
 pub(crate) const COALESCE_BYTES: usize = 64 * 1024;
@@ -37,7 +37,7 @@ pub(crate) const MIN_HEARTBEAT: Duration = Duration::from_millis(1);
 
 /// Where a streamed run's events are kept for readers that reconnect.
 pub(crate) struct Resume {
-    pub(crate) log: Arc<RunLog>,
+    pub(crate) log: Arc<dyn RunWriter>,
     /// How long a run whose client went away keeps going (zero: dropped at
     /// once).
     pub(crate) window: Duration,
@@ -140,7 +140,9 @@ impl EventBody {
     /// The log's cancellation (a child of the shutdown's) ends the stream
     /// as the shutdown does.
     pub(crate) fn with_resume(mut self, resume: Resume) -> Self {
-        self.shutdown = Some(Box::pin(resume.log.cancelled_owned()));
+        self.shutdown = Some(Box::pin(
+            resume.log.cancel_token().clone().cancelled_owned(),
+        ));
         self.resume = Some(resume);
         self
     }
@@ -169,7 +171,7 @@ impl EventBody {
     fn flush_log(&mut self) {
         if let Some(resume) = &self.resume {
             if !self.unlogged.is_empty() {
-                resume.log.append(self.unlogged.drain(..));
+                resume.log.append(std::mem::take(&mut self.unlogged));
             }
         }
     }
@@ -283,7 +285,9 @@ impl Drop for EventBody {
         };
         let numbering = std::mem::take(&mut self.numbering);
         match self.permit.take() {
-            Some(permit) if !resume.window.is_zero() && !resume.log.is_cancelled() => {
+            Some(permit)
+                if !resume.window.is_zero() && !resume.log.cancel_token().is_cancelled() =>
+            {
                 Detached {
                     events,
                     numbering,
@@ -298,7 +302,9 @@ impl Drop for EventBody {
                 // tools before anything else happens.
                 drop(events);
                 let mut numbering = numbering;
-                resume.log.append([numbering.run_end(RunStatus::Cancelled)]);
+                resume
+                    .log
+                    .append(vec![numbering.run_end(RunStatus::Cancelled)]);
             }
         }
     }

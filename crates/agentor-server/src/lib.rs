@@ -81,6 +81,7 @@ mod connection;
 mod detach;
 mod error;
 mod event_body;
+pub mod event_log;
 mod extract;
 mod headers;
 mod limits;

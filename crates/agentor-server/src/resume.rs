@@ -7,22 +7,21 @@
 //! frame (it never silently skips ids).
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
 use agentor::wire::{self, Format, Framing};
 use agentor::{ErrorKind, Event, EventKind};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::event_body::COALESCE_EVENTS;
+use crate::event_log::{EventBatches, LogError};
 use crate::headers::{LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
-use crate::run_log::{FollowerGuard, Read, RunLog};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -37,13 +36,13 @@ pub(crate) async fn run_events(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    match open(&state, &run_id, &uri, &headers) {
+    match open(&state, &run_id, &uri, &headers).await {
         Ok(response) => response,
         Err(err) => err.into_response(),
     }
 }
 
-fn open(
+async fn open(
     state: &AppState,
     run_id: &str,
     uri: &Uri,
@@ -59,40 +58,20 @@ fn open(
         None => Format::default(),
     };
     let after = last_seen(&query, headers)?;
-    let log = state
-        .runs
-        .get(run_id)
-        .ok_or_else(|| ApiError::unknown_run(run_id))?;
     let from = match after {
         Some(n) => n
             .checked_add(1)
             .ok_or_else(|| ApiError::invalid_option("after", "too large"))?,
         None => 0,
     };
-    let (oldest, next) = log.bounds();
-    if from < oldest {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "gone",
-            format!(
-                "the events after id {} are no longer kept; the oldest kept is id {oldest}",
-                from.saturating_sub(1)
-            ),
-        ));
-    }
-    if from > next {
-        return Err(ApiError::invalid_option(
-            "after",
-            format!(
-                "id {} was not sent yet (the next id is {next})",
-                from.saturating_sub(1)
-            ),
-        ));
-    }
+    let batches = state
+        .runs
+        .read(run_id, from)
+        .await
+        .map_err(|e| e.to_api(run_id, after))?;
     let framing = crate::extract::framing(headers);
     let follower = Follower {
-        _guard: log.follow(),
-        log,
+        batches,
         cursor: from,
         framing,
         format,
@@ -150,8 +129,7 @@ fn last_seen(query: &EventsQuery, headers: &HeaderMap) -> Result<Option<u64>, Ap
 
 /// One reader of a run's log.
 struct Follower {
-    log: Arc<RunLog>,
-    _guard: FollowerGuard,
+    batches: EventBatches,
     /// The id of the next event to send.
     cursor: u64,
     framing: Framing,
@@ -162,66 +140,60 @@ struct Follower {
 }
 
 impl Follower {
-    /// The next body chunk: the events from the cursor already logged (up to
-    /// a chunk's worth), else a heartbeat after a silence, else `None` at the
-    /// end of the run.
+    /// The next body chunk: the next batch of events from the log, else a
+    /// heartbeat after a silence, else `None` at the end of the run.
     async fn next_chunk(&mut self) -> Option<Bytes> {
         if self.done {
             return None;
         }
-        loop {
-            let appended = self.log.appended();
-            let mut appended = std::pin::pin!(appended);
-            // Registered before reading, so an append in between wakes it.
-            appended.as_mut().enable();
-            let mut buf = BytesMut::new();
-            match self.log.read(self.cursor, COALESCE_EVENTS) {
-                Read::Events(events) => {
-                    for event in &events {
-                        self.framing.encode(self.format, event, &mut buf);
-                        if matches!(event.kind, EventKind::RunEnd { .. }) {
-                            self.done = true;
-                        }
-                    }
-                    self.cursor += events.len() as u64;
-                    return Some(buf.freeze());
-                }
-                Read::End => {
-                    self.done = true;
-                    return None;
-                }
-                Read::Gone { oldest } => {
-                    self.done = true;
-                    self.fell_behind(oldest, &mut buf);
-                    return Some(buf.freeze());
-                }
-                Read::Pending => {}
+        let mut buf = BytesMut::new();
+        let sse = self.framing == Framing::Sse;
+        let next = tokio::select! {
+            next = self.batches.next() => next,
+            // The log's stream keeps its place when this wins (it is a
+            // stream, not a future dropped mid-way).
+            () = tokio::time::sleep(self.heartbeat), if sse => {
+                wire::sse::encode_heartbeat(&mut buf);
+                return Some(buf.freeze());
             }
-            let sse = self.framing == Framing::Sse;
-            tokio::select! {
-                () = &mut appended => {}
-                () = tokio::time::sleep(self.heartbeat), if sse => {
-                    wire::sse::encode_heartbeat(&mut buf);
-                    return Some(buf.freeze());
+        };
+        match next {
+            Some(Ok(events)) => {
+                for event in &events {
+                    self.framing.encode(self.format, event, &mut buf);
+                    if matches!(event.kind, EventKind::RunEnd { .. }) {
+                        self.done = true;
+                    }
                 }
+                self.cursor += events.len() as u64;
+                Some(buf.freeze())
+            }
+            Some(Err(err)) => {
+                self.done = true;
+                self.final_error(&err, &mut buf);
+                Some(buf.freeze())
+            }
+            None => {
+                self.done = true;
+                None
             }
         }
     }
 
-    /// The final frame of a reader the run outpaced by more than the log
-    /// keeps: an error, not a silent jump over the lost ids. In SSE it has
-    /// no `id:` line, so the client's `Last-Event-ID` stays the last event it
-    /// really got (a reconnect then gets `410`).
-    fn fell_behind(&self, oldest: u64, buf: &mut BytesMut) {
-        let event = Event::error(
-            ErrorKind::Internal,
-            format!(
-                "this reader fell behind: the events from id {} were dropped from the replay log \
-                 (the oldest kept is id {oldest}); the stream is closed",
-                self.cursor
-            ),
-        )
-        .with_seq(self.cursor.saturating_sub(1));
+    /// The final frame of a reader the log failed mid-stream (it fell
+    /// behind the log's bound, or the shared log became unreachable): an
+    /// error, not a silent jump over lost ids. In SSE it has no `id:` line,
+    /// so the client's `Last-Event-ID` stays the last event it really got
+    /// (a reconnect then gets `410`, or `503` while the log is down).
+    fn final_error(&self, err: &LogError, buf: &mut BytesMut) {
+        let message = match err {
+            LogError::FellBehind { .. } => {
+                format!("this reader fell behind: {err}; the stream is closed")
+            }
+            other => format!("{other}; the stream is closed (reconnect with Last-Event-ID)"),
+        };
+        let event =
+            Event::error(ErrorKind::Internal, message).with_seq(self.cursor.saturating_sub(1));
         match self.framing {
             Framing::Sse => wire::sse::write_frame(buf, None, Some("error"), |buf| {
                 wire::encode_json(self.format, &event, buf);
@@ -236,16 +208,19 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::run_log::RunRegistry;
+    use crate::event_log::{EventLog, MemoryLog};
 
     #[tokio::test]
     async fn a_reader_outpaced_by_the_ring_gets_an_error_frame_without_id() {
-        let registry = RunRegistry::new(2, Duration::from_secs(60), 4);
-        let log = registry.register("run_a", tokio_util::sync::CancellationToken::new());
-        log.append((0..2).map(|id| Event::text_delta("x").with_seq(id)));
+        let memory = MemoryLog::new(2, Duration::from_secs(60), 4);
+        let log = memory.start("run_a", tokio_util::sync::CancellationToken::new());
+        log.append(
+            (0..2)
+                .map(|id| Event::text_delta("x").with_seq(id))
+                .collect(),
+        );
         let mut follower = Follower {
-            _guard: log.follow(),
-            log: log.clone(),
+            batches: memory.read("run_a", 0).await.unwrap(),
             cursor: 0,
             framing: Framing::Sse,
             format: Format::Native,
@@ -255,7 +230,11 @@ mod tests {
         let chunk = follower.next_chunk().await.unwrap();
         assert!(chunk.starts_with(b"id: 0\n"));
         // The run moves on by more than the ring keeps.
-        log.append((2..5).map(|id| Event::text_delta("x").with_seq(id)));
+        log.append(
+            (2..5)
+                .map(|id| Event::text_delta("x").with_seq(id))
+                .collect(),
+        );
         let chunk = follower.next_chunk().await.unwrap();
         let text = std::str::from_utf8(&chunk).unwrap();
         assert!(text.starts_with("event: error\ndata: "), "{text}");

@@ -1,5 +1,6 @@
-//! [`RunLog`] and [`RunRegistry`]: the bounded replay log of each streamed
-//! run, and the table that finds it by run id.
+//! [`MemoryLog`], the in-memory [`EventLog`]: the bounded replay log of each
+//! streamed run ([`RunLog`]) and the table that finds it by run id
+//! ([`RunRegistry`]). One process only; the default.
 //!
 //! Bounds (see `docs/server.md`): a log keeps its last
 //! `ServerConfig::replay_events` events (default 1024); an ended run's log is
@@ -14,9 +15,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use agentor::{Event, EventKind};
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tokio_util::sync::CancellationToken;
+
+use crate::event_body::COALESCE_EVENTS;
+use crate::event_log::{EventBatches, EventLog, LogError, RunWriter};
 
 /// The events of one run as they were sent, in a ring of bounded size.
 #[derive(Debug)]
@@ -82,21 +88,6 @@ impl RunLog {
         true
     }
 
-    /// Whether the run was asked to stop (or the server is shutting down).
-    pub(crate) fn is_cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
-    }
-
-    /// Completes once the run is asked to stop.
-    pub(crate) async fn cancelled(&self) {
-        self.cancel.cancelled().await;
-    }
-
-    /// The same, owned, for a stream to hold.
-    pub(crate) fn cancelled_owned(&self) -> WaitForCancellationFutureOwned {
-        self.cancel.clone().cancelled_owned()
-    }
-
     fn lock(&self) -> MutexGuard<'_, LogState> {
         // A panic while holding the lock cannot leave the ring inconsistent
         // (each operation is a push/pop pair), so a poisoned lock is usable.
@@ -148,7 +139,7 @@ impl RunLog {
     }
 
     /// The id of the oldest event kept and of the next one to come.
-    pub(crate) fn bounds(&self) -> (u64, u64) {
+    fn bounds(&self) -> (u64, u64) {
         let state = self.lock();
         (state.first_id, state.first_id + state.events.len() as u64)
     }
@@ -183,6 +174,20 @@ pub(crate) struct FollowerGuard(Arc<RunLog>);
 impl Drop for FollowerGuard {
     fn drop(&mut self) {
         self.0.followers.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl RunWriter for RunLog {
+    fn append(&self, events: Vec<Event>) {
+        RunLog::append(self, events);
+    }
+
+    fn cancel_token(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    fn has_followers(&self) -> bool {
+        RunLog::has_followers(self)
     }
 }
 
@@ -251,6 +256,119 @@ impl RunRegistry {
                 .is_none_or(|at| now.saturating_duration_since(at) < self.retention)
         });
     }
+}
+
+/// The in-memory [`EventLog`] of one process: each run's last events in a
+/// ring, kept a while after the run ended (the default backend).
+///
+/// Clones share the same logs: two routers given one `MemoryLog` serve each
+/// other's runs, as instances sharing a Redis do.
+///
+/// ```
+/// use std::time::Duration;
+/// use agentor_server::event_log::MemoryLog;
+/// use agentor_server::ServerConfig;
+///
+/// // 1024 events per run, kept 5 min after the run ended, 256 runs at most.
+/// let log = MemoryLog::new(1024, Duration::from_secs(300), 256);
+/// let config = ServerConfig::default().event_log(log);
+/// # let _ = config;
+/// ```
+#[derive(Clone, Debug)]
+pub struct MemoryLog {
+    registry: RunRegistry,
+}
+
+impl MemoryLog {
+    /// Keeps the last `events_per_run` events of each run (at least 1),
+    /// ended runs for `retention`, and `max_runs` logs at most (the oldest
+    /// ended one goes first; live ones are never evicted).
+    pub fn new(events_per_run: usize, retention: Duration, max_runs: usize) -> Self {
+        MemoryLog {
+            registry: RunRegistry::new(events_per_run, retention, max_runs),
+        }
+    }
+}
+
+impl EventLog for MemoryLog {
+    fn start(&self, run_id: &str, cancel: CancellationToken) -> Arc<dyn RunWriter> {
+        self.registry.register(run_id, cancel)
+    }
+
+    fn read(&self, run_id: &str, from: u64) -> BoxFuture<'_, Result<EventBatches, LogError>> {
+        let result = self
+            .registry
+            .get(run_id)
+            .ok_or(LogError::UnknownRun)
+            .and_then(|log| {
+                let (oldest, next) = log.bounds();
+                if from < oldest {
+                    return Err(LogError::Gone { oldest });
+                }
+                if from > next {
+                    return Err(LogError::NotYet { next });
+                }
+                Ok(follow(log, from))
+            });
+        std::future::ready(result).boxed()
+    }
+
+    fn cancel(&self, run_id: &str) -> BoxFuture<'_, Result<(), LogError>> {
+        let result = match self.registry.get(run_id) {
+            None => Err(LogError::UnknownRun),
+            Some(log) if !log.cancel() => Err(LogError::RunEnded),
+            Some(_) => Ok(()),
+        };
+        std::future::ready(result).boxed()
+    }
+}
+
+/// A reader of `log` from id `from`: attached (for the resume window)
+/// until the stream is dropped.
+fn follow(log: Arc<RunLog>, from: u64) -> EventBatches {
+    struct Reader {
+        _guard: FollowerGuard,
+        log: Arc<RunLog>,
+        cursor: u64,
+        done: bool,
+    }
+    let reader = Reader {
+        _guard: log.follow(),
+        log,
+        cursor: from,
+        done: false,
+    };
+    futures_util::stream::unfold(reader, |mut reader| async move {
+        if reader.done {
+            return None;
+        }
+        let log = reader.log.clone();
+        loop {
+            let appended = log.appended();
+            let mut appended = std::pin::pin!(appended);
+            // Registered before reading, so an append in between wakes it.
+            appended.as_mut().enable();
+            match reader.log.read(reader.cursor, COALESCE_EVENTS) {
+                Read::Events(events) => {
+                    reader.cursor += events.len() as u64;
+                    reader.done = events
+                        .last()
+                        .is_some_and(|e| matches!(e.kind, EventKind::RunEnd { .. }));
+                    return Some((Ok(events), reader));
+                }
+                Read::End => return None,
+                Read::Gone { oldest } => {
+                    reader.done = true;
+                    let from = reader.cursor;
+                    return Some((Err(LogError::FellBehind { from, oldest }), reader));
+                }
+                // Unfold keeps this future across polls, so a caller that
+                // gives up waiting (for a heartbeat) loses nothing.
+                Read::Pending => appended.await,
+            }
+        }
+    })
+    .boxed()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use agentor::Agentor;
 use tokio::net::{TcpListener, ToSocketAddrs};
@@ -112,6 +113,7 @@ impl BoundServer {
         let shutdown = self.config.shutdown.clone();
         let limits = self.config.connections;
         let os_signal = self.os_signal;
+        let event_log = self.config.event_log.clone();
         let app = router(self.agent, self.config);
         let trigger = shutdown.clone();
         let watcher = tokio::spawn(async move {
@@ -123,6 +125,12 @@ impl BoundServer {
             trigger.trigger();
         });
         let result = crate::connection::serve(self.listener, app, limits, shutdown).await;
+        // A shared log writes from tasks of its own: let the run ends just
+        // written reach it, so readers elsewhere see `cancelled` rather
+        // than a lapsed lease.
+        if let Some(log) = event_log {
+            let _ = tokio::time::timeout(Duration::from_secs(5), log.close()).await;
+        }
         watcher.abort();
         result
     }

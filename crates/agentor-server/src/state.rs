@@ -1,6 +1,7 @@
 //! [`AppState`]: what every handler shares, apart from the routes (as axum's
 //! examples keep state), so handlers depend on it and not on each other.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use agentor::Agentor;
@@ -8,8 +9,8 @@ use agentor_a2a::store::{StoreLimits, TaskStore};
 use agentor_a2a::Dialect;
 
 use crate::config::ServerConfig;
+use crate::event_log::{EventLog, MemoryLog};
 use crate::limits::RunLimit;
-use crate::run_log::RunRegistry;
 use crate::shutdown::Shutdown;
 
 /// What every handler shares.
@@ -19,8 +20,8 @@ pub(crate) struct AppState {
     pub(crate) limit: RunLimit,
     pub(crate) heartbeat: Duration,
     pub(crate) shutdown: Shutdown,
-    /// The replay logs of streamed runs.
-    pub(crate) runs: RunRegistry,
+    /// The replay logs of streamed runs (in memory, or shared).
+    pub(crate) runs: Arc<dyn EventLog>,
     pub(crate) resume_window: Duration,
     pub(crate) coalesce: bool,
     pub(crate) ws: WsSettings,
@@ -35,11 +36,13 @@ impl AppState {
             limit: RunLimit::new(config.max_runs),
             heartbeat: config.heartbeat,
             shutdown: config.shutdown.clone(),
-            runs: RunRegistry::new(
-                config.replay_events,
-                config.replay_retention,
-                config.max_runs.saturating_mul(4),
-            ),
+            runs: config.event_log.clone().unwrap_or_else(|| {
+                Arc::new(MemoryLog::new(
+                    config.replay_events,
+                    config.replay_retention,
+                    config.max_runs.saturating_mul(4),
+                ))
+            }),
             resume_window: config.resume_window,
             coalesce: config.coalesce,
             ws: WsSettings::new(config),

@@ -5,3 +5,4 @@ pub(crate) mod bench;
 pub(crate) mod chat;
 pub(crate) mod replay;
 pub(crate) mod serve;
+pub(crate) mod tail;

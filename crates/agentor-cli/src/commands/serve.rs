@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use agentor::{Tool, ToolError};
+use agentor_redis::{RedisLog, RedisLogConfig};
 use agentor_server::{ConnectionLimits, Cors, Server, ServerConfig};
 use serde_json::json;
 
@@ -10,6 +11,15 @@ use crate::args::{ConnectionArgs, ServeArgs};
 use crate::config::{Config, ServeConfig};
 use crate::exit::Outcome;
 use crate::provider::ProviderChoice;
+
+/// `eprintln!` that survives a closed stderr: a server whose log pipe went
+/// away keeps serving instead of panicking on its next status line.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 /// The port `serve` listens on by default.
 const DEFAULT_PORT: u16 = 8000;
@@ -48,6 +58,21 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     if let Some(window) = args.resume_window {
         server_config = server_config.resume_window(window);
     }
+    if let Some(url) = args.redis.or(file.redis).filter(|u| !u.is_empty()) {
+        let mut redis = RedisLogConfig::default();
+        if let Some(retention) = args.redis_retention.or(file.redis_retention) {
+            redis = redis.retention(retention);
+        }
+        if let Some(lease) = args.redis_lease.or(file.redis_lease) {
+            redis = redis.lease(lease);
+        }
+        // Unreachable at start: exit 1 with one line, rather than serve
+        // runs nobody else can resume.
+        match RedisLog::connect(&url, redis).await {
+            Ok(log) => server_config = server_config.event_log(log),
+            Err(err) => return Outcome::Failed(err.to_string()),
+        }
+    }
     let name = agent.name().to_owned();
     let derives_card_url = server_config.derives_card_url();
     let bound = match Server::new(agent)
@@ -73,21 +98,21 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     } else {
         format!("http://{addr}/")
     };
-    eprintln!(
+    note!(
         "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, A2A at POST /, \
          GET /health){local}; Ctrl-C to stop"
     );
     if derives_card_url && !addr.ip().is_loopback() {
-        eprintln!(
+        note!(
             "agentor: warning: no --public-url: the A2A agent card announces the URL each \
              request's Host header names; set --public-url when clients reach this server \
              over a network"
         );
     }
-    eprintln!("agentor: playground: open {browse} in a browser");
+    note!("agentor: playground: open {browse} in a browser");
     match bound.serve().await {
         Ok(()) => {
-            eprintln!("agentor: server stopped");
+            note!("agentor: server stopped");
             Outcome::Success
         }
         Err(err) => Outcome::Failed(format!("the server failed: {err}")),
