@@ -10,7 +10,9 @@ use agentor_core::{BoxEventStream, ChatRequest, Error, Provider, Text};
 use agentor_transport::{HttpClient, Post, TransportConfig, TurnStart};
 use reqwest::header::{HeaderName, HeaderValue};
 
-pub use config::{AnthropicConfig, DEFAULT_BASE_URL, DEFAULT_MAX_TOKENS, DEFAULT_VERSION};
+pub use config::{
+    AnthropicConfig, DEFAULT_BASE_URL, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_VERSION,
+};
 pub use parser::MessagesParser;
 
 use crate::http::failed;
@@ -22,8 +24,8 @@ use thinking::ThinkingMemory;
 /// `x-api-key` and `anthropic-version` headers, parsed by
 /// [`MessagesParser`] on the shared transport (timeouts, retries of `429`,
 /// `529` and other `5xx` before the stream starts, errors as values). The
-/// model is the request's, or the configured one when the request names
-/// none. The request carries the system prompt, the conversation (tool
+/// model is the request's, else the configured one (`ANTHROPIC_MODEL`), else
+/// [`DEFAULT_MODEL`]. The request carries the system prompt, the conversation (tool
 /// results as `tool_result` blocks), the tool schemas, `max_tokens` (the
 /// request's, else [`AnthropicConfig::max_tokens`], 4096 by default),
 /// temperature and top-p, and extended thinking when a budget is set.
@@ -96,23 +98,18 @@ impl Provider for Anthropic {
     fn stream(&self, request: ChatRequest) -> BoxEventStream {
         let parser = Box::new(MessagesParser::with_memory(self.memory.clone()));
         let model = if request.model.is_empty() {
-            self.config.model.as_deref().map(Text::from)
+            Text::from(self.config.model.as_deref().unwrap_or(DEFAULT_MODEL))
         } else {
-            Some(request.model.clone())
+            request.model.clone()
         };
         let start = TurnStart {
             agent: request
                 .agent
                 .clone()
                 .unwrap_or(Text::from_static("assistant")),
-            model: model.clone(),
+            model: Some(model.clone()),
             run_id: request.run_id.clone(),
             source: None,
-        };
-        let Some(model) = model else {
-            let error =
-                Error::provider("no model: the request names none and ANTHROPIC_MODEL is not set");
-            return failed(start, error, parser);
         };
         let post = request::body(&request, &model, &self.config, &self.memory)
             .map_err(|e| Error::internal(format!("cannot encode the request: {e}")))

@@ -12,6 +12,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// The `anthropic-version` header sent by default.
 pub const DEFAULT_VERSION: &str = "2023-06-01";
 
+/// The model asked when neither the request nor the configuration names one.
+pub const DEFAULT_MODEL: &str = "claude-sonnet-4-5";
+
 /// The `max_tokens` sent when the request's settings name none. The API
 /// requires the field; 4096 fits every current model's output limit and a
 /// typical agent turn.
@@ -40,7 +43,8 @@ pub struct AnthropicConfig {
     pub base_url: String,
     /// Sent as `anthropic-version`.
     pub version: String,
-    /// The model used when a request names none.
+    /// The model used when a request names none ([`DEFAULT_MODEL`] when
+    /// this is `None` too).
     pub model: Option<String>,
     /// `max_tokens` when the request's settings name none.
     pub max_tokens: u32,
