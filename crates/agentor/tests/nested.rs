@@ -317,24 +317,12 @@ async fn nested_events_survive_rebuffer_and_batch_with_their_envelope() {
     // Two sub-agents of the same name run at once: their texts must not mix.
     let words = |tag: &str| (0..12).map(|i| format!("{tag}{i} ")).collect::<Vec<_>>();
     let (a, b) = (words("a"), words("b"));
-    let twin = |pieces: Vec<String>| {
-        agent(
-            "Twin",
-            speaker(
-                pieces
-                    .iter()
-                    .map(|p| {
-                        p.chars()
-                            .collect::<Vec<_>>()
-                            .chunks(2)
-                            .map(|c| c.iter().collect::<String>())
-                            .collect::<Vec<_>>()
-                            .concat()
-                    })
-                    .collect(),
-                vec![1; 12],
-            ),
-        )
+    // Each sub-run streams its text in two-character deltas, mid-word.
+    let twin = |words: Vec<String>| {
+        let text: Vec<char> = words.concat().chars().collect();
+        let pieces: Vec<String> = text.chunks(2).map(|c| c.iter().collect()).collect();
+        let gaps = vec![1; pieces.len()];
+        agent("Twin", speaker(pieces, gaps))
     };
     let lead = Agentor::builder()
         .name("Lead")
@@ -350,8 +338,16 @@ async fn nested_events_survive_rebuffer_and_batch_with_their_envelope() {
             .map(Result::unwrap)
             .collect()
             .await;
-        assert_eq!(texts(&events, Some("call_0")).concat(), a.concat());
-        assert_eq!(texts(&events, Some("call_1")).concat(), b.concat());
+        let (got_a, got_b) = (
+            texts(&events, Some("call_0")),
+            texts(&events, Some("call_1")),
+        );
+        assert_eq!(got_a.concat(), a.concat());
+        assert_eq!(got_b.concat(), b.concat());
+        if !coalesce {
+            // Re-cut at words: whole words again, not the two-character pieces.
+            assert_eq!(got_a, a);
+        }
         assert!(events
             .iter()
             .filter(|e| e.parent.is_some())
