@@ -28,10 +28,13 @@ pub(crate) enum ThinkingBlock {
     RedactedThinking { data: String },
 }
 
+/// Remembered turns, oldest first: the first call's id and the turn's blocks.
+type Turns = VecDeque<(String, Arc<[ThinkingBlock]>)>;
+
 /// Shared by a provider's clones, its parsers and its request builder.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ThinkingMemory {
-    turns: Arc<Mutex<VecDeque<(String, Arc<[ThinkingBlock]>)>>>,
+    turns: Arc<Mutex<Turns>>,
 }
 
 impl ThinkingMemory {
