@@ -585,6 +585,14 @@ mod tests {
     }
 
     #[test]
+    fn the_event_stays_small_to_move() {
+        // 144 bytes before the `parent` field, 176 with it (three 32-byte
+        // `Option<Text>` envelope fields, `seq` and a 72-byte payload). A
+        // later change may shrink it; it must not grow unnoticed.
+        assert!(std::mem::size_of::<Event>() <= 176);
+    }
+
+    #[test]
     fn kinds_fit_a_bitset() {
         assert!(Kind::ALL.len() <= 32);
         let mut seen = 0u32;
