@@ -34,9 +34,10 @@ use crate::TurnParser;
 /// `cache_read_input_tokens` (the API counts cached tokens apart; OpenAI
 /// includes them, and agentor's usage means the same across providers).
 ///
-/// With a [`ThinkingMemory`] (the provider gives one), a turn that called
-/// tools leaves its thinking blocks and signatures there, for the request
-/// of the next turn to send back as the API requires.
+/// Inside the [`Anthropic`](crate::Anthropic) provider, a turn that called
+/// tools leaves its thinking blocks and signatures in the provider's memory,
+/// for the request of the next turn to send back as the API requires (a
+/// parser made with [`MessagesParser::new`] keeps none).
 ///
 /// ```
 /// use agentor_core::{EventKind, Kind};
