@@ -150,6 +150,13 @@ impl TaskProjector {
 
     fn on_event(&mut self, event: Event) -> Vec<StreamResponse> {
         let mut out = Vec::new();
+        // A sub-agent's events (an agent used as a tool) are its work, not
+        // this agent's answer: its text must not join the answer artifact,
+        // nor its errors fail the task. The calling tool's result, which
+        // carries what it found, is projected like any other.
+        if event.parent.is_some() {
+            return out;
+        }
         match event.kind {
             EventKind::TextDelta { text, .. } => {
                 if text.is_empty() {

@@ -274,3 +274,39 @@ fn usage_that_would_overflow_saturates_instead_of_panicking() {
     assert_eq!(usage["outputTokens"], 2);
     assert_eq!(usage["totalTokens"], u64::MAX);
 }
+
+#[test]
+fn a_sub_agents_events_stay_out_of_the_answer_and_do_not_fail_the_task() {
+    let nested = |event: Event| Ok(event.with_source("Researcher").with_parent("call_1"));
+    let (projector, events) = run(vec![
+        Ok(Event::tool_call(
+            "call_1",
+            "researcher",
+            json!({"input": "x"}),
+        )),
+        nested(Event::text_delta("sub text")),
+        nested(Event::message("sub text")),
+        nested(Event::error(
+            agentor_core::ErrorKind::Provider,
+            "sub failed",
+        )),
+        Ok(Event::new(EventKind::ToolResult(Box::new(ToolResult {
+            call_id: "call_1".into(),
+            name: "researcher".into(),
+            output: "found".into(),
+            is_error: false,
+            duration: None,
+        })))),
+        Ok(Event::text_delta("Answer")),
+        Ok(Event::message("Answer")),
+        Ok(Event::run_end(RunStatus::Completed)),
+    ]);
+    let artifacts: Vec<String> = projector
+        .task()
+        .artifacts
+        .iter()
+        .map(|a| a.text())
+        .collect();
+    assert_eq!(artifacts, ["Answer"]);
+    assert_eq!(final_status(&events).status.state, TaskState::Completed);
+}

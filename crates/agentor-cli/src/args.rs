@@ -359,22 +359,28 @@ pub enum ProviderKind {
     OpenaiChat,
     /// The OpenAI Responses API.
     OpenaiResponses,
+    /// The Anthropic Messages API (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`,
+    /// `ANTHROPIC_MODEL`).
+    Anthropic,
 }
 
 /// The provider flags of `chat` and `serve`.
 #[derive(Debug, Args, Default)]
 pub struct ProviderArgs {
     /// The provider [default: openai-chat when OPENAI_API_KEY, OPENAI_BASE_URL
-    /// or --base-url is set, else demo].
+    /// or --base-url is set, else anthropic when ANTHROPIC_API_KEY is set,
+    /// else demo].
     #[arg(long, value_enum, env = "AGENTOR_PROVIDER")]
     pub provider: Option<ProviderKind>,
 
-    /// The model to ask for [default: OPENAI_MODEL, else gpt-4o-mini].
+    /// The model to ask for [default: OPENAI_MODEL, else gpt-4o-mini; for
+    /// anthropic: ANTHROPIC_MODEL, else claude-sonnet-4-5].
     #[arg(long, env = "AGENTOR_MODEL")]
     pub model: Option<String>,
 
     /// The API root of an OpenAI-compatible server [default: OPENAI_BASE_URL,
-    /// else the OpenAI API].
+    /// else the OpenAI API], or for anthropic of the Messages API
+    /// [default: ANTHROPIC_BASE_URL, else Anthropic's].
     #[arg(long, value_name = "URL", env = "AGENTOR_BASE_URL")]
     pub base_url: Option<String>,
 

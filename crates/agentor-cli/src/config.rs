@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! [provider]            # chat and serve
-//! kind = "openai-chat"  # demo | openai-chat | openai-responses
+//! kind = "openai-chat"  # demo | openai-chat | openai-responses | anthropic
 //! model = "gpt-4o-mini"
 //! base_url = "http://127.0.0.1:11434/v1"
 //! instructions = "You are a helpful assistant."

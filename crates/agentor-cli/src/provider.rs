@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use agentor::{Agentor, Tool};
 use agentor_core::Provider;
-use agentor_providers::{Demo, OpenAiChat, OpenAiConfig, OpenAiResponses};
+use agentor_providers::{
+    Anthropic, AnthropicConfig, Demo, OpenAiChat, OpenAiConfig, OpenAiResponses,
+};
 
 use crate::args::{ProviderArgs, ProviderKind};
 use crate::config::ProviderConfig;
@@ -27,7 +29,8 @@ pub(crate) struct ProviderChoice {
 impl ProviderChoice {
     /// Flags (and their environment variables) first, then the file; with no
     /// provider named, `openai-chat` when a base URL or `OPENAI_API_KEY` /
-    /// `OPENAI_BASE_URL` is set, else the offline demo.
+    /// `OPENAI_BASE_URL` is set, else `anthropic` when `ANTHROPIC_API_KEY`
+    /// is set, else the offline demo.
     pub(crate) fn resolve(args: ProviderArgs, file: ProviderConfig) -> Self {
         let base_url = args.base_url.or(file.base_url);
         let named = args.provider.or(file.kind);
@@ -35,6 +38,8 @@ impl ProviderChoice {
             let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
             if base_url.is_some() || set("OPENAI_API_KEY") || set("OPENAI_BASE_URL") {
                 ProviderKind::OpenaiChat
+            } else if set("ANTHROPIC_API_KEY") {
+                ProviderKind::Anthropic
             } else {
                 ProviderKind::Demo
             }
@@ -86,6 +91,15 @@ impl ProviderChoice {
                 let line = format!("using openai-responses at {}", config.base_url);
                 (Arc::new(OpenAiResponses::new(config)), line)
             }
+            ProviderKind::Anthropic => {
+                let config = AnthropicConfig::from_env();
+                let config = match &self.base_url {
+                    Some(url) => config.base_url(url.clone()),
+                    None => config,
+                };
+                let line = format!("using anthropic at {}", config.base_url);
+                (Arc::new(Anthropic::new(config)), line)
+            }
         };
         (provider, (!self.named).then_some(announce))
     }
@@ -106,8 +120,12 @@ impl ProviderChoice {
         if let Some(name) = name {
             builder = builder.name(name);
         }
-        if let Some(model) = &self.model {
-            builder = builder.model(model.clone());
+        match (&self.model, self.kind) {
+            (Some(model), _) => builder = builder.model(model.clone()),
+            // No model named: the Anthropic provider picks `ANTHROPIC_MODEL`
+            // or its default, where the builder would pick an OpenAI model.
+            (None, ProviderKind::Anthropic) => builder = builder.model(""),
+            (None, _) => {}
         }
         if let Some(instructions) = &self.instructions {
             builder = builder.instructions(instructions.clone());
@@ -151,5 +169,24 @@ mod tests {
         );
         let (provider, announce) = named.provider();
         assert_eq!((provider.name(), announce), ("demo", None));
+    }
+
+    #[test]
+    fn anthropic_is_a_provider_and_takes_the_base_url() {
+        let choice = ProviderChoice::resolve(
+            ProviderArgs {
+                provider: Some(ProviderKind::Anthropic),
+                base_url: Some("http://127.0.0.1:9".into()),
+                ..ProviderArgs::default()
+            },
+            ProviderConfig::default(),
+        );
+        let (provider, announce) = choice.provider();
+        assert_eq!((provider.name(), announce), ("anthropic", None));
+        // No model named: the provider's default answers, not an OpenAI model.
+        assert_eq!(choice.agent(None).model(), "");
+        let file: crate::config::Config =
+            crate::config::Config::parse("[provider]\nkind = \"anthropic\"\n").unwrap();
+        assert_eq!(file.provider.kind, Some(ProviderKind::Anthropic));
     }
 }

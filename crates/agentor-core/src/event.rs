@@ -8,8 +8,9 @@ use crate::Text;
 
 /// One thing that happened in an agent run.
 ///
-/// The envelope (`seq`, `source`, `run_id`) is small and the payload is an
-/// [`EventKind`]; text is held in [`Text`], so cloning an event copies no text.
+/// The envelope (`seq`, `source`, `run_id`, `parent`) is small and the
+/// payload is an [`EventKind`]; text is held in [`Text`], so cloning an event
+/// copies no text.
 ///
 /// ```
 /// use agentor_core::{Event, EventKind, Kind};
@@ -31,6 +32,14 @@ pub struct Event {
     pub source: Option<Text>,
     /// The run this event belongs to, when known.
     pub run_id: Option<Text>,
+    /// For an event of a nested run (an agent used as a tool, streaming
+    /// inside its caller's run): the path of tool-call ids that leads to it,
+    /// outermost first, joined by `/` — `"call_1"` for the sub-agent that the
+    /// run's call `call_1` started, `"call_1/call_7"` for the one *that*
+    /// agent's call `call_7` started. `None` for the run's own events.
+    /// [`Event::depth`] counts the levels, [`Event::parent_call`] gives the
+    /// direct caller.
+    pub parent: Option<Text>,
     /// What happened.
     pub kind: EventKind,
 }
@@ -343,6 +352,7 @@ impl Event {
             seq: 0,
             source: None,
             run_id: None,
+            parent: None,
             kind,
         }
     }
@@ -368,13 +378,58 @@ impl Event {
         self
     }
 
-    /// An event with the envelope of `self` (seq, source, run id) and another payload.
+    /// Sets `parent`, the path of tool-call ids of a nested run's event.
+    ///
+    /// ```
+    /// use agentor_core::Event;
+    ///
+    /// let nested = Event::text_delta("Hi").with_source("Researcher").with_parent("call_1/call_7");
+    /// assert_eq!(nested.depth(), 2);
+    /// assert_eq!(nested.parent_call(), Some("call_7"));
+    /// assert_eq!(Event::text_delta("Hi").depth(), 0);
+    /// ```
+    #[must_use]
+    pub fn with_parent(mut self, parent: impl Into<Text>) -> Self {
+        self.parent = Some(parent.into());
+        self
+    }
+
+    /// How deeply nested the event's run is: 0 for the run's own events, 1
+    /// for those of a sub-agent it called, and so on (the segments of
+    /// [`Event::parent`]).
+    pub fn depth(&self) -> usize {
+        self.parent
+            .as_deref()
+            .map_or(0, |path| path.split('/').count())
+    }
+
+    /// The id of the tool call whose sub-run produced the event (the last
+    /// segment of [`Event::parent`]).
+    pub fn parent_call(&self) -> Option<&str> {
+        let path = self.parent.as_deref()?;
+        path.rsplit('/').next()
+    }
+
+    /// The event as seen from the run that called it through tool call
+    /// `call_id`: `call_id` is put in front of its parent path.
+    #[must_use]
+    pub fn nested_in(mut self, call_id: &str) -> Self {
+        self.parent = Some(match self.parent.take() {
+            Some(path) => Text::from(format!("{call_id}/{path}")),
+            None => Text::from(call_id),
+        });
+        self
+    }
+
+    /// An event with the envelope of `self` (seq, source, run id, parent)
+    /// and another payload.
     #[must_use]
     pub fn derive(&self, kind: EventKind) -> Self {
         Event {
             seq: self.seq,
             source: self.source.clone(),
             run_id: self.run_id.clone(),
+            parent: self.parent.clone(),
             kind,
         }
     }
@@ -521,6 +576,23 @@ mod tests {
     }
 
     #[test]
+    fn nesting_prepends_the_calling_call() {
+        let inner = Event::text_delta("x").nested_in("call_7");
+        assert_eq!((inner.depth(), inner.parent_call()), (1, Some("call_7")));
+        let outer = inner.nested_in("call_1");
+        assert_eq!(outer.parent.as_deref(), Some("call_1/call_7"));
+        assert_eq!((outer.depth(), outer.parent_call()), (2, Some("call_7")));
+    }
+
+    #[test]
+    fn the_event_stays_small_to_move() {
+        // 144 bytes before the `parent` field, 176 with it (three 32-byte
+        // `Option<Text>` envelope fields, `seq` and a 72-byte payload). A
+        // later change may shrink it; it must not grow unnoticed.
+        assert!(std::mem::size_of::<Event>() <= 176);
+    }
+
+    #[test]
     fn kinds_fit_a_bitset() {
         assert!(Kind::ALL.len() <= 32);
         let mut seen = 0u32;
@@ -535,13 +607,14 @@ mod tests {
         let e = Event::text_delta("x")
             .with_seq(9)
             .with_source("A")
-            .with_run_id("r");
+            .with_run_id("r")
+            .with_parent("c1");
         let d = e.derive(EventKind::RunEnd {
             status: RunStatus::Failed,
         });
         assert_eq!(
-            (d.seq, d.source.clone(), d.run_id.clone()),
-            (9, e.source, e.run_id)
+            (d.seq, d.source.clone(), d.run_id.clone(), d.parent.clone()),
+            (9, e.source, e.run_id, e.parent)
         );
         assert_eq!(d.run_status(), Some(RunStatus::Failed));
     }

@@ -29,7 +29,11 @@ use turn::{Reply, Turn};
 ///    delta saying what the demo is doing;
 /// 2. then either
 ///    - **a tool call**, when tools are offered and no tool result has come
-///      since the last user message: it calls the *first* tool, with
+///      since the last user message: it calls the first tool whose name the
+///      last user message mentions — the whole name, or for a handoff's
+///      transfer tool what follows `transfer_to_`, compared
+///      case-insensitively with `_` read as a space (so "ask billing" picks
+///      `transfer_to_billing`) — else the *first* tool, with
 ///      arguments built from its JSON Schema `parameters` — each *required*
 ///      property gets its `default`, else its first `enum` value, else by
 ///      type: a string the words of the prompt (the first string property

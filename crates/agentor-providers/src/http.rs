@@ -103,7 +103,11 @@ impl HttpTransport {
 }
 
 /// A turn that fails before any request: run start, the error, failed run end.
-fn failed(start: TurnStart, error: Error, parser: Box<dyn TurnParser>) -> BoxEventStream {
+pub(crate) fn failed(
+    start: TurnStart,
+    error: Error,
+    parser: Box<dyn TurnParser>,
+) -> BoxEventStream {
     turn_stream(
         start,
         async move { Err::<ByteStream, _>(error) },

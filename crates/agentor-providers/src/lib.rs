@@ -4,6 +4,8 @@
 //! - [`OpenAiChat`] streams from any Chat Completions API (OpenAI, Ollama,
 //!   vLLM, LiteLLM, llama.cpp, …), configured by an [`OpenAiConfig`];
 //! - [`OpenAiResponses`] streams from the OpenAI Responses API;
+//! - [`Anthropic`] streams from the Anthropic Messages API, configured by
+//!   an [`AnthropicConfig`];
 //! - [`Replay`] plays a recorded run back;
 //! - [`Demo`] is an offline stand-in for a model, when none is configured.
 //!
@@ -14,6 +16,7 @@
 //! [`ChatRequest`]: agentor_core::ChatRequest
 //! [`Provider`]: agentor_core::Provider
 
+pub mod anthropic;
 pub mod config;
 pub mod demo;
 pub mod http;
@@ -22,6 +25,7 @@ pub mod openai_responses;
 pub mod replay;
 
 pub use agentor_transport::TurnParser;
+pub use anthropic::{Anthropic, AnthropicConfig, MessagesParser};
 pub use config::{OpenAiConfig, RetryPolicy};
 pub use demo::Demo;
 pub use openai_chat::{ChatCompletionsParser, OpenAiChat};

@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 
 use crate::chat_stream::ChatStream;
 use crate::config::{Config, Input};
+use crate::nested::SubAgent;
 use crate::run::{new_run_id, run};
 use crate::Tool;
 
@@ -123,6 +124,11 @@ impl Agentor {
                     continue;
                 }
             };
+            // A sub-agent's events (an agent tool's run) are not this run's
+            // answer, and its failures are tool errors, not this run's.
+            if event.parent.is_some() {
+                continue;
+            }
             match &event.kind {
                 agentor_core::EventKind::Message { text, .. } => answer = text.to_string(),
                 agentor_core::EventKind::Error { kind, message } => {
@@ -148,6 +154,71 @@ impl Agentor {
     }
 }
 
+impl Agentor {
+    /// This agent as a tool named `name` for another agent; see [`Tool::agent`].
+    pub fn as_tool(&self, name: impl Into<Text>, description: impl Into<Text>) -> Tool {
+        Tool::from_sub_agent(name, description, Arc::new(self.clone()))
+    }
+}
+
+impl SubAgent for Agentor {
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    fn run(&self, input: Text, run_id: Text) -> agentor_core::BoxEventStream {
+        Box::pin(run(self.inner.clone(), Input::Text(input), run_id))
+    }
+}
+
+impl Tool {
+    /// `agent` as a tool: the model calls it with `{"input": "…"}`, `agent`
+    /// runs on that input, and its run **streams live inside the caller's**.
+    /// The tool is named after the agent, in snake case (`Research Agent` →
+    /// `research_agent`); [`Agentor::as_tool`] names it yourself.
+    ///
+    /// In the caller's stream, the sub-run's events come as they happen,
+    /// between the tool call and its result, each with the sub-agent as
+    /// `source` and the calling tool call's id as
+    /// [`parent`](agentor_core::Event::parent) (a `/`-joined path when
+    /// agents nest deeper). The sub-run's `run_start` and `run_end` are left
+    /// out: the call and its result bracket it. Its final message is the
+    /// tool's result; a failure (an error, `max_turns`) is an error result
+    /// the caller's model sees, never the caller's failure. Dropping the
+    /// caller's stream drops the sub-run and its model request. The agent
+    /// default tool timeout does not apply (a sub-agent's run is bounded by
+    /// its own `max_turns`); [`Tool::timeout`] sets one.
+    ///
+    /// ```
+    /// use agentor::{Agentor, EventKind, Tool};
+    /// use agentor_providers::Demo;
+    /// use futures_util::StreamExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let researcher = Agentor::builder().name("Researcher").provider(Demo::instant()).build();
+    /// let lead = Agentor::builder()
+    ///     .name("Lead")
+    ///     .provider(Demo::instant())
+    ///     .tool(Tool::agent(researcher, "Looks things up."))
+    ///     .build();
+    /// let events: Vec<_> = lead.stream_chat("Find the facts").map(Result::unwrap).collect().await;
+    /// let call_id = events.iter().find_map(|e| match &e.kind {
+    ///     EventKind::ToolCall(call) => Some(call.call_id.clone()),
+    ///     _ => None,
+    /// }).unwrap();
+    /// // The researcher's deltas stream inside the lead's run, tagged.
+    /// let nested = events.iter().filter(|e| e.parent.as_deref() == Some(call_id.as_str()));
+    /// assert!(nested.clone().count() > 3);
+    /// assert!(nested.into_iter().all(|e| e.source.as_deref() == Some("Researcher")));
+    /// # }
+    /// ```
+    pub fn agent(agent: Agentor, description: impl Into<Text>) -> Tool {
+        let name = crate::handoff::snake_case(agent.name());
+        agent.as_tool(name, description)
+    }
+}
+
 impl fmt::Debug for Agentor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.inner;
@@ -157,6 +228,13 @@ impl fmt::Debug for Agentor {
             .field("tools", &c.tools.iter().map(Tool::name).collect::<Vec<_>>())
             .field("provider", &c.provider.name())
             .field("max_turns", &c.max_turns)
+            .field(
+                "handoffs",
+                &c.handoffs
+                    .iter()
+                    .map(|h| h.name.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -173,6 +251,7 @@ pub struct AgentorBuilder {
     settings: ModelSettings,
     max_turns: Option<usize>,
     tool_timeout: Option<Duration>,
+    handoffs: Vec<Arc<Config>>,
 }
 
 impl AgentorBuilder {
@@ -236,6 +315,39 @@ impl AgentorBuilder {
         self
     }
 
+    /// Lets the agent hand the conversation to `agent`: the model is offered
+    /// a transfer tool, [`transfer_tool_name`](crate::transfer_tool_name)
+    /// (`transfer_to_<name in snake case>`), and calling it makes the run go
+    /// on with `agent`'s instructions, tools, handoffs, provider, model and
+    /// settings. The stream shows the tool's result (`{"assistant": name}`),
+    /// then `handoff {from, to}` and `agent_updated`; later events carry
+    /// `agent`'s name as `source`. Every turn counts toward the first
+    /// agent's `max_turns`, whichever agent runs it, so handoff loops end.
+    ///
+    /// ```
+    /// use agentor::{Agentor, EventKind, Kind};
+    /// use agentor_providers::Demo;
+    /// use futures_util::StreamExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let billing = Agentor::builder().name("Billing").provider(Demo::instant()).build();
+    /// let triage = Agentor::builder()
+    ///     .name("Triage")
+    ///     .provider(Demo::instant())
+    ///     .handoff(billing)
+    ///     .build();
+    /// let events: Vec<_> = triage.stream_chat("A question for billing").map(Result::unwrap).collect().await;
+    /// let handoff = events.iter().find(|e| e.kind() == Kind::Handoff).unwrap();
+    /// assert_eq!(handoff.kind, EventKind::Handoff { from: "Triage".into(), to: "Billing".into() });
+    /// assert_eq!(events.last().unwrap().source.as_deref(), Some("Billing"));
+    /// # }
+    /// ```
+    pub fn handoff(mut self, agent: Agentor) -> Self {
+        self.handoffs.push(agent.inner);
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Agentor {
         let provider = self.provider.unwrap_or_else(crate::default_provider);
@@ -253,6 +365,7 @@ impl AgentorBuilder {
                 settings: self.settings,
                 max_turns: self.max_turns.unwrap_or(10),
                 tool_timeout: self.tool_timeout.unwrap_or(Duration::from_secs(60)),
+                handoffs: self.handoffs,
             }),
         }
     }

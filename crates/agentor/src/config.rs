@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentor_core::{ChatMessage, ModelSettings, Provider, Text};
+use agentor_core::{ChatMessage, ModelSettings, Provider, Text, ToolSpec};
 
 use crate::Tool;
 
@@ -61,9 +61,21 @@ pub(crate) struct Config {
     pub(crate) settings: ModelSettings,
     pub(crate) max_turns: usize,
     pub(crate) tool_timeout: Duration,
+    /// Agents this one may hand the conversation to.
+    pub(crate) handoffs: Vec<Arc<Config>>,
 }
 
 impl Config {
+    /// What the model is offered: the tools, then a transfer tool per handoff target.
+    pub(crate) fn specs(&self) -> Vec<ToolSpec> {
+        let tools = self.tools.iter().map(|t| t.spec().clone());
+        let transfers = self
+            .handoffs
+            .iter()
+            .map(|t| crate::handoff::transfer_spec(t));
+        tools.chain(transfers).collect()
+    }
+
     pub(crate) fn conversation(&self, input: Input) -> Vec<ChatMessage> {
         let mut messages: Vec<ChatMessage> = self
             .instructions

@@ -12,6 +12,8 @@
 mod agent;
 mod chat_stream;
 mod config;
+mod handoff;
+mod nested;
 pub mod print;
 mod run;
 mod tool;
@@ -20,6 +22,7 @@ pub use agent::{Agentor, AgentorBuilder};
 pub use agentor_core::*;
 pub use chat_stream::ChatStream;
 pub use config::Input;
+pub use handoff::transfer_tool_name;
 pub use tool::{Tool, ToolError};
 
 /// The model providers (`agentor-providers`).

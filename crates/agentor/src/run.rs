@@ -9,11 +9,13 @@ use agentor_core::{
     ToolCallRequest, ToolResult,
 };
 use futures_core::Stream;
-use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, Input};
+use crate::handoff;
+use crate::nested::{self, ToolEvent, ToolStream};
+use crate::Tool;
 
 /// A run id unique within the process and unlikely to repeat across restarts.
 pub(crate) fn new_run_id() -> Text {
@@ -40,51 +42,65 @@ impl Envelope {
         event.run_id = Some(self.run_id.clone());
         event
     }
+
+    /// A sub-run's event: numbered in this run, in this run, but keeping its
+    /// own `source` and `parent`.
+    fn stamp_nested(&mut self, mut event: Event) -> Event {
+        event.seq = self.seq;
+        self.seq += 1;
+        event.run_id = Some(self.run_id.clone());
+        event
+    }
 }
 
-/// The whole run as one stream, polled in the consumer's task. Tools run on
-/// spawned tasks (so a panicking tool is an error result, not a crash) that
-/// are aborted if the stream is dropped.
+/// The whole run as one stream, polled in the consumer's task. Function
+/// tools run on spawned tasks (so a panicking tool is an error result, not
+/// a crash) that are aborted if the stream is dropped; agent tools' runs are
+/// streams polled here, their events passed on as they come.
+///
+/// A handoff switches `agent` (instructions, tools, provider) for the turns
+/// that follow; the run's turn budget is the first agent's `max_turns`, and
+/// every turn counts, whichever agent runs it, so handoff loops end there.
 pub(crate) fn run(
     config: Arc<Config>,
     input: Input,
     run_id: Text,
 ) -> impl Stream<Item = EventResult> + Send {
     async_stream::stream! {
+        let max_turns = config.max_turns;
+        let mut agent = config;
         let mut envelope = Envelope {
             seq: 0,
-            source: config.name.clone(),
+            source: agent.name.clone(),
             run_id,
         };
-        // The run start waits for the first turn's: the provider knows what is
-        // really answering (the demo provider says it is a demo).
-        let run_start = |model: Option<Text>| Event::new(EventKind::RunStart {
-            agent: config.name.clone(),
-            model: model.or_else(|| Some(config.model.clone())),
-        });
         let mut started = false;
 
-        let mut messages = config.conversation(input);
-        let specs: Vec<_> = config.tools.iter().map(|t| t.spec().clone()).collect();
-        for _turn in 0..config.max_turns {
-            let request = ChatRequest::new(config.model.clone(), messages.clone())
-                .with_tools(specs.clone())
-                .with_settings(config.settings.clone())
-                .with_agent(config.name.clone())
+        let mut messages = agent.conversation(input);
+        for _turn in 0..max_turns {
+            let request = ChatRequest::new(agent.model.clone(), messages.clone())
+                .with_tools(agent.specs())
+                .with_settings(agent.settings.clone())
+                .with_agent(agent.name.clone())
                 .with_run_id(envelope.run_id.clone());
-            let mut turn = config.provider.stream(request);
+            let mut turn = agent.provider.stream(request);
             let mut calls: Vec<ToolCall> = Vec::new();
             let mut text = Text::new();
             let mut failed = false;
             let mut ended = false;
             while let Some(item) = turn.next().await {
-                let reported_model = match &item {
-                    Ok(Event { kind: EventKind::RunStart { model, .. }, .. }) => Some(model.clone()),
-                    _ => None,
-                };
                 if !started {
                     started = true;
-                    yield Ok(envelope.stamp(run_start(reported_model.clone().flatten())));
+                    // The run start waits for the first turn's: the provider
+                    // knows what is really answering (the demo says it is a demo).
+                    let reported = match &item {
+                        Ok(Event { kind: EventKind::RunStart { model, .. }, .. }) => model.clone(),
+                        _ => None,
+                    };
+                    yield Ok(envelope.stamp(Event::new(EventKind::RunStart {
+                        agent: agent.name.clone(),
+                        model: reported.or_else(|| Some(agent.model.clone())),
+                    })));
                 }
                 let event = match item {
                     Ok(event) => event,
@@ -112,14 +128,17 @@ pub(crate) fn run(
             drop(turn);
             if !started {
                 started = true;
-                yield Ok(envelope.stamp(run_start(None)));
+                yield Ok(envelope.stamp(Event::new(EventKind::RunStart {
+                    agent: agent.name.clone(),
+                    model: Some(agent.model.clone()),
+                })));
             }
             if !ended && !failed {
                 // A provider that stops without saying how is not a success.
                 failed = true;
                 yield Err(agentor_core::Error::protocol(format!(
                     "provider `{}` ended its turn without a run end",
-                    config.provider.name()
+                    agent.provider.name()
                 )));
             }
             if failed {
@@ -138,23 +157,83 @@ pub(crate) fn run(
                     .collect(),
                 ..ChatMessage::assistant(text)
             });
-            let mut running: FuturesUnordered<_> = calls
-                .iter()
-                .enumerate()
-                .map(|(index, call)| ToolRun::start(&config, index, call))
-                .collect();
+            let mut handoff_to: Option<Arc<Config>> = None;
+            let mut running = futures_util::stream::select_all(
+                calls.iter().enumerate().map(|(index, call)| {
+                    start_call(&agent, index, call, &envelope.run_id, &mut handoff_to)
+                }),
+            );
             let mut results: Vec<Option<ToolResult>> = vec![None; calls.len()];
-            while let Some((index, result)) = running.next().await {
-                yield Ok(envelope.stamp(Event::new(EventKind::ToolResult(Box::new(result.clone())))));
-                results[index] = Some(result);
+            while let Some(reported) = running.next().await {
+                match reported {
+                    ToolEvent::Nested(event) => yield Ok(envelope.stamp_nested(event)),
+                    ToolEvent::Done(index, result) => {
+                        yield Ok(envelope.stamp(Event::new(EventKind::ToolResult(Box::new(result.clone())))));
+                        results[index] = Some(result);
+                    }
+                }
             }
+            drop(running);
             // Fed back in call order, whatever order they finished in.
             for result in results.into_iter().flatten() {
                 messages.push(ChatMessage::tool(result.call_id, result.output));
             }
+            if let Some(target) = handoff_to {
+                yield Ok(envelope.stamp(Event::new(EventKind::Handoff {
+                    from: agent.name.clone(),
+                    to: target.name.clone(),
+                })));
+                handoff::swap_instructions(&mut messages, &agent, &target);
+                agent = target;
+                envelope.source = agent.name.clone();
+                yield Ok(envelope.stamp(Event::new(EventKind::AgentUpdated {
+                    agent: agent.name.clone(),
+                })));
+            }
         }
         yield Ok(envelope.stamp(Event::run_end(RunStatus::MaxTurns)));
     }
+}
+
+/// Starts tool call `call`, number `index` of the turn, as a stream of what
+/// it reports: a handoff (the first transfer call of the turn wins; it is
+/// noted in `handoff_to`), an agent tool's sub-run, or a function tool.
+fn start_call(
+    agent: &Config,
+    index: usize,
+    call: &ToolCall,
+    run_id: &Text,
+    handoff_to: &mut Option<Arc<Config>>,
+) -> ToolStream {
+    let result = |output: String, is_error: bool| ToolResult {
+        call_id: call.call_id.clone(),
+        name: call.name.clone(),
+        output: output.into(),
+        is_error,
+        duration: Some(Duration::ZERO),
+    };
+    if let Some(target) = handoff::target(agent, &call.name) {
+        if handoff_to.is_some() {
+            let refused =
+                "only one handoff per turn: an earlier call of this turn already handed off";
+            return nested::ready(index, result(refused.to_owned(), true));
+        }
+        *handoff_to = Some(target.clone());
+        return nested::ready(index, result(handoff::transfer_output(target), false));
+    }
+    let tool = agent.tools.iter().find(|t| t.name() == call.name.as_str());
+    if let Some(sub) = tool.and_then(|t| t.sub_agent()) {
+        let timeout = tool.and_then(Tool::own_timeout);
+        return Box::pin(nested::sub_run(
+            sub.clone(),
+            index,
+            call,
+            run_id.clone(),
+            timeout,
+        ));
+    }
+    let run = ToolRun::start(agent, index, call);
+    Box::pin(futures_util::stream::once(run).map(|(index, result)| ToolEvent::Done(index, result)))
 }
 
 /// One tool call running on its own task; aborted when dropped.

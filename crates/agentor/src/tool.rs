@@ -11,6 +11,8 @@ use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::nested::SubAgent;
+
 /// Why a tool call produced an error result instead of an output. The model
 /// sees the message and may correct itself.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -76,6 +78,9 @@ pub struct Tool {
     spec: ToolSpec,
     timeout: Option<Duration>,
     handler: Handler,
+    /// For an agent used as a tool: the agent, whose run the loop streams
+    /// into the caller's (the handler is then the non-streaming fallback).
+    sub_agent: Option<Arc<dyn SubAgent>>,
 }
 
 impl Tool {
@@ -112,7 +117,43 @@ impl Tool {
             },
             timeout: None,
             handler,
+            sub_agent: None,
         }
+    }
+
+    /// A tool that runs `agent`: its run streams into the caller's, and its
+    /// final answer is the result (see [`Tool::agent`]).
+    pub(crate) fn from_sub_agent(
+        name: impl Into<Text>,
+        description: impl Into<Text>,
+        agent: Arc<dyn SubAgent>,
+    ) -> Self {
+        let parameters = crate::nested::input_schema(agent.name());
+        let runner = agent.clone();
+        let handler: Handler = Arc::new(move |arguments: serde_json::Value| {
+            let runner = runner.clone();
+            async move { crate::nested::collect(runner, arguments).await }.boxed()
+        });
+        Tool {
+            spec: ToolSpec {
+                name: name.into(),
+                description: description.into(),
+                parameters,
+            },
+            timeout: None,
+            handler,
+            sub_agent: Some(agent),
+        }
+    }
+
+    /// The agent behind an agent tool.
+    pub(crate) fn sub_agent(&self) -> Option<&Arc<dyn SubAgent>> {
+        self.sub_agent.as_ref()
+    }
+
+    /// The timeout the tool sets itself, if any.
+    pub(crate) fn own_timeout(&self) -> Option<Duration> {
+        self.timeout
     }
 
     /// Gives up on a call after `timeout` (overrides the agent's default).
@@ -164,6 +205,7 @@ impl fmt::Debug for Tool {
         f.debug_struct("Tool")
             .field("name", &self.spec.name)
             .field("timeout", &self.timeout)
+            .field("agent", &self.sub_agent.as_ref().map(|a| a.name()))
             .finish_non_exhaustive()
     }
 }

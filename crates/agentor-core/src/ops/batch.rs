@@ -163,7 +163,7 @@ fn continues(last: &Event, next: &Event) -> bool {
         | (
             EventKind::ReasoningDelta { message_id: a, .. },
             EventKind::ReasoningDelta { message_id: b, .. },
-        ) => a == b && last.source == next.source,
+        ) => a == b && last.source == next.source && last.parent == next.parent,
         _ => false,
     }
 }

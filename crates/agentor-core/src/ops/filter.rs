@@ -65,6 +65,14 @@ pub struct FilterLayer {
 
 type Predicate = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 
+/// Whether `event` belongs to the sub-run of `call_id` (its parent path names it).
+fn under(event: &Event, call_id: &str) -> bool {
+    event
+        .parent
+        .as_deref()
+        .is_some_and(|path| path.split('/').any(|segment| segment == call_id))
+}
+
 /// The filter operator's layer under its old name; use [`FilterLayer`].
 #[deprecated(
     since = "0.2.0",
@@ -146,6 +154,49 @@ impl FilterLayer {
     {
         self.exclude_tools = Some(extend(self.exclude_tools.take(), tools));
         self
+    }
+
+    /// Keeps only events of runs nested at most `depth` levels deep
+    /// ([`Event::depth`]): `0` keeps the run's own events and drops
+    /// everything its sub-agents stream.
+    ///
+    /// ```
+    /// use agentor_core::{Event, FilterLayer};
+    ///
+    /// let top = FilterLayer::new().max_depth(0);
+    /// assert!(top.matches(&Event::text_delta("mine")));
+    /// assert!(!top.matches(&Event::text_delta("sub's").with_parent("call_1")));
+    /// assert!(FilterLayer::new().max_depth(1).matches(&Event::text_delta("x").with_parent("call_1")));
+    /// ```
+    #[must_use]
+    pub fn max_depth(self, depth: usize) -> Self {
+        self.predicate(move |event| event.depth() <= depth)
+    }
+
+    /// Keeps only the events of the sub-run that tool call `call_id` started,
+    /// at any depth below it.
+    ///
+    /// ```
+    /// use agentor_core::{Event, FilterLayer};
+    ///
+    /// let only = FilterLayer::new().include_parent("call_1");
+    /// assert!(only.matches(&Event::text_delta("x").with_parent("call_1")));
+    /// assert!(only.matches(&Event::text_delta("x").with_parent("call_1/call_9")));
+    /// assert!(!only.matches(&Event::text_delta("x").with_parent("call_2")));
+    /// assert!(!only.matches(&Event::text_delta("top")));
+    /// ```
+    #[must_use]
+    pub fn include_parent(self, call_id: impl Into<Text>) -> Self {
+        let call_id = call_id.into();
+        self.predicate(move |event| under(event, &call_id))
+    }
+
+    /// Drops the events of the sub-run that tool call `call_id` started, at
+    /// any depth below it (the call and its result, the caller's, stay).
+    #[must_use]
+    pub fn exclude_parent(self, call_id: impl Into<Text>) -> Self {
+        let call_id = call_id.into();
+        self.predicate(move |event| !under(event, &call_id))
     }
 
     /// Keeps only events for which `keep` returns `true` (repeated calls must all agree).

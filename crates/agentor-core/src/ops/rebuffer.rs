@@ -221,9 +221,11 @@ impl<S> Layer<S> for RebufferLayer {
 /// clusters (family emoji, Indic conjuncts) are tens of bytes.
 const LONGEST_CLUSTER: usize = 1024;
 
-/// Text held for one source.
+/// Text held for one source (one source *and* parent: the same agent may
+/// run as two nested sub-runs at once, whose texts must not mix).
 struct Held {
     source: Option<Text>,
+    parent: Option<Text>,
     kind: Kind,
     message_id: Option<Text>,
     /// Envelope of the delta the held text starts in.
@@ -303,6 +305,7 @@ impl Held {
             seq: self.seq,
             source: self.source.clone(),
             run_id: self.run_id.clone(),
+            parent: self.parent.clone(),
             kind,
         }
     }
@@ -361,11 +364,12 @@ fn as_delta(event: &Event) -> Option<(&Text, &Option<Text>)> {
     }
 }
 
-fn find_buffer(buffers: &[Held], last: usize, source: &Option<Text>) -> Option<usize> {
-    if buffers.get(last).is_some_and(|b| &b.source == source) {
+fn find_buffer(buffers: &[Held], last: usize, event: &Event) -> Option<usize> {
+    let mine = |b: &Held| b.source == event.source && b.parent == event.parent;
+    if buffers.get(last).is_some_and(mine) {
         return Some(last);
     }
-    buffers.iter().position(|b| &b.source == source)
+    buffers.iter().position(mine)
 }
 
 impl RebufferLayer {
@@ -405,11 +409,12 @@ impl<S> Rebuffer<S> {
             return;
         }
         let kind = event.kind();
-        let index = match find_buffer(this.buffers, *this.last, &event.source) {
+        let index = match find_buffer(this.buffers, *this.last, &event) {
             Some(i) => i,
             None => {
                 this.buffers.push(Held {
                     source: event.source.clone(),
+                    parent: event.parent.clone(),
                     kind,
                     message_id: None,
                     seq: 0,
@@ -450,7 +455,7 @@ impl<S> Rebuffer<S> {
         }
     }
 
-    fn flush_source(self: Pin<&mut Self>, source: &Option<Text>) {
+    fn flush_source(self: Pin<&mut Self>, source: &Event) {
         let this = self.project();
         if let Some(i) = find_buffer(this.buffers, *this.last, source) {
             this.buffers[i].flush(this.ready);
@@ -502,7 +507,7 @@ impl<S: Stream<Item = EventResult>> Stream for Rebuffer<S> {
                     if event.kind().is_delta() {
                         self.as_mut().on_delta(event);
                     } else {
-                        self.as_mut().flush_source(&event.source);
+                        self.as_mut().flush_source(&event);
                         self.as_mut().project().ready.push_back(Ok(event));
                     }
                 }

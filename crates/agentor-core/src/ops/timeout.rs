@@ -319,6 +319,7 @@ impl<S> Timeout<S> {
             seq,
             source: this.source.clone(),
             run_id: this.run_id.clone(),
+            parent: None,
             kind,
         }
     }

@@ -5,7 +5,10 @@
 //! ```
 //!
 //! `type` is the [`Kind`] name and `seq` is always present; every other field
-//! is omitted when it is `None`. The payload's fields keep their
+//! is omitted when it is `None`. The envelope is `seq`, `source`, `run_id`
+//! and, on the events of a nested run (an agent used as a tool), `parent`:
+//! the path of tool-call ids leading to it, `/`-joined (see
+//! [`Event::parent`](crate::Event::parent)). The payload's fields keep their
 //! [`EventKind`] names, except an error's class, `error_kind`, whose own
 //! name is taken by `type`:
 //!
@@ -76,6 +79,7 @@ pub fn encode(event: &Event, dst: &mut BytesMut) {
     w.u64("seq", event.seq);
     w.opt_str("source", event.source.as_deref());
     w.opt_str("run_id", event.run_id.as_deref());
+    w.opt_str("parent", event.parent.as_deref());
     encode_payload(&mut w, &event.kind);
     w.dst.put_u8(b'}');
 }
@@ -280,6 +284,7 @@ struct Line<'a> {
     seq: Option<u64>,
     source: Option<Text>,
     run_id: Option<Text>,
+    parent: Option<Text>,
     agent: Option<Text>,
     model: Option<Text>,
     text: Option<Text>,
@@ -452,6 +457,7 @@ pub fn decode_timed(line: &[u8]) -> Result<(Event, Option<std::time::Duration>),
         seq,
         source: l.source,
         run_id: l.run_id,
+        parent: l.parent,
         kind: payload,
     };
     Ok((event, at))
@@ -696,6 +702,14 @@ mod tests {
                     .with_source("A1")
                     .with_run_id("r1"),
                 r#"{"type":"text_delta","seq":7,"source":"A1","run_id":"r1","text":"Hel"}"#,
+            ),
+            (
+                Event::text_delta("Hi")
+                    .with_seq(8)
+                    .with_source("Sub")
+                    .with_run_id("r1")
+                    .with_parent("call_1/call_2"),
+                r#"{"type":"text_delta","seq":8,"source":"Sub","run_id":"r1","parent":"call_1/call_2","text":"Hi"}"#,
             ),
             (
                 Event::new(EventKind::Message {

@@ -138,12 +138,14 @@ pub fn any_event() -> impl Strategy<Value = Event> {
         any::<u64>(),
         proptest::option::of(any_text()),
         proptest::option::of(any_text()),
+        proptest::option::of(any_text()),
         any_kind(),
     )
-        .prop_map(|(seq, source, run_id, kind)| Event {
+        .prop_map(|(seq, source, run_id, parent, kind)| Event {
             seq,
             source,
             run_id,
+            parent,
             kind,
         })
 }

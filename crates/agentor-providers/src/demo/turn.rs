@@ -1,6 +1,6 @@
 //! What the demo says: a pure function of the request.
 
-use agentor_core::{ChatMessage, ChatRequest, ChatRole};
+use agentor_core::{ChatMessage, ChatRequest, ChatRole, ToolSpec};
 use serde_json::Value;
 
 use super::arguments::arguments_for;
@@ -41,7 +41,7 @@ impl Turn {
             .rev()
             .find(|m| m.role == ChatRole::Tool);
 
-        let (reasoning, reply) = match (request.tools.first(), tool_result) {
+        let (reasoning, reply) = match (pick_tool(&request.tools, prompt), tool_result) {
             (Some(tool), None) => {
                 let calls_so_far: usize = messages.iter().map(|m| m.tool_calls.len()).sum();
                 let reasoning = format!(
@@ -78,6 +78,24 @@ impl Turn {
             output_tokens: tokens(output_words),
         }
     }
+}
+
+/// The tool the demo calls: the first whose name the prompt mentions —
+/// the whole name, or what follows `transfer_to_` (a handoff's transfer
+/// tool), compared case-insensitively with `_` read as a space — else the
+/// first tool. So a triage prompt naming a specialist picks its transfer
+/// tool, deterministically.
+fn pick_tool<'a>(tools: &'a [ToolSpec], prompt: &str) -> Option<&'a ToolSpec> {
+    let prompt = prompt.to_lowercase();
+    let mentioned = |tool: &&ToolSpec| {
+        let name = tool.name.to_lowercase();
+        let target = name.strip_prefix("transfer_to_").unwrap_or(&name);
+        [name.as_str(), target]
+            .iter()
+            .map(|n| n.replace('_', " "))
+            .any(|n| !n.trim().is_empty() && prompt.contains(n.as_str()))
+    };
+    tools.iter().find(mentioned).or_else(|| tools.first())
 }
 
 fn echo(prompt: &str) -> String {
@@ -169,6 +187,31 @@ mod tests {
     fn clip_keeps_one_line_and_marks_the_cut() {
         assert_eq!(clip("a\n b", 10), "a b");
         assert_eq!(clip("héllo wörld", 4), "héll…");
+    }
+
+    #[test]
+    fn the_tool_the_prompt_names_wins_else_the_first() {
+        let spec = |name: &str| ToolSpec {
+            name: name.into(),
+            description: "".into(),
+            parameters: serde_json::json!({"type": "object"}),
+        };
+        let tools = [
+            spec("get_weather"),
+            spec("transfer_to_billing"),
+            spec("transfer_to_tech_support"),
+        ];
+        let name = |prompt| pick_tool(&tools, prompt).map(|t| t.name.to_string());
+        assert_eq!(
+            name("My BILLING is wrong").as_deref(),
+            Some("transfer_to_billing")
+        );
+        assert_eq!(
+            name("ask tech support").as_deref(),
+            Some("transfer_to_tech_support")
+        );
+        assert_eq!(name("hello").as_deref(), Some("get_weather"));
+        assert_eq!(pick_tool(&[], "billing"), None);
     }
 
     #[test]
