@@ -52,11 +52,15 @@ impl Input {
 }
 
 /// An agent's configuration, shared by its clones and its runs.
+#[derive(Clone)]
 pub(crate) struct Config {
     pub(crate) name: Text,
     pub(crate) model: Text,
     pub(crate) instructions: Option<Text>,
     pub(crate) tools: Vec<Tool>,
+    /// Tools the client runs (AG-UI frontend tools): offered to the model,
+    /// never run here; a turn that calls one ends the run.
+    pub(crate) client_tools: Vec<agentor_core::ToolSpec>,
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) settings: ModelSettings,
     pub(crate) max_turns: usize,

@@ -65,7 +65,12 @@ pub(crate) fn run(
         let mut started = false;
 
         let mut messages = config.conversation(input);
-        let specs: Vec<_> = config.tools.iter().map(|t| t.spec().clone()).collect();
+        let specs: Vec<_> = config
+            .tools
+            .iter()
+            .map(|t| t.spec().clone())
+            .chain(config.client_tools.iter().cloned())
+            .collect();
         for _turn in 0..config.max_turns {
             let request = ChatRequest::new(config.model.clone(), messages.clone())
                 .with_tools(specs.clone())
@@ -131,6 +136,12 @@ pub(crate) fn run(
                 return;
             }
 
+            // Calls of a client's tools are the client's to run: the run
+            // ends once the agent's own calls of the turn are answered.
+            let (client_calls, calls): (Vec<ToolCall>, Vec<ToolCall>) = calls
+                .into_iter()
+                .partition(|c| config.client_tools.iter().any(|t| t.name == c.name));
+            let hand_over = !client_calls.is_empty();
             messages.push(ChatMessage {
                 tool_calls: calls
                     .iter()
@@ -147,6 +158,10 @@ pub(crate) fn run(
             while let Some((index, result)) = running.next().await {
                 yield Ok(envelope.stamp(Event::new(EventKind::ToolResult(Box::new(result.clone())))));
                 results[index] = Some(result);
+            }
+            if hand_over {
+                yield Ok(envelope.stamp(Event::run_end(RunStatus::Completed)));
+                return;
             }
             // Fed back in call order, whatever order they finished in.
             for result in results.into_iter().flatten() {
