@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 
+use crate::encoding::Encoding;
 use crate::error::ApiError;
 use crate::event_body::COALESCE_EVENTS;
 use crate::headers::{LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
@@ -90,12 +91,25 @@ fn open(
         ));
     }
     let framing = crate::extract::framing(headers);
+    let encoding = Encoding::Events { framing, format };
+    Ok(follow(state, log, from, encoding, run_id))
+}
+
+/// A response streaming `log` from id `from` in `encoding`, until the run end.
+pub(crate) fn follow(
+    state: &AppState,
+    log: Arc<RunLog>,
+    from: u64,
+    encoding: Encoding,
+    run_id: &str,
+) -> Response {
+    let content_type = encoding.content_type();
+    let protocol_header = encoding.protocol_header();
     let follower = Follower {
         _guard: log.follow(),
         log,
         cursor: from,
-        framing,
-        format,
+        encoding,
         heartbeat: state.heartbeat,
         done: false,
     };
@@ -105,16 +119,16 @@ fn open(
     });
     let mut response = Response::new(Body::from_stream(body));
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(framing.content_type()),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    if let Some((name, value)) = protocol_header {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
     if let Ok(value) = HeaderValue::from_str(run_id) {
         headers.insert(RUN_ID_HEADER, value);
     }
-    Ok(response)
+    response
 }
 
 /// The last id the reader has: `Last-Event-ID` wins over `?after=`, since an
@@ -149,8 +163,7 @@ struct Follower {
     _guard: FollowerGuard,
     /// The id of the next event to send.
     cursor: u64,
-    framing: Framing,
-    format: Format,
+    encoding: Encoding,
     heartbeat: Duration,
     /// The last frame was sent.
     done: bool,
@@ -165,7 +178,9 @@ impl Follower {
             return None;
         }
         loop {
-            let appended = self.log.appended();
+            // A clone of the log, so the wait does not borrow `self`.
+            let log = self.log.clone();
+            let appended = log.appended();
             let mut appended = std::pin::pin!(appended);
             // Registered before reading, so an append in between wakes it.
             appended.as_mut().enable();
@@ -173,7 +188,7 @@ impl Follower {
             match self.log.read(self.cursor, COALESCE_EVENTS) {
                 Read::Events(events) => {
                     for event in &events {
-                        self.framing.encode(self.format, event, &mut buf);
+                        self.encoding.encode(event, &mut buf);
                         if matches!(event.kind, EventKind::RunEnd { .. }) {
                             self.done = true;
                         }
@@ -192,7 +207,7 @@ impl Follower {
                 }
                 Read::Pending => {}
             }
-            let sse = self.framing == Framing::Sse;
+            let sse = self.encoding.is_sse();
             tokio::select! {
                 () = &mut appended => {}
                 () = tokio::time::sleep(self.heartbeat), if sse => {
@@ -207,7 +222,7 @@ impl Follower {
     /// keeps: an error, not a silent jump over the lost ids. In SSE it has
     /// no `id:` line, so the client's `Last-Event-ID` stays the last event it
     /// really got (a reconnect then gets `410`).
-    fn fell_behind(&self, oldest: u64, buf: &mut BytesMut) {
+    fn fell_behind(&mut self, oldest: u64, buf: &mut BytesMut) {
         let event = Event::error(
             ErrorKind::Internal,
             format!(
@@ -217,11 +232,23 @@ impl Follower {
             ),
         )
         .with_seq(self.cursor.saturating_sub(1));
-        match self.framing {
-            Framing::Sse => wire::sse::write_frame(buf, None, Some("error"), |buf| {
-                wire::encode_json(self.format, &event, buf);
+        match &mut self.encoding {
+            Encoding::Events {
+                framing: Framing::Sse,
+                format,
+            } => wire::sse::write_frame(buf, None, Some("error"), |buf| {
+                wire::encode_json(*format, &event, buf);
             }),
-            Framing::Ndjson => wire::ndjson::encode(self.format, &event, buf),
+            Encoding::Events {
+                framing: Framing::Ndjson,
+                format,
+            } => wire::ndjson::encode(*format, &event, buf),
+            // The frontends' protocols have no ids to keep: the error, then
+            // the end their clients wait for.
+            encoding => {
+                encoding.encode(&event, buf);
+                encoding.encode(&Event::run_end(agentor::RunStatus::Failed), buf);
+            }
         }
     }
 }
@@ -242,8 +269,10 @@ mod tests {
             _guard: log.follow(),
             log: log.clone(),
             cursor: 0,
-            framing: Framing::Sse,
-            format: Format::Native,
+            encoding: Encoding::Events {
+                framing: Framing::Sse,
+                format: Format::Native,
+            },
             heartbeat: Duration::from_secs(60),
             done: false,
         };

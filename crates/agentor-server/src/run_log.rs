@@ -153,6 +153,11 @@ impl RunLog {
         (state.first_id, state.first_id + state.events.len() as u64)
     }
 
+    /// Whether the run end was appended.
+    pub(crate) fn has_ended(&self) -> bool {
+        self.ended_at().is_some()
+    }
+
     fn ended_at(&self) -> Option<Instant> {
         self.lock().ended_at
     }

@@ -7,6 +7,7 @@ use agentor::Agentor;
 use agentor_a2a::store::{StoreLimits, TaskStore};
 use agentor_a2a::Dialect;
 
+use crate::chat_runs::ChatRuns;
 use crate::config::ServerConfig;
 use crate::limits::RunLimit;
 use crate::run_log::RunRegistry;
@@ -26,6 +27,8 @@ pub(crate) struct AppState {
     pub(crate) ws: WsSettings,
     /// The A2A task store and card settings.
     pub(crate) a2a: A2aState,
+    /// The latest run of each AI SDK chat, for resume.
+    pub(crate) chats: ChatRuns,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             coalesce: config.coalesce,
             ws: WsSettings::new(config),
             a2a: A2aState::new(config),
+            chats: ChatRuns::new(config.max_runs.saturating_mul(4)),
         }
     }
 }
