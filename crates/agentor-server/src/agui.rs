@@ -225,10 +225,10 @@ impl<S: Send + Sync> FromRequest<S> for ParsedRunAgentInput {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let query = query_options(&req)?;
-        let input: RunAgentInput =
-            read_json(req, state, "a RunAgentInput JSON object").await?;
-        let invalid =
-            |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message);
+        let input: RunAgentInput = read_json(req, state, "a RunAgentInput JSON object").await?;
+        let invalid = |message: String| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
+        };
         if input.messages.len() > MAX_AGUI_MESSAGES {
             return Err(invalid(format!(
                 "{} messages: at most {MAX_AGUI_MESSAGES} are accepted",

@@ -40,12 +40,10 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
         .route("/runs/{run_id}/cancel", post(crate::cancel::cancel_run))
         .route("/ws", get(crate::ws::ws));
     if let Some(path) = &config.ai_sdk_path {
-        routes = routes
-            .route(path, post(crate::ui_chat::ui_chat))
-            .route(
-                &format!("{path}/{{chat_id}}/stream"),
-                get(crate::ui_chat::resume_ui_chat),
-            );
+        routes = routes.route(path, post(crate::ui_chat::ui_chat)).route(
+            &format!("{path}/{{chat_id}}/stream"),
+            get(crate::ui_chat::resume_ui_chat),
+        );
     }
     if let Some(path) = &config.ag_ui_path {
         routes = routes.route(path, post(crate::agui::agui));

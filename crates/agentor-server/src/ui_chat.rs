@@ -199,10 +199,10 @@ impl<S: Send + Sync> FromRequest<S> for ParsedUiChat {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let query = query_options(&req)?;
-        let request: UiChatRequest =
-            read_json(req, state, "a JSON object with `messages`").await?;
-        let invalid =
-            |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message);
+        let request: UiChatRequest = read_json(req, state, "a JSON object with `messages`").await?;
+        let invalid = |message: String| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
+        };
         if request.messages.is_empty() {
             return Err(invalid("`messages` is empty: nothing to answer".into()));
         }
@@ -344,7 +344,10 @@ mod tests {
             .map(|c| (&*c.id, &*c.name))
             .collect();
         assert_eq!(calls, [("c1", "get_weather"), ("c2", "lookup")]);
-        assert_eq!(conversation[2].tool_calls[0].arguments, json!({"city": "Paris"}));
+        assert_eq!(
+            conversation[2].tool_calls[0].arguments,
+            json!({"city": "Paris"})
+        );
         assert_eq!(conversation[3].content, "18°C");
         assert_eq!(conversation[4].tool_call_id.as_deref(), Some("c2"));
         assert_eq!(conversation[4].content, "down");

@@ -73,7 +73,7 @@ impl Agentor {
     }
 
     /// This agent with tools that the *client* runs, for one request: an
-    /// AG-UI frontend's `tools`, say. The model is offered them beside the
+    /// AG-UI frontend's `tools`, say. The model is offered them before the
     /// agent's own; when a turn calls one, the agent runs the turn's other
     /// calls, then ends the run `completed` without a result for the
     /// client's call — the client runs it and sends the result back in the

@@ -65,11 +65,12 @@ pub(crate) fn run(
         let mut started = false;
 
         let mut messages = config.conversation(input);
+        // A request's client tools first: they are what the request adds.
         let specs: Vec<_> = config
-            .tools
+            .client_tools
             .iter()
-            .map(|t| t.spec().clone())
-            .chain(config.client_tools.iter().cloned())
+            .cloned()
+            .chain(config.tools.iter().map(|t| t.spec().clone()))
             .collect();
         for _turn in 0..config.max_turns {
             let request = ChatRequest::new(config.model.clone(), messages.clone())
