@@ -8,7 +8,7 @@
 //!
 //! | agentor event | chunks |
 //! |---|---|
-//! | first event of the run | `start` (`messageId`: the run id unless one is [given](Encoder::message_id); `messageMetadata.runId`) |
+//! | first event of the run | `start` (`messageId`: the run id unless one is [given](Encoder::message_id); `messageMetadata`: `{"runId"}`, which a UI needs to stop the run) |
 //! | first content of a model turn | `start-step` (and `finish-step` for the turn before) |
 //! | `text_delta` | `text-start` (once per block, id `t<n>`), `text-delta` |
 //! | `message` | `text-end`; the whole text as a block when no delta streamed it |
@@ -296,7 +296,7 @@ impl Encoder {
             }
             // The run id lets a UI stop the run (`POST /runs/{id}/cancel`)
             // or find it again; metadata is the message's free-form field.
-            if let (Some(run_id), Some(_)) = (&event.run_id, &self.message_id) {
+            if let Some(run_id) = &event.run_id {
                 dst.extend_from_slice(b",\"messageMetadata\":{\"runId\":");
                 write_str(dst, run_id);
                 dst.put_u8(b'}');

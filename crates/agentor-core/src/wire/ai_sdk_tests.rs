@@ -150,7 +150,10 @@ fn every_kind_maps_as_documented() {
             "[DONE]",
         ]
     );
-    assert_eq!(out[0], json!({"type": "start", "messageId": "run_1"}));
+    assert_eq!(
+        out[0],
+        json!({"type": "start", "messageId": "run_1", "messageMetadata": {"runId": "run_1"}})
+    );
     assert_eq!(
         out[3],
         json!({"type": "reasoning-delta", "id": "r0", "delta": "Let me "})
