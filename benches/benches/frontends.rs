@@ -26,14 +26,26 @@ fn run() -> Vec<Event> {
         model: Some("gpt-4o-mini".into()),
     })];
     for i in 0..1000 {
-        events.push(Event::text_delta(if i % 7 == 0 { "sentence. " } else { "word " }));
+        events.push(Event::text_delta(if i % 7 == 0 {
+            "sentence. "
+        } else {
+            "word "
+        }));
     }
     events.push(Event::tool_call_delta("call_1", Some("get_weather"), ""));
     for _ in 0..50 {
         events.push(Event::tool_call_delta("call_1", None, "\"Par"));
     }
-    events.push(Event::tool_call("call_1", "get_weather", json!({"city": "Paris"})));
-    events.push(Event::tool_result("call_1", "get_weather", "18°C and sunny"));
+    events.push(Event::tool_call(
+        "call_1",
+        "get_weather",
+        json!({"city": "Paris"}),
+    ));
+    events.push(Event::tool_result(
+        "call_1",
+        "get_weather",
+        "18°C and sunny",
+    ));
     for _ in 0..200 {
         events.push(Event::text_delta("more "));
     }
@@ -47,7 +59,11 @@ fn run() -> Vec<Event> {
     events
         .into_iter()
         .enumerate()
-        .map(|(i, e)| e.with_seq(i as u64).with_run_id("run_18f2a9c3e4b5").with_source("Assistant"))
+        .map(|(i, e)| {
+            e.with_seq(i as u64)
+                .with_run_id("run_18f2a9c3e4b5")
+                .with_source("Assistant")
+        })
         .collect()
 }
 
@@ -83,7 +99,9 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode_run");
     group.throughput(Throughput::Elements(events.len() as u64));
     let mut buf = BytesMut::with_capacity(1 << 20);
-    group.bench_function("chat_sse_agentor_json", |b| b.iter(|| chat_sse(&events, &mut buf)));
+    group.bench_function("chat_sse_agentor_json", |b| {
+        b.iter(|| chat_sse(&events, &mut buf))
+    });
     group.bench_function("ai_sdk_ui_message_stream", |b| {
         b.iter(|| ui_message_stream(&events, &mut buf))
     });
