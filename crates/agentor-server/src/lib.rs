@@ -121,6 +121,11 @@ pub use ui_chat::{UiChatRequest, UiMessage, UiRole, MAX_MESSAGES, MAX_PARTS};
 #[cfg(doctest)]
 pub struct ServerDoctests;
 
+/// The frontends page's examples (`docs/frontends.md`), compiled as doc tests.
+#[doc = include_str!("../../../docs/frontends.md")]
+#[cfg(doctest)]
+pub struct FrontendsDoctests;
+
 /// The A2A page's examples (`docs/a2a.md`), compiled (and, where they need
 /// no outside agent, run) as doc tests.
 #[doc = include_str!("../../../docs/a2a.md")]
