@@ -7,7 +7,7 @@
 import { EventSource } from "eventsource";
 
 const base = process.argv[2];
-const kinds = ["run_start", "text_delta", "reasoning_delta", "tool_call", "tool_result", "message", "usage", "done"];
+const kinds = ["run_start", "text_delta", "reasoning_delta", "tool_call_delta", "tool_call", "tool_result", "message", "usage", "done"];
 const seen = [];
 
 const source = new EventSource(`${base}/chat?format=native`, {

@@ -50,7 +50,7 @@ const source = new EventSource(`${base}/runs/${runId}/events?format=native`, {
 const events = [];
 await new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error(`timed out after ${events.length} events`)), 30000);
-  for (const kind of ["run_start", "text_delta", "reasoning_delta", "tool_call", "tool_result", "message", "usage", "done"]) {
+  for (const kind of ["run_start", "text_delta", "reasoning_delta", "tool_call_delta", "tool_call", "tool_result", "message", "usage", "done"]) {
     source.addEventListener(kind, (event) => {
       events.push({ kind, id: Number(event.lastEventId), data: JSON.parse(event.data) });
       if (kind === "done") {

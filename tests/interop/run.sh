@@ -3,7 +3,10 @@
 # (Python httpx-sse and sseclient-py, curl -N, Python websockets, Node's
 # eventsource v4 including a Last-Event-ID reconnect, the official A2A SDKs
 # for Python and JS, raw A2A JSON-RPC error checks, the Python streaming
-# guide's own client snippets with requests and websockets), and agentor's own A2A
+# guide's own client snippets with requests and websockets), the frontends'
+# clients (the Vercel AI SDK's `ai` package: its UI-message-stream reader and
+# its chat with DefaultChatTransport; AG-UI's HttpAgent with @ag-ui/core's
+# schemas and the client's sequence verification), and agentor's own A2A
 # client against a server built with the official Python A2A SDK.
 # Installs the clients it needs (pinned) on first use: a Python venv in
 # tests/interop/.venv and node_modules in tests/interop.
@@ -16,7 +19,8 @@ if [ ! -x "$here/.venv/bin/python" ]; then
     python3 -m venv "$here/.venv"
 fi
 "$here/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-if [ ! -d "$here/node_modules/eventsource" ] || [ ! -d "$here/node_modules/@a2a-js/sdk" ]; then
+if [ ! -d "$here/node_modules/eventsource" ] || [ ! -d "$here/node_modules/@a2a-js/sdk" ] \
+    || [ ! -d "$here/node_modules/ai" ] || [ ! -d "$here/node_modules/@ag-ui/client" ]; then
     (cd "$here" && npm install --silent --no-package-lock --no-audit --no-fund)
 fi
 
@@ -41,6 +45,10 @@ echo "interop: server at $base"
 "$here/.venv/bin/python" "$here/guide_clients.py" "$base"
 node "$here/eventsource.mjs" "$base"
 node "$here/eventsource_resume.mjs" "$base"
+# The frontends' protocols, read by their official clients.
+node "$here/ai_sdk_stream.mjs" "$base"
+node "$here/ai_sdk_chat.mjs" "$base"
+node "$here/ag_ui_client.mjs" "$base"
 
 # A2A: the official SDK clients in each mode, the error cases, our client.
 # What the agent answers is taken from /chat's JSON answer to the same input.

@@ -35,6 +35,10 @@
 //! redis = "redis://127.0.0.1:6379/0"   # scale-out: see docs/scale-out.md
 //! redis_retention = 300                # seconds
 //! redis_lease = 5                      # seconds
+//! ai_sdk = true               # POST /api/chat for the AI SDK's useChat
+//! ai_sdk_path = "/api/chat"
+//! agui = true                 # POST /agui for AG-UI clients
+//! agui_path = "/agui"
 //! ```
 //!
 //! Flags override the environment (`AGENTOR_*`, read by clap), which
@@ -177,6 +181,16 @@ pub struct ServeConfig {
     /// `--redis-lease`, in seconds.
     #[serde(default, deserialize_with = "duration")]
     pub redis_lease: Option<Duration>,
+    /// Whether the AI SDK route (`POST /api/chat`) is on (default true).
+    pub ai_sdk: Option<bool>,
+    /// Where the AI SDK route is (default `/api/chat`).
+    #[serde(default, deserialize_with = "route_path")]
+    pub ai_sdk_path: Option<String>,
+    /// Whether the AG-UI route (`POST /agui`) is on (default true).
+    pub agui: Option<bool>,
+    /// Where the AG-UI route is (default `/agui`).
+    #[serde(default, deserialize_with = "route_path")]
+    pub agui_path: Option<String>,
 }
 
 impl Config {
@@ -253,6 +267,21 @@ fn public_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
     args::parse_public_url(&url)
         .map(Some)
         .map_err(serde::de::Error::custom)
+}
+
+/// A route path: starts with `/`, and holds no `{`, `}` or `*` (which
+/// axum would read as parameters).
+fn route_path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let path = String::deserialize(d)?;
+    if !path.starts_with('/')
+        || path.trim_matches('/').is_empty()
+        || path.contains(['{', '}', '*', ' '])
+    {
+        return Err(serde::de::Error::custom(format!(
+            "`{path}` is not a route path (expected one like `/api/chat`: a leading `/`, no spaces, `{{`, `}}` or `*`)"
+        )));
+    }
+    Ok(Some(path))
 }
 
 fn batch_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
@@ -337,6 +366,16 @@ mod tests {
         let url = Config::parse("[serve]\npublic_url = \"example.com\"\n").unwrap_err();
         assert!(url.starts_with("line 2:"), "{url}");
         assert!(Config::parse("[serve]\npublic_url = \"https://example.com/a2a\"\n").is_ok());
+        let path = Config::parse("[serve]\nai_sdk_path = \"api/{x}\"\n").unwrap_err();
+        assert!(
+            path.starts_with("line 2:") && path.contains("not a route path"),
+            "{path}"
+        );
+        assert!(Config::parse("[serve]\nagui_path = \"/\"\n").is_err());
+        assert!(Config::parse("[serve]\nagui = \"yes\"\n").is_err());
+        let frontends = Config::parse("[serve]\nai_sdk = false\nagui_path = \"/ag-ui\"\n").unwrap();
+        assert_eq!(frontends.serve.ai_sdk, Some(false));
+        assert_eq!(frontends.serve.agui_path.as_deref(), Some("/ag-ui"));
     }
 
     #[test]

@@ -102,8 +102,12 @@ async fn a_tool_call_is_assembled_from_many_fragments() {
         )]
     );
     // No text, so no message; the turn still completes.
+    let without_deltas: Vec<_> = kinds(&items)
+        .into_iter()
+        .filter(|k| *k != Some(Kind::ToolCallDelta))
+        .collect();
     assert_eq!(
-        kinds(&items),
+        without_deltas,
         [Kind::RunStart, Kind::ToolCall, Kind::Usage, Kind::RunEnd].map(Some)
     );
     assert_eq!(last_status(&items), Some(RunStatus::Completed));
@@ -421,4 +425,52 @@ async fn the_request_body_has_the_chat_completions_shape() {
             "reasoning_effort": "low"
         })
     );
+}
+
+/// The `tool_call_delta`s joined per call: `(id, first fragment's name, text)`;
+/// a later fragment naming another tool fails the test.
+fn joined_deltas(items: &[EventResult]) -> Vec<(String, Option<String>, String)> {
+    let mut joined: Vec<(String, Option<String>, String)> = Vec::new();
+    for item in items {
+        let Ok(event) = item else { continue };
+        let EventKind::ToolCallDelta(delta) = &event.kind else {
+            continue;
+        };
+        match joined.iter_mut().find(|(id, ..)| *id == *delta.call_id) {
+            Some((_, name, text)) => {
+                assert!(delta.name.is_none() || delta.name.as_deref() == name.as_deref());
+                text.push_str(&delta.delta);
+            }
+            None => joined.push((
+                delta.call_id.to_string(),
+                delta.name.as_deref().map(str::to_owned),
+                delta.delta.to_string(),
+            )),
+        }
+    }
+    joined
+}
+
+#[tokio::test]
+async fn argument_deltas_survive_any_chunk_cut_and_match_the_complete_calls() {
+    for fixture in ["tool_call_fragments", "parallel_tool_calls"] {
+        for cut in [1, 2, 3, 7, 13, 64, 1 << 20] {
+            let stub = Stub::start(vec![Reply::fixture(fixture).chunked(cut)]).await;
+            let items = run(&stub, ask("tools?")).await;
+            let calls = tool_calls(&items);
+            let joined = joined_deltas(&items);
+            assert_eq!(joined.len(), calls.len(), "{fixture} cut {cut}");
+            for ((id, name, text), (call_id, call_name, arguments)) in joined.iter().zip(&calls) {
+                assert_eq!((id, name.as_deref()), (call_id, Some(call_name.as_str())));
+                let parsed: serde_json::Value = serde_json::from_str(text).unwrap();
+                assert_eq!(&parsed, arguments, "{fixture} cut {cut}");
+            }
+            // Streamed as they came: more than one fragment per call.
+            let deltas = kinds(&items)
+                .iter()
+                .filter(|k| **k == Some(Kind::ToolCallDelta))
+                .count();
+            assert!(deltas > calls.len(), "{fixture}: {deltas} deltas");
+        }
+    }
 }

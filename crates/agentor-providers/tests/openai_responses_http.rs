@@ -115,3 +115,41 @@ async fn an_http_error_carries_its_status() {
     assert!(error.message().contains("Incorrect API key"), "{error}");
     assert_eq!(last_status(&items), Some(RunStatus::Failed));
 }
+
+#[tokio::test]
+async fn argument_deltas_survive_any_chunk_cut_and_match_the_complete_calls() {
+    for fixture in ["responses_function_call", "responses_parallel_calls"] {
+        for cut in [1, 2, 5, 11, 64, 1 << 20] {
+            let stub = Stub::start(vec![Reply::fixture(fixture).chunked(cut)]).await;
+            let items = run(&stub, ask("tools?")).await;
+            let mut joined: Vec<(String, Option<String>, String)> = Vec::new();
+            let mut calls = Vec::new();
+            for item in &items {
+                match &item.as_ref().unwrap().kind {
+                    EventKind::ToolCallDelta(d) => {
+                        match joined.iter_mut().find(|(id, ..)| *id == *d.call_id) {
+                            Some((.., text)) => {
+                                assert!(d.name.is_none());
+                                text.push_str(&d.delta);
+                            }
+                            None => joined.push((
+                                d.call_id.to_string(),
+                                d.name.as_deref().map(str::to_owned),
+                                d.delta.to_string(),
+                            )),
+                        }
+                    }
+                    EventKind::ToolCall(call) => calls.push(call.clone()),
+                    _ => {}
+                }
+            }
+            assert_eq!(joined.len(), calls.len(), "{fixture} cut {cut}");
+            for ((id, name, text), call) in joined.iter().zip(&calls) {
+                assert_eq!(id.as_str(), &*call.call_id);
+                assert_eq!(name.as_deref(), Some(&*call.name));
+                let parsed: serde_json::Value = serde_json::from_str(text).unwrap();
+                assert_eq!(parsed, call.arguments, "{fixture} cut {cut}");
+            }
+        }
+    }
+}

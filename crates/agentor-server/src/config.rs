@@ -62,6 +62,23 @@ pub struct ServerConfig {
     pub(crate) connections: ConnectionLimits,
     pub(crate) trust_proxy: bool,
     pub(crate) event_log: Option<Arc<dyn EventLog>>,
+    pub(crate) ai_sdk_path: Option<String>,
+    pub(crate) ag_ui_path: Option<String>,
+}
+
+/// The default path of the AI SDK route (`useChat`'s default `api`).
+pub const DEFAULT_AI_SDK_PATH: &str = "/api/chat";
+/// The default path of the AG-UI route.
+pub const DEFAULT_AG_UI_PATH: &str = "/agui";
+
+/// `path` with one leading `/` and no trailing one; `None` when it is not
+/// a plain path (empty, or holding a route parameter's `{`, `}` or `*`).
+fn route_path(path: &str) -> Option<String> {
+    let trimmed = path.trim().trim_matches('/');
+    if trimmed.is_empty() || trimmed.contains(['{', '}', '*']) {
+        return None;
+    }
+    Some(format!("/{trimmed}"))
 }
 
 impl Default for ServerConfig {
@@ -93,6 +110,8 @@ impl Default for ServerConfig {
             connections: ConnectionLimits::default(),
             trust_proxy: false,
             event_log: None,
+            ai_sdk_path: Some(DEFAULT_AI_SDK_PATH.to_owned()),
+            ag_ui_path: Some(DEFAULT_AG_UI_PATH.to_owned()),
         }
     }
 }
@@ -121,6 +140,8 @@ impl fmt::Debug for ServerConfig {
             .field("connections", &self.connections)
             .field("trust_proxy", &self.trust_proxy)
             .field("event_log", &self.event_log)
+            .field("ai_sdk_path", &self.ai_sdk_path)
+            .field("ag_ui_path", &self.ag_ui_path)
             .finish()
     }
 }
@@ -338,6 +359,44 @@ impl ServerConfig {
     pub fn event_log(mut self, log: impl EventLog) -> Self {
         self.event_log = Some(Arc::new(log));
         self
+    }
+
+    /// Where the Vercel AI SDK route is mounted (default
+    /// [`DEFAULT_AI_SDK_PATH`], `/api/chat`: `useChat`'s default), its
+    /// resume route being `<path>/{chat_id}/stream`; `None` turns both off.
+    /// A path that is not plain (empty, or with `{`, `}` or `*`) turns them
+    /// off too.
+    ///
+    /// ```
+    /// use agentor_server::ServerConfig;
+    ///
+    /// let config = ServerConfig::default().ai_sdk_path(Some("ui/chat/"));
+    /// assert_eq!(config.ai_sdk_route(), Some("/ui/chat"));
+    /// assert_eq!(ServerConfig::default().ai_sdk_path(None::<&str>).ai_sdk_route(), None);
+    /// ```
+    #[must_use]
+    pub fn ai_sdk_path(mut self, path: Option<impl AsRef<str>>) -> Self {
+        self.ai_sdk_path = path.and_then(|p| route_path(p.as_ref()));
+        self
+    }
+
+    /// Where the AG-UI route is mounted (default [`DEFAULT_AG_UI_PATH`],
+    /// `/agui`); `None` turns it off. Paths are taken as in
+    /// [`ai_sdk_path`](Self::ai_sdk_path).
+    #[must_use]
+    pub fn ag_ui_path(mut self, path: Option<impl AsRef<str>>) -> Self {
+        self.ag_ui_path = path.and_then(|p| route_path(p.as_ref()));
+        self
+    }
+
+    /// The AI SDK route's path, when it is on.
+    pub fn ai_sdk_route(&self) -> Option<&str> {
+        self.ai_sdk_path.as_deref()
+    }
+
+    /// The AG-UI route's path, when it is on.
+    pub fn ag_ui_route(&self) -> Option<&str> {
+        self.ag_ui_path.as_deref()
     }
 
     /// The shutdown handle the router watches.

@@ -15,6 +15,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use agentor::wire::{sse, Format, Framing};
+
+use crate::encoding::Encoding;
 use agentor::{BoxEventStream, Event, EventResult, RunStatus, Text};
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
@@ -47,8 +49,7 @@ pub(crate) struct Resume {
 pub(crate) struct EventBody {
     /// The run behind its pipeline; `None` once it ended or was dropped.
     events: Option<BoxEventStream>,
-    framing: Framing,
-    format: Format,
+    encoding: Encoding,
     /// Gives the frames their ids (the replay log keys on the same ones).
     numbering: Numbering,
     resume: Option<Resume>,
@@ -77,8 +78,7 @@ impl EventBody {
     pub(crate) fn new(events: BoxEventStream, framing: Framing, format: Format) -> Self {
         EventBody {
             events: Some(events),
-            framing,
-            format,
+            encoding: Encoding::Events { framing, format },
             numbering: Numbering::new(None),
             resume: None,
             unlogged: Vec::new(),
@@ -92,15 +92,25 @@ impl EventBody {
         }
     }
 
-    /// Frames the events with `framing`.
+    /// Frames the events with `framing` (agentor's own frames).
     pub(crate) fn framing(mut self, framing: Framing) -> Self {
-        self.framing = framing;
+        if let Encoding::Events { framing: f, .. } = &mut self.encoding {
+            *f = framing;
+        }
         self
     }
 
-    /// Writes the events' JSON in `format`.
+    /// Writes the events' JSON in `format` (agentor's own frames).
     pub(crate) fn format(mut self, format: Format) -> Self {
-        self.format = format;
+        if let Encoding::Events { format: f, .. } = &mut self.encoding {
+            *f = format;
+        }
+        self
+    }
+
+    /// Writes the events in `encoding` instead.
+    pub(crate) fn encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
         self
     }
 
@@ -154,7 +164,7 @@ impl EventBody {
     }
 
     fn encode(&mut self, event: Event) {
-        self.framing.encode(self.format, &event, &mut self.buf);
+        self.encoding.encode(&event, &mut self.buf);
         if self.resume.is_some() {
             self.unlogged.push(event);
         }
@@ -258,7 +268,7 @@ impl Stream for EventBody {
         if this.finished {
             return Poll::Ready(None);
         }
-        if this.framing == Framing::Sse && this.heartbeat_due(cx) {
+        if this.encoding.is_sse() && this.heartbeat_due(cx) {
             sse::encode_heartbeat(&mut this.buf);
             // hyper polls again once the chunk is written, which arms the
             // timer for the next heartbeat.

@@ -23,42 +23,9 @@ impl<S: Send + Sync> FromRequest<S> for ParsedChat {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let query = Query::<QueryOptions>::try_from_uri(req.uri())
-            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?
-            .0;
+        let query = query_options(&req)?;
         let framing = framing(req.headers());
-        if !is_json(req.headers()) {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "expected `Content-Type: application/json`",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(body_rejection)?;
-        if bytes.is_empty() {
-            return Err(ApiError::bad_request(
-                "invalid_json",
-                "empty body: expected a JSON object with `input`",
-            ));
-        }
-        if let Err(e) = std::str::from_utf8(&bytes) {
-            return Err(ApiError::bad_request(
-                "invalid_utf8",
-                format!("the body is not valid UTF-8: {e}"),
-            ));
-        }
-        let body: ChatBody = serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
-            Category::Data => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request",
-                e.to_string(),
-            ),
-            Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::bad_request("invalid_json", e.to_string())
-            }
-        })?;
+        let body: ChatBody = read_json(req, state, "a JSON object with `input`").await?;
         let options = RunOptions::resolve(body.stream, body.options, query)?;
         Ok(ParsedChat {
             input: body.input,
@@ -66,6 +33,56 @@ impl<S: Send + Sync> FromRequest<S> for ParsedChat {
             framing,
         })
     }
+}
+
+/// Reads a request's JSON body into `T`: `415` without a JSON content
+/// type, `413` past the body limit, `400` for an empty body (`expected`
+/// says what was expected), bad UTF-8 or bad JSON, `422` for JSON of the
+/// wrong shape. Every rejection is a JSON [`ApiError`].
+pub(crate) async fn read_json<T, S>(req: Request, state: &S, expected: &str) -> Result<T, ApiError>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    if !is_json(req.headers()) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "expected `Content-Type: application/json`",
+        ));
+    }
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(body_rejection)?;
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            format!("empty body: expected {expected}"),
+        ));
+    }
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        return Err(ApiError::bad_request(
+            "invalid_utf8",
+            format!("the body is not valid UTF-8: {e}"),
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
+        Category::Data => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            e.to_string(),
+        ),
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::bad_request("invalid_json", e.to_string())
+        }
+    })
+}
+
+/// The pipeline options in a request's query string.
+pub(crate) fn query_options(req: &Request) -> Result<QueryOptions, ApiError> {
+    Ok(Query::<QueryOptions>::try_from_uri(req.uri())
+        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?
+        .0)
 }
 
 fn body_rejection(rejection: BytesRejection) -> ApiError {

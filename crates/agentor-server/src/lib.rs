@@ -18,6 +18,12 @@
 //!   side; runs become A2A tasks kept in a bounded store. The agent card is
 //!   at `GET /.well-known/agent-card.json` (and `/.well-known/agent.json`),
 //!   public. See `docs/a2a.md`.
+//! - `POST /api/chat` — the Vercel AI SDK's `useChat` backend: its
+//!   transport's body in, the UI message stream (v1) out;
+//!   `GET /api/chat/{id}/stream` resumes the chat's active stream (`204`
+//!   when none). `POST /agui` — an AG-UI agent: `RunAgentInput` in, AG-UI
+//!   events out; the frontend's tools are offered to the model and a call
+//!   of one ends the run for the frontend to run it. See `docs/frontends.md`.
 //! - `GET /health` — `{"status": "ok"}`, never behind the token.
 //! - `GET /` — the playground: a page that streams runs in the browser
 //!   (`/chat`, cancel, resume), or the routes as JSON for `Accept:
@@ -72,13 +78,16 @@
 //! ```
 
 mod a2a;
+mod agui;
 mod auth;
 mod body_deadline;
 mod cancel;
 mod chat;
+mod chat_runs;
 mod config;
 mod connection;
 mod detach;
+mod encoding;
 mod error;
 mod event_body;
 pub mod event_log;
@@ -95,12 +104,17 @@ mod run_log;
 mod server;
 mod shutdown;
 mod state;
+mod ui_chat;
 mod ws;
 
 /// How a streamed run is framed (SSE or NDJSON); see [`EventStreamResponse::framing`].
 pub use agentor::wire::Framing;
 pub use agentor_a2a::Dialect;
-pub use config::{Cors, ServerConfig, TOKEN_ENV};
+pub use agui::{
+    AgUiContext, AgUiFunction, AgUiMessage, AgUiTool, AgUiToolCall, RunAgentInput,
+    MAX_AGUI_MESSAGES, MAX_AGUI_TOOLS,
+};
+pub use config::{Cors, ServerConfig, DEFAULT_AG_UI_PATH, DEFAULT_AI_SDK_PATH, TOKEN_ENV};
 pub use connection::ConnectionLimits;
 pub use error::{ApiError, MAX_RUN_ID_CHARS};
 pub use headers::{LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
@@ -108,11 +122,17 @@ pub use response::EventStreamResponse;
 pub use router::router;
 pub use server::{AgentorServeExt, BoundServer, Server};
 pub use shutdown::Shutdown;
+pub use ui_chat::{UiChatRequest, UiMessage, UiRole, MAX_MESSAGES, MAX_PARTS};
 
 /// The server page's examples (`docs/server.md`), compiled and run as doc tests.
 #[doc = include_str!("../../../docs/server.md")]
 #[cfg(doctest)]
 pub struct ServerDoctests;
+
+/// The frontends page's examples (`docs/frontends.md`), compiled as doc tests.
+#[doc = include_str!("../../../docs/frontends.md")]
+#[cfg(doctest)]
+pub struct FrontendsDoctests;
 
 /// The A2A page's examples (`docs/a2a.md`), compiled (and, where they need
 /// no outside agent, run) as doc tests.

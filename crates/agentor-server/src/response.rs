@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use futures_core::Stream;
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::encoding::Encoding;
 use crate::event_body::{EventBody, Resume};
 use crate::headers::RUN_ID_HEADER;
 use crate::shutdown::Shutdown;
@@ -55,7 +56,8 @@ use crate::shutdown::Shutdown;
 #[must_use = "a response does nothing until it is returned from a handler"]
 pub struct EventStreamResponse {
     body: EventBody,
-    framing: Framing,
+    content_type: &'static str,
+    protocol_header: Option<(&'static str, &'static str)>,
     run_id: Option<Text>,
 }
 
@@ -74,7 +76,8 @@ impl EventStreamResponse {
         let framing = Framing::default();
         EventStreamResponse {
             body: EventBody::new(events, framing, Format::default()),
-            framing,
+            content_type: framing.content_type(),
+            protocol_header: None,
             run_id: None,
         }
     }
@@ -89,8 +92,48 @@ impl EventStreamResponse {
     /// SSE (the default) or NDJSON; [`framing_for`](Self::framing_for)
     /// follows the request's `Accept` header instead.
     pub fn framing(mut self, framing: Framing) -> Self {
-        self.framing = framing;
+        self.content_type = framing.content_type();
         self.body = self.body.framing(framing);
+        self
+    }
+
+    /// Streams the run as the Vercel AI SDK's UI message stream (what
+    /// `useChat` reads), with the `x-vercel-ai-ui-message-stream: v1`
+    /// header; `message_id` names the assistant message (default: the run
+    /// id). See [`wire::ai_sdk`](agentor::wire::ai_sdk). Replaces
+    /// [`framing`](Self::framing) and [`format`](Self::format).
+    ///
+    /// ```
+    /// use agentor::source;
+    /// use agentor_server::EventStreamResponse;
+    /// use axum::response::IntoResponse;
+    ///
+    /// let response = EventStreamResponse::new(source::demo_text(["Hi"]))
+    ///     .ui_message_stream(None)
+    ///     .into_response();
+    /// assert_eq!(response.headers()["x-vercel-ai-ui-message-stream"], "v1");
+    /// ```
+    pub fn ui_message_stream(self, message_id: Option<Text>) -> Self {
+        let mut encoder = agentor::wire::ai_sdk::Encoder::new();
+        if let Some(id) = message_id {
+            encoder = encoder.message_id(id);
+        }
+        self.encoding(Encoding::AiSdk(Box::new(encoder)))
+    }
+
+    /// Streams the run as AG-UI events (what `@ag-ui/client`'s `HttpAgent`
+    /// reads) for the run `run_id` of thread `thread_id`, as the client's
+    /// `RunAgentInput` named them. See [`wire::ag_ui`](agentor::wire::ag_ui).
+    /// Replaces [`framing`](Self::framing) and [`format`](Self::format).
+    pub fn ag_ui(self, thread_id: impl Into<Text>, run_id: impl Into<Text>) -> Self {
+        let encoder = agentor::wire::ag_ui::Encoder::new(thread_id, run_id);
+        self.encoding(Encoding::AgUi(Box::new(encoder)))
+    }
+
+    pub(crate) fn encoding(mut self, encoding: Encoding) -> Self {
+        self.content_type = encoding.content_type();
+        self.protocol_header = encoding.protocol_header();
+        self.body = self.body.encoding(encoding);
         self
     }
 
@@ -164,7 +207,7 @@ impl EventStreamResponse {
 impl std::fmt::Debug for EventStreamResponse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventStreamResponse")
-            .field("framing", &self.framing)
+            .field("content_type", &self.content_type)
             .field("run_id", &self.run_id)
             .finish_non_exhaustive()
     }
@@ -176,8 +219,11 @@ impl IntoResponse for EventStreamResponse {
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static(self.framing.content_type()),
+            HeaderValue::from_static(self.content_type),
         );
+        if let Some((name, value)) = self.protocol_header {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         // nginx buffers responses unless told not to; a buffered stream is not one.
         headers.insert("x-accel-buffering", HeaderValue::from_static("no"));

@@ -19,6 +19,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
+use crate::encoding::Encoding;
 use crate::error::ApiError;
 use crate::event_log::{EventBatches, LogError};
 use crate::headers::{LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
@@ -70,11 +71,25 @@ async fn open(
         .await
         .map_err(|e| e.to_api(run_id, after))?;
     let framing = crate::extract::framing(headers);
+    let encoding = Encoding::Events { framing, format };
+    Ok(follow(state, batches, from, encoding, run_id))
+}
+
+/// A response streaming a run's logged `batches` (read from id `from`) in
+/// `encoding`, until the run end.
+pub(crate) fn follow(
+    state: &AppState,
+    batches: EventBatches,
+    from: u64,
+    encoding: Encoding,
+    run_id: &str,
+) -> Response {
+    let content_type = encoding.content_type();
+    let protocol_header = encoding.protocol_header();
     let follower = Follower {
         batches,
         cursor: from,
-        framing,
-        format,
+        encoding,
         heartbeat: state.heartbeat,
         done: false,
     };
@@ -84,16 +99,16 @@ async fn open(
     });
     let mut response = Response::new(Body::from_stream(body));
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(framing.content_type()),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    if let Some((name, value)) = protocol_header {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
     if let Ok(value) = HeaderValue::from_str(run_id) {
         headers.insert(RUN_ID_HEADER, value);
     }
-    Ok(response)
+    response
 }
 
 /// The last id the reader has: `Last-Event-ID` wins over `?after=`, since an
@@ -132,8 +147,7 @@ struct Follower {
     batches: EventBatches,
     /// The id of the next event to send.
     cursor: u64,
-    framing: Framing,
-    format: Format,
+    encoding: Encoding,
     heartbeat: Duration,
     /// The last frame was sent.
     done: bool,
@@ -147,7 +161,7 @@ impl Follower {
             return None;
         }
         let mut buf = BytesMut::new();
-        let sse = self.framing == Framing::Sse;
+        let sse = self.encoding.is_sse();
         let next = tokio::select! {
             next = self.batches.next() => next,
             // The log's stream keeps its place when this wins (it is a
@@ -160,7 +174,7 @@ impl Follower {
         match next {
             Some(Ok(events)) => {
                 for event in &events {
-                    self.framing.encode(self.format, event, &mut buf);
+                    self.encoding.encode(event, &mut buf);
                     if matches!(event.kind, EventKind::RunEnd { .. }) {
                         self.done = true;
                     }
@@ -185,7 +199,7 @@ impl Follower {
     /// error, not a silent jump over lost ids. In SSE it has no `id:` line,
     /// so the client's `Last-Event-ID` stays the last event it really got
     /// (a reconnect then gets `410`, or `503` while the log is down).
-    fn final_error(&self, err: &LogError, buf: &mut BytesMut) {
+    fn final_error(&mut self, err: &LogError, buf: &mut BytesMut) {
         let message = match err {
             LogError::FellBehind { .. } => {
                 format!("this reader fell behind: {err}; the stream is closed")
@@ -194,11 +208,23 @@ impl Follower {
         };
         let event =
             Event::error(ErrorKind::Internal, message).with_seq(self.cursor.saturating_sub(1));
-        match self.framing {
-            Framing::Sse => wire::sse::write_frame(buf, None, Some("error"), |buf| {
-                wire::encode_json(self.format, &event, buf);
+        match &mut self.encoding {
+            Encoding::Events {
+                framing: Framing::Sse,
+                format,
+            } => wire::sse::write_frame(buf, None, Some("error"), |buf| {
+                wire::encode_json(*format, &event, buf);
             }),
-            Framing::Ndjson => wire::ndjson::encode(self.format, &event, buf),
+            Encoding::Events {
+                framing: Framing::Ndjson,
+                format,
+            } => wire::ndjson::encode(*format, &event, buf),
+            // The frontends' protocols have no ids to keep: the error, then
+            // the end their clients wait for.
+            encoding => {
+                encoding.encode(&event, buf);
+                encoding.encode(&Event::run_end(agentor::RunStatus::Failed), buf);
+            }
         }
     }
 }
@@ -222,8 +248,10 @@ mod tests {
         let mut follower = Follower {
             batches: memory.read("run_a", 0).await.unwrap(),
             cursor: 0,
-            framing: Framing::Sse,
-            format: Format::Native,
+            encoding: Encoding::Events {
+                framing: Framing::Sse,
+                format: Format::Native,
+            },
             heartbeat: Duration::from_secs(60),
             done: false,
         };

@@ -21,7 +21,10 @@ use crate::state::AppState;
 /// The agentor app: `POST /chat`, `GET /ws`, `GET /health`, A2A JSON-RPC at
 /// `POST /` and the agent card at `GET /.well-known/agent-card.json`, the
 /// playground page at `GET /` (a JSON list of the routes for `Accept:
-/// application/json`), with the limits, auth and
+/// application/json`), the
+/// frontends' routes (`POST /api/chat` and `GET /api/chat/{id}/stream` for
+/// the AI SDK's `useChat`, `POST /agui` for AG-UI; see
+/// [`ServerConfig::ai_sdk_path`] and [`ServerConfig::ag_ui_path`]), with the limits, auth and
 /// CORS of `config`. Mount it in a larger app with [`Router::nest`] or
 /// [`Router::merge`]; trigger `config`'s [`Shutdown`](crate::Shutdown) when that app shuts
 /// down so open streams end with a `cancelled` run end.
@@ -34,13 +37,22 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
         .route("/.well-known/agent-card.json", get(crate::a2a::agent_card))
         .route("/.well-known/agent.json", get(crate::a2a::agent_card))
         .with_state(state.clone());
-    let mut protected = Router::new()
+    let mut routes = Router::new()
         .route("/", post(crate::a2a::json_rpc))
         .route("/chat", post(crate::chat::chat))
         .route("/runs/{run_id}/events", get(crate::resume::run_events))
         .route("/runs/{run_id}/cancel", post(crate::cancel::cancel_run))
-        .route("/ws", get(crate::ws::ws))
-        .with_state(state);
+        .route("/ws", get(crate::ws::ws));
+    if let Some(path) = &config.ai_sdk_path {
+        routes = routes.route(path, post(crate::ui_chat::ui_chat)).route(
+            &format!("{path}/{{chat_id}}/stream"),
+            get(crate::ui_chat::resume_ui_chat),
+        );
+    }
+    if let Some(path) = &config.ag_ui_path {
+        routes = routes.route(path, post(crate::agui::agui));
+    }
+    let mut protected = routes.with_state(state);
     if let Some(token) = &config.token {
         let token: Arc<str> = Arc::from(token.as_str());
         protected = protected.route_layer(middleware::from_fn_with_state(

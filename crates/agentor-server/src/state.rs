@@ -8,6 +8,7 @@ use agentor::Agentor;
 use agentor_a2a::store::{StoreLimits, TaskStore};
 use agentor_a2a::Dialect;
 
+use crate::chat_runs::ChatRuns;
 use crate::config::ServerConfig;
 use crate::event_log::{EventLog, MemoryLog};
 use crate::limits::RunLimit;
@@ -27,6 +28,8 @@ pub(crate) struct AppState {
     pub(crate) ws: WsSettings,
     /// The A2A task store and card settings.
     pub(crate) a2a: A2aState,
+    /// The latest run of each AI SDK chat, for resume.
+    pub(crate) chats: ChatRuns,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             coalesce: config.coalesce,
             ws: WsSettings::new(config),
             a2a: A2aState::new(config),
+            chats: ChatRuns::new(config.max_runs.saturating_mul(4)),
         }
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentor_core::{Error, ModelSettings, Provider, RunStatus, Text};
+use agentor_core::{Error, ModelSettings, Provider, RunStatus, Text, ToolSpec};
 use futures_util::StreamExt;
 
 use crate::chat_stream::ChatStream;
@@ -71,6 +71,63 @@ impl Agentor {
     /// The tools the model may call (an A2A agent card lists them as skills).
     pub fn tools(&self) -> &[Tool] {
         &self.inner.tools
+    }
+
+    /// This agent with tools that the *client* runs, for one request: an
+    /// AG-UI frontend's `tools`, say. The model is offered them before the
+    /// agent's own; when a turn calls one, the agent runs the turn's other
+    /// calls, then ends the run `completed` without a result for the
+    /// client's call — the client runs it and sends the result back in the
+    /// next request's conversation. A client tool named like one of the
+    /// agent's is left out (the agent's own wins).
+    ///
+    /// The configuration is copied (the tools, provider and settings are
+    /// shared, not rebuilt), so calling this per request is cheap.
+    ///
+    /// ```
+    /// use agentor::{Agentor, ToolSpec};
+    /// use agentor_providers::Demo;
+    /// use futures_util::StreamExt;
+    /// use serde_json::json;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let agent = Agentor::builder().provider(Demo::instant()).build();
+    /// let confirm = ToolSpec {
+    ///     name: "confirm".into(),
+    ///     description: "Ask the user to confirm.".into(),
+    ///     parameters: json!({"type": "object"}),
+    /// };
+    /// let events: Vec<_> = agent
+    ///     .with_client_tools([confirm])
+    ///     .stream_chat("Shall we?")
+    ///     .map(Result::unwrap)
+    ///     .collect()
+    ///     .await;
+    /// // The demo calls the tool; no result follows, and the run completes.
+    /// assert!(events.iter().any(|e| e.tool_name() == Some("confirm")));
+    /// assert!(events.iter().all(|e| e.kind() != agentor::Kind::ToolResult));
+    /// assert_eq!(events.last().unwrap().run_status(), Some(agentor::RunStatus::Completed));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_client_tools(&self, tools: impl IntoIterator<Item = ToolSpec>) -> Agentor {
+        let mut config = (*self.inner).clone();
+        for spec in tools {
+            let taken = config.tools.iter().any(|t| t.name() == &*spec.name)
+                || config.client_tools.iter().any(|t| t.name == spec.name);
+            if !taken {
+                config.client_tools.push(spec);
+            }
+        }
+        Agentor {
+            inner: Arc::new(config),
+        }
+    }
+
+    /// The tools the client runs (see [`with_client_tools`](Self::with_client_tools)).
+    pub fn client_tools(&self) -> &[ToolSpec] {
+        &self.inner.client_tools
     }
 
     /// Runs the agent on `input`, streaming every event: the run start, text
@@ -361,6 +418,7 @@ impl AgentorBuilder {
                 model,
                 instructions: self.instructions,
                 tools: self.tools,
+                client_tools: Vec::new(),
                 provider,
                 settings: self.settings,
                 max_turns: self.max_turns.unwrap_or(10),

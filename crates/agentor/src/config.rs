@@ -52,11 +52,15 @@ impl Input {
 }
 
 /// An agent's configuration, shared by its clones and its runs.
+#[derive(Clone)]
 pub(crate) struct Config {
     pub(crate) name: Text,
     pub(crate) model: Text,
     pub(crate) instructions: Option<Text>,
     pub(crate) tools: Vec<Tool>,
+    /// Tools the client runs (AG-UI frontend tools): offered to the model,
+    /// never run here; a turn that calls one ends the run.
+    pub(crate) client_tools: Vec<agentor_core::ToolSpec>,
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) settings: ModelSettings,
     pub(crate) max_turns: usize,
@@ -68,12 +72,14 @@ pub(crate) struct Config {
 impl Config {
     /// What the model is offered: the tools, then a transfer tool per handoff target.
     pub(crate) fn specs(&self) -> Vec<ToolSpec> {
+        // A request's client tools first: they are what the request adds.
+        let client = self.client_tools.iter().cloned();
         let tools = self.tools.iter().map(|t| t.spec().clone());
         let transfers = self
             .handoffs
             .iter()
             .map(|t| crate::handoff::transfer_spec(t));
-        tools.chain(transfers).collect()
+        client.chain(tools).chain(transfers).collect()
     }
 
     pub(crate) fn conversation(&self, input: Input) -> Vec<ChatMessage> {

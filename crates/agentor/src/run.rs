@@ -150,6 +150,12 @@ pub(crate) fn run(
                 return;
             }
 
+            // Calls of a client's tools are the client's to run: the run
+            // ends once the agent's own calls of the turn are answered.
+            let (client_calls, calls): (Vec<ToolCall>, Vec<ToolCall>) = calls
+                .into_iter()
+                .partition(|c| agent.client_tools.iter().any(|t| t.name == c.name));
+            let hand_over = !client_calls.is_empty();
             messages.push(ChatMessage {
                 tool_calls: calls
                     .iter()
@@ -174,6 +180,10 @@ pub(crate) fn run(
                 }
             }
             drop(running);
+            if hand_over {
+                yield Ok(envelope.stamp(Event::run_end(RunStatus::Completed)));
+                return;
+            }
             // Fed back in call order, whatever order they finished in.
             for result in results.into_iter().flatten() {
                 messages.push(ChatMessage::tool(result.call_id, result.output));

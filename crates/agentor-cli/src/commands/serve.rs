@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use agentor::{Tool, ToolError};
 use agentor_redis::{RedisLog, RedisLogConfig};
-use agentor_server::{ConnectionLimits, Cors, Server, ServerConfig};
+use agentor_server::{
+    ConnectionLimits, Cors, Server, ServerConfig, DEFAULT_AG_UI_PATH, DEFAULT_AI_SDK_PATH,
+};
 use serde_json::json;
 
 use crate::args::{ConnectionArgs, ServeArgs};
@@ -29,6 +31,7 @@ const DEFAULT_HOST: &str = "0.0.0.0";
 pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     let file = config.serve;
     let (limits, cors) = connection_settings(args.connections, &file);
+    let routes = frontend_routes(ServerConfig::default(), &file);
     let host = args
         .host
         .or(file.host)
@@ -44,7 +47,7 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         .agent_with_tools(args.name.or(file.name), tools);
 
     // `AGENTOR_TOKEN` reaches the flag through clap; the file comes last.
-    let mut server_config = ServerConfig::default().connection_limits(limits).cors(cors);
+    let mut server_config = routes.connection_limits(limits).cors(cors);
     if let Some(token) = args.token.or(file.token).filter(|t| !t.is_empty()) {
         server_config = server_config.token(token);
     }
@@ -75,6 +78,10 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     }
     let name = agent.name().to_owned();
     let derives_card_url = server_config.derives_card_url();
+    let frontend_paths = (
+        server_config.ai_sdk_route().map(str::to_owned),
+        server_config.ag_ui_route().map(str::to_owned),
+    );
     let bound = match Server::new(agent)
         .config(server_config)
         .bind((host.as_str(), port))
@@ -98,8 +105,15 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     } else {
         format!("http://{addr}/")
     };
+    let mut frontends = String::new();
+    if let Some(path) = frontend_paths.0.as_deref() {
+        frontends.push_str(&format!(", AI SDK at POST {path}"));
+    }
+    if let Some(path) = frontend_paths.1.as_deref() {
+        frontends.push_str(&format!(", AG-UI at POST {path}"));
+    }
     note!(
-        "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, A2A at POST /, \
+        "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, A2A at POST /{frontends}, \
          GET /health){local}; Ctrl-C to stop"
     );
     if derives_card_url && !addr.ip().is_loopback() {
@@ -171,4 +185,38 @@ fn demo_weather_tool() -> Tool {
             Ok::<_, ToolError>(format!("18°C and sunny in {city} (a canned demo answer)"))
         },
     )
+}
+
+/// The frontends' routes as `[serve]` says: each on by default at its
+/// default path, `ai_sdk = false` / `agui = false` turning one off.
+fn frontend_routes(config: ServerConfig, file: &ServeConfig) -> ServerConfig {
+    let ai_sdk = file
+        .ai_sdk
+        .unwrap_or(true)
+        .then(|| file.ai_sdk_path.as_deref().unwrap_or(DEFAULT_AI_SDK_PATH));
+    let agui = file
+        .agui
+        .unwrap_or(true)
+        .then(|| file.agui_path.as_deref().unwrap_or(DEFAULT_AG_UI_PATH));
+    config.ai_sdk_path(ai_sdk).ag_ui_path(agui)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_frontend_routes_are_on_unless_turned_off() {
+        let on = frontend_routes(ServerConfig::default(), &ServeConfig::default());
+        assert_eq!(on.ai_sdk_route(), Some("/api/chat"));
+        assert_eq!(on.ag_ui_route(), Some("/agui"));
+        let file = ServeConfig {
+            ai_sdk: Some(false),
+            agui_path: Some("/ag-ui".into()),
+            ..ServeConfig::default()
+        };
+        let some = frontend_routes(ServerConfig::default(), &file);
+        assert_eq!(some.ai_sdk_route(), None);
+        assert_eq!(some.ag_ui_route(), Some("/ag-ui"));
+    }
 }

@@ -66,6 +66,17 @@ pub(crate) fn write_str(dst: &mut BytesMut, s: &str) {
     dst.put_u8(b'"');
 }
 
+/// Writes a JSON value (tool arguments) on one line: serde_json escapes
+/// control characters in strings, so no line break can appear.
+pub(crate) fn write_value(dst: &mut BytesMut, value: &serde_json::Value) {
+    let mark = dst.len();
+    if serde_json::to_writer(dst.writer(), value).is_err() {
+        // A `Value` into memory cannot fail; should it ever, stay valid JSON.
+        dst.truncate(mark);
+        dst.extend_from_slice(b"null");
+    }
+}
+
 /// Writes an unsigned integer.
 pub(crate) fn write_u64(dst: &mut BytesMut, n: u64) {
     dst.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());

@@ -1,4 +1,6 @@
-//! Wire encodings: agentor JSON, native JSON lines, SSE frames and NDJSON.
+//! Wire encodings: agentor JSON, native JSON lines, SSE frames and NDJSON,
+//! and the frontends' protocols: the [AI SDK UI message stream](ai_sdk) and
+//! [AG-UI](ag_ui) events.
 //!
 //! Two JSON shapes, each one line per event:
 //!
@@ -19,7 +21,9 @@ use bytes::BytesMut;
 
 use crate::Event;
 
+pub mod ag_ui;
 pub mod agentor;
+pub mod ai_sdk;
 mod framing;
 mod json;
 pub mod native;

@@ -10,8 +10,10 @@ use agentor_transport::status::truncate;
 ///
 /// Text (`delta.content`, and `delta.refusal`) and reasoning
 /// (`delta.reasoning_content` or `delta.reasoning`) become deltas as they
-/// come. Tool-call fragments are joined by `index`; the calls are emitted in
-/// index order when the choice's `finish_reason` arrives (or at `[DONE]`),
+/// come. Tool-call fragments are joined by `index`, and each becomes a
+/// `tool_call_delta` as it comes (the call id and name on the first; a call
+/// whose fragments carry no id gets `call_<index>`, the id its complete call
+/// has too); the complete calls are emitted in index order when the choice's `finish_reason` arrives (or at `[DONE]`),
 /// with their arguments parsed as JSON — text that does not parse arrives as
 /// a JSON string, and empty arguments as `{}`. `[DONE]` ends the turn: the
 /// complete message (when there was text), the usage (when the server sent
@@ -63,6 +65,9 @@ struct PendingCall {
     id: String,
     name: String,
     arguments: String,
+    /// How many bytes of `arguments` went out as deltas; the first delta
+    /// waits for the name (it must carry it).
+    streamed: Option<usize>,
 }
 
 impl ChatCompletionsParser {
@@ -131,11 +136,11 @@ impl ChatCompletionsParser {
             }
         }
         for fragment in delta.tool_calls.into_iter().flatten() {
-            self.tool_fragment(fragment);
+            self.tool_fragment(fragment, out);
         }
     }
 
-    fn tool_fragment(&mut self, fragment: ToolCallDelta<'_>) {
+    fn tool_fragment(&mut self, fragment: ToolCallDelta<'_>, out: &mut Vec<EventResult>) {
         let id = fragment.id.as_deref().filter(|id| !id.is_empty());
         let index = fragment.index.unwrap_or_else(|| self.guess_index(id));
         let position = match self.calls.binary_search_by_key(&index, |call| call.index) {
@@ -146,6 +151,7 @@ impl ChatCompletionsParser {
                     id: String::new(),
                     name: String::new(),
                     arguments: String::new(),
+                    streamed: None,
                 };
                 self.calls.insert(position, call);
                 position
@@ -163,6 +169,7 @@ impl ChatCompletionsParser {
                 call.arguments.push_str(&arguments);
             }
         }
+        call.stream_delta(out);
     }
 
     /// The index of a fragment that has none (some compatible servers omit
@@ -185,7 +192,7 @@ impl ChatCompletionsParser {
                     .unwrap_or(serde_json::Value::String(call.arguments))
             };
             let id = if call.id.is_empty() {
-                format!("call_{}", call.index)
+                call_id_for(call.index)
             } else {
                 call.id
             };
@@ -196,6 +203,40 @@ impl ChatCompletionsParser {
     fn fail(&mut self, message: String, out: &mut Vec<EventResult>) {
         out.push(Ok(Event::error(ErrorKind::Provider, message)));
         self.state = State::Failed;
+    }
+}
+
+/// The id of a call whose fragments carried none.
+fn call_id_for(index: u32) -> String {
+    format!("call_{index}")
+}
+
+impl PendingCall {
+    /// Emits what arrived of the arguments since the last delta, once the
+    /// name is known: the first delta carries the name (and everything so
+    /// far), later ones only new text. A call without an id by then is
+    /// given the one its complete call will have, so the two match.
+    fn stream_delta(&mut self, out: &mut Vec<EventResult>) {
+        if self.name.is_empty() {
+            return;
+        }
+        let name = match self.streamed {
+            Some(done) if done == self.arguments.len() => return,
+            Some(_) => None,
+            None => {
+                if self.id.is_empty() {
+                    self.id = call_id_for(self.index);
+                }
+                Some(self.name.as_str())
+            }
+        };
+        let from = self.streamed.unwrap_or(0);
+        out.push(Ok(Event::tool_call_delta(
+            self.id.as_str(),
+            name,
+            &self.arguments[from..],
+        )));
+        self.streamed = Some(self.arguments.len());
     }
 }
 

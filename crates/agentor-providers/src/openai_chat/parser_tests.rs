@@ -123,7 +123,16 @@ fn tool_calls_wait_for_the_finish_reason() {
     );
     parser.message("", &fragment(Some(0), None, None, "{\"a\":"), &mut out);
     parser.message("", &fragment(Some(0), None, None, "1}"), &mut out);
-    assert!(out.is_empty());
+    // The fragments stream as they come: id and name on the first.
+    assert_eq!(
+        events(&out),
+        [
+            &Event::tool_call_delta("call_a", Some("add"), ""),
+            &Event::tool_call_delta("call_a", None, "{\"a\":"),
+            &Event::tool_call_delta("call_a", None, "1}"),
+        ]
+    );
+    out.clear();
     parser.message("", TOOL_STOP, &mut out);
     assert_eq!(out.len(), 1);
     let EventKind::ToolCall(call) = &out[0].as_ref().unwrap().kind else {
@@ -166,13 +175,13 @@ fn calls_without_an_index_are_told_apart_by_id() {
         TOOL_STOP,
         "[DONE]",
     ]);
-    let names: Vec<_> = events(&out)
-        .iter()
-        .filter_map(|e| e.tool_name())
-        .map(str::to_owned)
+    let calls: Vec<&Event> = events(&out)
+        .into_iter()
+        .filter(|e| e.kind() == Kind::ToolCall)
         .collect();
+    let names: Vec<_> = calls.iter().filter_map(|e| e.tool_name()).collect();
     assert_eq!(names, ["one", "two"]);
-    let EventKind::ToolCall(second) = &events(&out)[1].kind else {
+    let EventKind::ToolCall(second) = &calls[1].kind else {
         panic!()
     };
     assert_eq!(second.arguments, json!({"v": 2}));
@@ -309,4 +318,79 @@ fn hostile_input_never_panics() {
         let out = parse(&[input, "[DONE]"]);
         assert!(!out.is_empty(), "{input}");
     }
+}
+
+/// The `tool_call_delta`s of `out`, joined per call id in order of first
+/// appearance: `(id, name of the first fragment, arguments text)`.
+fn joined_deltas(out: &[EventResult]) -> Vec<(String, Option<String>, String)> {
+    let mut joined: Vec<(String, Option<String>, String)> = Vec::new();
+    for event in events(out) {
+        let EventKind::ToolCallDelta(delta) = &event.kind else {
+            continue;
+        };
+        match joined.iter_mut().find(|(id, ..)| *id == *delta.call_id) {
+            Some((_, _, text)) => text.push_str(&delta.delta),
+            None => joined.push((
+                delta.call_id.to_string(),
+                delta.name.as_deref().map(str::to_owned),
+                delta.delta.to_string(),
+            )),
+        }
+    }
+    joined
+}
+
+#[test]
+fn deltas_join_to_the_arguments_of_the_complete_call_with_its_id() {
+    let out = parse(&[
+        &fragment(Some(1), Some("call_b"), Some("second"), "{\"n\":"),
+        &fragment(Some(0), Some("call_a"), Some("first"), "{}"),
+        &fragment(Some(1), None, None, "2}"),
+        // The name only on a later fragment, and no id at all.
+        &fragment(Some(2), None, None, "{\"k\""),
+        &fragment(Some(2), None, Some("third"), ":true}"),
+        &fragment(Some(2), None, None, ""),
+        TOOL_STOP,
+        "[DONE]",
+    ]);
+    assert_eq!(
+        joined_deltas(&out),
+        [
+            ("call_b".into(), Some("second".into()), "{\"n\":2}".into()),
+            ("call_a".into(), Some("first".into()), "{}".into()),
+            ("call_2".into(), Some("third".into()), "{\"k\":true}".into()),
+        ]
+    );
+    // Only the first fragment of a call names the tool, and an empty
+    // fragment after the first sends nothing.
+    let named = events(&out)
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::ToolCallDelta(d) if d.name.is_some()))
+        .count();
+    assert_eq!(named, 3);
+    assert_eq!(
+        events(&out)
+            .iter()
+            .filter(|e| e.kind() == Kind::ToolCallDelta)
+            .count(),
+        4
+    );
+    // Every delta comes before every complete call, whose ids match.
+    let last_delta = out
+        .iter()
+        .rposition(|e| e.as_ref().unwrap().kind() == Kind::ToolCallDelta)
+        .unwrap();
+    let first_call = out
+        .iter()
+        .position(|e| e.as_ref().unwrap().kind() == Kind::ToolCall)
+        .unwrap();
+    assert!(last_delta < first_call);
+    let ids: Vec<_> = events(&out)
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ToolCall(call) => Some(call.call_id.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, ["call_a", "call_b", "call_2"]);
 }

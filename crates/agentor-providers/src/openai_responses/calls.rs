@@ -18,6 +18,13 @@ pub(super) struct PendingCall {
     pub(super) arguments: String,
     pub(super) arguments_done: bool,
     pub(super) emitted: bool,
+    /// How many bytes of `arguments` went out as `tool_call_delta`s (`None`:
+    /// none yet; the first waits for the call id and name, which it carries).
+    streamed: Option<usize>,
+    /// The arguments were replaced by a text that does not continue what was
+    /// streamed: no more deltas (they cannot be taken back); the complete
+    /// call still carries the authoritative arguments.
+    diverged: bool,
 }
 
 impl Calls {
@@ -54,6 +61,7 @@ impl Calls {
     pub(super) fn take_remaining(&mut self, out: &mut Vec<EventResult>) {
         for call in &mut self.calls {
             call.arguments_done = true;
+            call.stream_delta(out);
             if let Some(event) = call.take_event() {
                 out.push(Ok(event));
             }
@@ -67,6 +75,44 @@ impl PendingCall {
             (Some(a), Some(b)) => a == b,
             _ => output_index.is_some() && output_index == self.output_index,
         }
+    }
+
+    /// Replaces the arguments with a whole text the server sent (which is
+    /// authoritative over the deltas).
+    pub(super) fn replace_arguments(&mut self, arguments: &str) {
+        if let Some(n) = self.streamed {
+            if !arguments
+                .as_bytes()
+                .starts_with(&self.arguments.as_bytes()[..n])
+            {
+                self.diverged = true;
+            }
+        }
+        self.arguments.clear();
+        self.arguments.push_str(arguments);
+    }
+
+    /// Pushes a `tool_call_delta` with the arguments that arrived since the
+    /// last one, once the call id and name are known: the first carries
+    /// the name (and may be empty), later ones only new text.
+    pub(super) fn stream_delta(&mut self, out: &mut Vec<EventResult>) {
+        if self.emitted || self.diverged {
+            return;
+        }
+        let (Some(call_id), Some(name)) = (&self.call_id, &self.name) else {
+            return;
+        };
+        let from = match self.streamed {
+            Some(n) if n == self.arguments.len() => return,
+            Some(n) => n,
+            None => 0,
+        };
+        let Some(delta) = self.arguments.get(from..) else {
+            return;
+        };
+        let name = self.streamed.is_none().then_some(name.as_str());
+        out.push(Ok(Event::tool_call_delta(call_id.clone(), name, delta)));
+        self.streamed = Some(self.arguments.len());
     }
 
     /// The tool call event, once: when the arguments are done and the call

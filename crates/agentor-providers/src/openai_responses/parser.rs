@@ -35,7 +35,7 @@ const KNOWN: &[&str] = &[
 /// | `response.output_text.delta` (and `response.refusal.delta`) | text delta, `message_id` = the item id |
 /// | `response.reasoning_summary_text.delta`, `response.reasoning_text.delta` | reasoning delta |
 /// | `response.reasoning_summary_text.done` (or `…_part.done` when no text done came) | reasoning summary |
-/// | `response.output_item.added`/`.done` (function call), `response.function_call_arguments.delta`/`.done` | one tool call per function-call item, once its arguments are done |
+/// | `response.output_item.added`/`.done` (function call), `response.function_call_arguments.delta`/`.done` | `tool_call_delta`s as the arguments stream (call id and name on the first), then one tool call per function-call item once its arguments are done |
 /// | `response.completed` | the message (when there was text), usage, `run_end completed` |
 /// | `error` | error event (`code: message`), `run_end failed` |
 /// | `response.failed` | usage (when reported), error event with `response.error.message`, `run_end failed` |
@@ -159,6 +159,7 @@ impl ResponsesParser {
                         .calls
                         .find_or_add(ev.item_id.as_deref(), ev.output_index);
                     call.arguments.push_str(&delta);
+                    call.stream_delta(out);
                 }
             }
             "response.function_call_arguments.done" => {
@@ -167,12 +168,12 @@ impl ResponsesParser {
                     .find_or_add(ev.item_id.as_deref(), ev.output_index);
                 if let Some(arguments) = ev.arguments {
                     // The whole text is authoritative over the deltas.
-                    call.arguments.clear();
-                    call.arguments.push_str(&arguments);
+                    call.replace_arguments(&arguments);
                 }
                 if call.name.is_none() {
                     call.name = ev.name.map(|n| Text::from(&*n));
                 }
+                call.stream_delta(out);
                 call.arguments_done = true;
                 if let Some(event) = call.take_event() {
                     out.push(Ok(event));
@@ -256,11 +257,11 @@ impl ResponsesParser {
             // `added` carries the arguments so far (normally none), `done`
             // all of them; either way more text is better than less.
             if arguments.len() >= call.arguments.len() {
-                call.arguments.clear();
-                call.arguments.push_str(arguments);
+                call.replace_arguments(arguments);
             }
         }
         if !done {
+            call.stream_delta(out);
             return;
         }
         call.arguments_done = true;
@@ -276,6 +277,7 @@ impl ResponsesParser {
             );
             return;
         }
+        call.stream_delta(out);
         if let Some(event) = call.take_event() {
             out.push(Ok(event));
         }

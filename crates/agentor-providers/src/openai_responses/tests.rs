@@ -48,6 +48,36 @@ fn events(body: &str) -> Vec<Event> {
     parse(body).into_iter().map(Result::unwrap).collect()
 }
 
+/// The events without their `tool_call_delta`s (tested on their own).
+fn without_deltas(events: Vec<Event>) -> Vec<Event> {
+    events
+        .into_iter()
+        .filter(|e| e.kind() != Kind::ToolCallDelta)
+        .collect()
+}
+
+/// The `tool_call_delta`s joined per call: `(id, first fragment's name, text)`.
+fn joined_deltas(events: &[Event]) -> Vec<(String, Option<String>, String)> {
+    let mut joined: Vec<(String, Option<String>, String)> = Vec::new();
+    for event in events {
+        let EventKind::ToolCallDelta(delta) = &event.kind else {
+            continue;
+        };
+        match joined.iter_mut().find(|(id, ..)| *id == *delta.call_id) {
+            Some((_, name, text)) => {
+                assert!(name.is_some());
+                text.push_str(&delta.delta);
+            }
+            None => joined.push((
+                delta.call_id.to_string(),
+                delta.name.as_deref().map(str::to_owned),
+                delta.delta.to_string(),
+            )),
+        }
+    }
+    joined
+}
+
 fn kinds(events: &[Event]) -> Vec<Kind> {
     events.iter().map(Event::kind).collect()
 }
@@ -106,7 +136,7 @@ fn text_streams_as_deltas_then_message_usage_and_end() {
 
 #[test]
 fn a_function_call_is_one_event_once_its_arguments_are_done() {
-    let out = events(&fixture("responses_function_call.sse"));
+    let out = without_deltas(events(&fixture("responses_function_call.sse")));
     assert_eq!(
         out,
         [
@@ -129,7 +159,15 @@ fn arguments_are_assembled_from_deltas_when_no_done_text_comes() {
         .filter(|m| !m.contains("arguments.done") && !m.contains("output_item.done"))
         .map(|m| format!("{m}\n\n"))
         .collect();
-    let out = events(&body);
+    let all = events(&body);
+    // The deltas still stream, and join to the same arguments.
+    let joined = joined_deltas(&all);
+    assert_eq!(joined.len(), 1);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&joined[0].2).unwrap(),
+        json!({"location": "Paris, France", "unit": "celsius"})
+    );
+    let out = without_deltas(all);
     assert_eq!(
         out[0],
         Event::tool_call(
@@ -142,7 +180,24 @@ fn arguments_are_assembled_from_deltas_when_no_done_text_comes() {
 
 #[test]
 fn parallel_calls_are_kept_apart() {
-    let out = events(&fixture("responses_parallel_calls.sse"));
+    let all = events(&fixture("responses_parallel_calls.sse"));
+    let joined = joined_deltas(&all);
+    let ids: Vec<(&str, Option<&str>)> = joined
+        .iter()
+        .map(|(id, name, _)| (id.as_str(), name.as_deref()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("call_paris_01", Some("get_weather")),
+            ("call_tokyo_02", Some("get_time"))
+        ]
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&joined[1].2).unwrap(),
+        json!({"timezone": "Asia/Tokyo"})
+    );
+    let out = without_deltas(all);
     assert_eq!(
         out,
         [
@@ -156,6 +211,50 @@ fn parallel_calls_are_kept_apart() {
             Event::run_end(RunStatus::Completed),
         ]
     );
+}
+
+#[test]
+fn each_call_streams_its_deltas_before_its_complete_call() {
+    let all = events(&fixture("responses_function_call.sse"));
+    let joined = joined_deltas(&all);
+    assert_eq!(
+        (joined[0].0.as_str(), joined[0].1.as_deref()),
+        ("call_Xq2Lm9TfWb3nRk7PzA1sVd0e", Some("get_weather"))
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&joined[0].2).unwrap(),
+        json!({"location": "Paris, France", "unit": "celsius"})
+    );
+    let deltas = all
+        .iter()
+        .filter(|e| e.kind() == Kind::ToolCallDelta)
+        .count();
+    assert!(deltas > 2, "{deltas} deltas");
+    let call = all.iter().position(|e| e.kind() == Kind::ToolCall).unwrap();
+    assert!(all[..call].iter().all(|e| e.kind() == Kind::ToolCallDelta));
+}
+
+#[test]
+fn a_done_text_that_rewrites_the_deltas_stops_them_without_changing_the_call() {
+    let body = "\
+data: {\"type\":\"response.output_item.added\",\"output_index\":0,\"item\":{\"type\":\"function_call\",\"id\":\"fc_1\",\"call_id\":\"c1\",\"name\":\"f\",\"arguments\":\"\"}}
+
+data: {\"type\":\"response.function_call_arguments.delta\",\"item_id\":\"fc_1\",\"output_index\":0,\"delta\":\"{\\\"a\"}
+
+data: {\"type\":\"response.function_call_arguments.done\",\"item_id\":\"fc_1\",\"output_index\":0,\"arguments\":\"{\\\"b\\\":2}\"}
+
+data: {\"type\":\"response.completed\",\"response\":{}}
+
+";
+    let all = events(body);
+    assert_eq!(
+        joined_deltas(&all),
+        [("c1".into(), Some("f".into()), "{\"a".into())]
+    );
+    let EventKind::ToolCall(call) = &without_deltas(all)[0].kind else {
+        panic!()
+    };
+    assert_eq!(call.arguments, json!({"b": 2}));
 }
 
 #[test]
