@@ -14,8 +14,8 @@ use crate::Kind;
 /// | compatibility name | kinds |
 /// |---|---|
 /// | `raw_response_event` | `text_delta`, `reasoning_delta`, `tool_call_delta` |
-/// | `run_item_stream_event` | `message`, `reasoning_summary`, `tool_call`, `tool_result` |
-/// | `agent_updated_stream_event` | `agent_updated`, `handoff` |
+/// | `run_item_stream_event` | `message`, `reasoning_summary`, `tool_call`, `tool_result`, `handoff` |
+/// | `agent_updated_stream_event` | `agent_updated` |
 ///
 /// ```
 /// use agentor_core::{Kind, KindSet};
@@ -42,12 +42,12 @@ impl KindSet {
         Kind::Message.bit()
             | Kind::ReasoningSummary.bit()
             | Kind::ToolCall.bit()
-            | Kind::ToolResult.bit(),
+            | Kind::ToolResult.bit()
+            | Kind::Handoff.bit(),
     );
 
     /// Agent switches: `agent_updated_stream_event`.
-    pub const AGENT_UPDATED_STREAM_EVENT: KindSet =
-        KindSet(Kind::AgentUpdated.bit() | Kind::Handoff.bit());
+    pub const AGENT_UPDATED_STREAM_EVENT: KindSet = KindSet(Kind::AgentUpdated.bit());
 
     /// Every kind.
     pub fn all() -> KindSet {

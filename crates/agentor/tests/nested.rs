@@ -421,7 +421,8 @@ async fn a_handoff_switches_the_agent_and_reads_as_agent_updated_in_compat_json(
         .iter()
         .filter(|l| l.contains("agent_updated_stream_event"))
         .collect();
-    assert!(!updated.is_empty());
+    // One agent switch per handoff, as Python's SDK streams it.
+    assert_eq!(updated.len(), 1, "{lines:?}");
     for line in updated {
         assert_eq!(
             line,

@@ -17,7 +17,7 @@
 //! | tool call | `run_item_stream_event` | `tool_action`: `{"name": tool, "type": "tool_called"}` |
 //! | tool result | `run_item_stream_event` | `message`: the output; `tool_action`: `{"name": tool, "type": "tool_output"}` |
 //! | agent updated | `agent_updated_stream_event` | `message`: the agent |
-//! | handoff | `agent_updated_stream_event` | `message`: the agent taking over (`to`) |
+//! | handoff | `run_item_stream_event` | `message`: the agent taking over (`to`); `tool_action`: `{"name": to, "type": "handoff"}` |
 //! | run start | `run_start` | `message`: the agent |
 //! | usage | `usage` | `message`: `input 12, output 30, total 42 tokens` |
 //! | progress | `progress` | `message`: `10 events, 5 text deltas (80 bytes), 1 tool calls, 1 tool results, 0 errors in 1500 ms` |
@@ -36,9 +36,9 @@ use crate::{Event, EventKind, ProgressSnapshot};
 
 /// The `type` of text and reasoning deltas.
 pub const RAW_RESPONSE_EVENT: &str = "raw_response_event";
-/// The `type` of messages, reasoning summaries, tool calls and tool results.
+/// The `type` of messages, reasoning summaries, tool calls, tool results and handoffs.
 pub const RUN_ITEM_STREAM_EVENT: &str = "run_item_stream_event";
-/// The `type` of agent switches: agent updated and handoff.
+/// The `type` of agent switches (`agent_updated`).
 pub const AGENT_UPDATED_STREAM_EVENT: &str = "agent_updated_stream_event";
 
 /// What goes in `message`; the composed ones are written straight into the
@@ -104,8 +104,12 @@ pub fn encode(event: &Event, dst: &mut BytesMut) {
                 None,
             );
         }
+        // A run item, as the handoff output item is in Python's SDK: the
+        // agent switch itself is the `agent_updated` that follows, so
+        // filters on `agent_updated_stream_event` see one per handoff.
         EventKind::Handoff { to, .. } => {
-            write(dst, AGENT_UPDATED_STREAM_EVENT, Str(to), None, None, None);
+            let action = Some((&**to, "handoff"));
+            write(dst, RUN_ITEM_STREAM_EVENT, Str(to), None, action, None);
         }
         EventKind::RunStart { agent, .. } => write(dst, kind_name, Str(agent), None, None, None),
         EventKind::Usage {
@@ -266,7 +270,13 @@ mod tests {
                     from: "A".into(),
                     to: "B".into(),
                 }),
-                line(AGENT_UPDATED_STREAM_EVENT, r#""B""#, n, n, n),
+                line(
+                    RUN_ITEM_STREAM_EVENT,
+                    r#""B""#,
+                    n,
+                    r#"{"name":"B","type":"handoff"}"#,
+                    n,
+                ),
             ),
             (
                 Event::new(EventKind::RunStart {
