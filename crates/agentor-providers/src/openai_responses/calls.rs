@@ -81,10 +81,11 @@ impl PendingCall {
     /// authoritative over the deltas).
     pub(super) fn replace_arguments(&mut self, arguments: &str) {
         if let Some(n) = self.streamed {
-            if !arguments
-                .as_bytes()
-                .starts_with(&self.arguments.as_bytes()[..n])
-            {
+            // What went out is the first `n` bytes of the arguments as they
+            // were: unless the new text continues it, no delta follows. A
+            // second replacement may be shorter than what was streamed.
+            let sent = self.arguments.as_bytes().get(..n);
+            if sent.is_none_or(|sent| !arguments.as_bytes().starts_with(sent)) {
                 self.diverged = true;
             }
         }
@@ -164,5 +165,30 @@ mod tests {
         calls.find_or_add(Some("fc_1"), None).arguments.push('d');
         let args: Vec<&str> = calls.calls.iter().map(|c| c.arguments.as_str()).collect();
         assert_eq!(args, ["ad", "bc"]);
+    }
+
+    /// Found by fuzzing (`fuzz/corpus/responses/crash-replaced-twice`): a
+    /// second `arguments.done` shorter than what was streamed panicked.
+    #[test]
+    fn arguments_replaced_twice_after_streaming_never_panic() {
+        let mut call = PendingCall {
+            call_id: Some("c1".into()),
+            name: Some("f".into()),
+            arguments: r#"{"city":"Paris"}"#.into(),
+            ..PendingCall::default()
+        };
+        let mut out = Vec::new();
+        call.stream_delta(&mut out);
+        assert_eq!(out.len(), 1);
+        call.replace_arguments("{}");
+        call.replace_arguments("");
+        call.stream_delta(&mut out);
+        assert_eq!(out.len(), 1, "no delta after a divergent replacement");
+        call.arguments_done = true;
+        let event = call.take_event().unwrap();
+        let agentor_core::EventKind::ToolCall(done) = &event.kind else {
+            panic!("{event:?}");
+        };
+        assert_eq!(done.arguments, json!({}));
     }
 }
