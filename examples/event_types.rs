@@ -42,6 +42,7 @@ fn describe(event: &Event) -> String {
             input_tokens,
             output_tokens,
             total_tokens,
+            ..
         } => format!("{input_tokens} in, {output_tokens} out, {total_tokens} total tokens"),
         EventKind::Progress(p) => format!(
             "{} events, {} deltas ({} bytes), {} tool calls so far",

@@ -28,6 +28,8 @@ async fn main() -> std::io::Result<()> {
         input_tokens: 42,
         output_tokens: 17,
         total_tokens: 59,
+        cache_read_input_tokens: 0,
+        cache_creation_input_tokens: 0,
     };
     let intro = ["Let", " me c", "heck ", "the w", "eathe", "r."];
     let answer = [" It", "'s 18", "°C an", "d sun", "ny in", " Pari", "s."];

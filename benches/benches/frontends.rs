@@ -54,6 +54,8 @@ fn run() -> Vec<Event> {
         input_tokens: 100,
         output_tokens: 1250,
         total_tokens: 1350,
+        cache_read_input_tokens: 0,
+        cache_creation_input_tokens: 0,
     }));
     events.push(Event::run_end(RunStatus::Completed));
     events

@@ -223,6 +223,7 @@ impl TaskProjector {
                 input_tokens,
                 output_tokens,
                 total_tokens,
+                ..
             } => {
                 let sum = self.usage.get_or_insert([0; 3]);
                 // A provider's counts are not trusted: saturate, never overflow.

@@ -233,6 +233,8 @@ fn usage_is_summed_into_the_final_metadata() {
             input_tokens: i,
             output_tokens: o,
             total_tokens: i + o,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
         }))
     };
     let (projector, events) = run(vec![
@@ -260,6 +262,8 @@ fn usage_that_would_overflow_saturates_instead_of_panicking() {
             input_tokens: u64::MAX,
             output_tokens: 1,
             total_tokens: u64::MAX,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
         }))
     };
     let (_, events) = run(vec![

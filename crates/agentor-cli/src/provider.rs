@@ -6,7 +6,7 @@ use std::time::Duration;
 use agentor::{Agentor, Tool};
 use agentor_core::Provider;
 use agentor_providers::{
-    Anthropic, AnthropicConfig, Demo, OpenAiChat, OpenAiConfig, OpenAiResponses,
+    Anthropic, AnthropicConfig, Demo, EnvChoice, OpenAiChat, OpenAiConfig, OpenAiResponses,
 };
 
 use crate::args::{ProviderArgs, ProviderKind};
@@ -34,15 +34,11 @@ impl ProviderChoice {
     pub(crate) fn resolve(args: ProviderArgs, file: ProviderConfig) -> Self {
         let base_url = args.base_url.or(file.base_url);
         let named = args.provider.or(file.kind);
-        let kind = named.unwrap_or_else(|| {
-            let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
-            if base_url.is_some() || set("OPENAI_API_KEY") || set("OPENAI_BASE_URL") {
-                ProviderKind::OpenaiChat
-            } else if set("ANTHROPIC_API_KEY") {
-                ProviderKind::Anthropic
-            } else {
-                ProviderKind::Demo
-            }
+        let kind = named.unwrap_or_else(|| match EnvChoice::detect() {
+            _ if base_url.is_some() => ProviderKind::OpenaiChat,
+            EnvChoice::OpenAiChat => ProviderKind::OpenaiChat,
+            EnvChoice::Anthropic => ProviderKind::Anthropic,
+            _ => ProviderKind::Demo,
         });
         ProviderChoice {
             kind,

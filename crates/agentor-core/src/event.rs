@@ -109,6 +109,13 @@ pub enum EventKind {
         output_tokens: u64,
         /// All tokens.
         total_tokens: u64,
+        /// Of `input_tokens`, how many were read from the provider's prompt
+        /// cache (Anthropic `cache_read_input_tokens`, OpenAI
+        /// `cached_tokens`); 0 when not reported.
+        cache_read_input_tokens: u64,
+        /// Of `input_tokens`, how many were written to the prompt cache
+        /// (Anthropic `cache_creation_input_tokens`); 0 when not reported.
+        cache_creation_input_tokens: u64,
     },
     /// Counters of the stream so far, emitted by the progress operator.
     Progress(ProgressSnapshot),

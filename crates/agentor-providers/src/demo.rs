@@ -151,6 +151,8 @@ impl Provider for Demo {
             input_tokens: turn.input_tokens,
             output_tokens: turn.output_tokens,
             total_tokens: turn.input_tokens.saturating_add(turn.output_tokens),
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
         });
         let script = script
             .then(stamp(usage))

@@ -38,13 +38,49 @@ use agentor_core::Provider;
 
 /// The provider a user expects from the environment: Chat Completions when
 /// `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set (so a local server needs no
-/// key), otherwise the offline [`Demo`], which says plainly that it is one.
+/// key), else Anthropic Messages when `ANTHROPIC_API_KEY` is set, otherwise
+/// the offline [`Demo`], which says plainly that it is one.
+/// [`EnvChoice::detect`] says which, without building it.
 pub fn from_env() -> Arc<dyn Provider> {
-    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty());
-    if set("OPENAI_API_KEY") || set("OPENAI_BASE_URL") {
-        Arc::new(OpenAiChat::from_env())
-    } else {
-        Arc::new(Demo::new())
+    match EnvChoice::detect() {
+        EnvChoice::OpenAiChat => Arc::new(OpenAiChat::from_env()),
+        EnvChoice::Anthropic => Arc::new(Anthropic::from_env()),
+        EnvChoice::Demo => Arc::new(Demo::new()),
+    }
+}
+
+/// Which provider the environment selects (see [`from_env`]); the command
+/// line uses the same rule when no provider is named.
+///
+/// ```
+/// use agentor_providers::EnvChoice;
+///
+/// // Whatever the environment, the rule picks exactly one.
+/// let choice = EnvChoice::detect();
+/// assert!(matches!(choice, EnvChoice::OpenAiChat | EnvChoice::Anthropic | EnvChoice::Demo));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnvChoice {
+    /// `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set.
+    OpenAiChat,
+    /// No OpenAI setting, and `ANTHROPIC_API_KEY` is set.
+    Anthropic,
+    /// Neither: the offline demo.
+    Demo,
+}
+
+impl EnvChoice {
+    /// Reads the environment (variables set to blanks count as unset).
+    pub fn detect() -> Self {
+        let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+        if set("OPENAI_API_KEY") || set("OPENAI_BASE_URL") {
+            EnvChoice::OpenAiChat
+        } else if set("ANTHROPIC_API_KEY") {
+            EnvChoice::Anthropic
+        } else {
+            EnvChoice::Demo
+        }
     }
 }
 

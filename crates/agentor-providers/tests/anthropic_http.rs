@@ -113,7 +113,9 @@ async fn text_streams_with_cache_usage_however_the_body_is_cut() {
         EventKind::Usage {
             input_tokens: 135,
             output_tokens: 15,
-            total_tokens: 150
+            total_tokens: 150,
+            cache_read_input_tokens: 100,
+            cache_creation_input_tokens: 10,
         }
     );
     assert_eq!(last_status(&runs[0]), Some(RunStatus::Completed));

@@ -79,7 +79,9 @@ async fn plain_text_streams_deltas_then_message_usage_and_completion() {
         EventKind::Usage {
             input_tokens: 19,
             output_tokens: 10,
-            total_tokens: 29
+            total_tokens: 29,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
         }
     );
     assert_eq!(last_status(&items), Some(RunStatus::Completed));

@@ -47,6 +47,8 @@ fn hello_script() -> Script {
             input_tokens: 3,
             output_tokens: 2,
             total_tokens: 5,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
         })),
         Ok(Event::run_end(RunStatus::Completed)),
     ])
@@ -1351,6 +1353,8 @@ async fn docs_frames_match_what_the_server_sends() {
             input_tokens: 9,
             output_tokens: 2,
             total_tokens: 11,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
         })),
         Ok(Event::run_end(RunStatus::Completed)),
     ]);

@@ -29,8 +29,9 @@ pub use tool::{Tool, ToolError};
 pub use agentor_providers as providers;
 
 /// The provider an agent uses when none is given: OpenAI-compatible Chat
-/// Completions when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, otherwise
-/// the offline demo provider (which says plainly that it is a demo).
+/// Completions when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else
+/// Anthropic Messages when `ANTHROPIC_API_KEY` is set, otherwise the offline
+/// demo provider (which says plainly that it is a demo).
 pub fn default_provider() -> std::sync::Arc<dyn Provider> {
     agentor_providers::from_env()
 }

@@ -208,6 +208,7 @@ impl<W: AsyncWrite + Unpin> Printer<W> {
                 input_tokens,
                 output_tokens,
                 total_tokens,
+                ..
             } => self.line(format_args!(
                 "[usage] input {input_tokens}, output {output_tokens}, total {total_tokens} tokens"
             )),

@@ -227,6 +227,7 @@ impl Encoder {
                 input_tokens,
                 output_tokens,
                 total_tokens,
+                ..
             } => {
                 let sum = self.usage.get_or_insert([0; 3]);
                 for (total, n) in sum

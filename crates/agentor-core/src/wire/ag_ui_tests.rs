@@ -84,6 +84,8 @@ fn every_kind_maps_as_documented_in_a_verified_order() {
             input_tokens: 3,
             output_tokens: 4,
             total_tokens: 7,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
         }),
         Event::text_delta("Sunny"),
         Event::message("Sunny"),

@@ -116,6 +116,7 @@ pub fn encode(event: &Event, dst: &mut BytesMut) {
             input_tokens,
             output_tokens,
             total_tokens,
+            ..
         } => {
             let message = Message::Usage(*input_tokens, *output_tokens, *total_tokens);
             write(dst, kind_name, message, None, None, None);
@@ -290,6 +291,8 @@ mod tests {
                     input_tokens: 12,
                     output_tokens: 30,
                     total_tokens: 42,
+                    cache_read_input_tokens: 0,
+                    cache_creation_input_tokens: 0,
                 }),
                 line(
                     "usage",

@@ -90,6 +90,8 @@ fn full_run() -> Vec<Event> {
             input_tokens: 10,
             output_tokens: 5,
             total_tokens: 15,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
         }),
         Event::text_delta("It is "),
         Event::text_delta("18°C \"sunny\"\n"),
@@ -98,6 +100,8 @@ fn full_run() -> Vec<Event> {
             input_tokens: 20,
             output_tokens: 7,
             total_tokens: 27,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
         }),
         Event::run_end(RunStatus::Completed),
     ]

@@ -21,7 +21,7 @@
 //! | `tool_result` | `call_id`, `name`, `output`, `is_error`, `duration_ms`? |
 //! | `agent_updated` | `agent` |
 //! | `handoff` | `from`, `to` |
-//! | `usage` | `input_tokens`, `output_tokens`, `total_tokens` |
+//! | `usage` | `input_tokens`, `output_tokens`, `total_tokens`; `cache_read_input_tokens`, `cache_creation_input_tokens` when non-zero (part of `input_tokens`) |
 //! | `progress` | `events`, `text_deltas`, `text_bytes`, `tool_calls`, `tool_results`, `errors`, `elapsed_ms` |
 //! | `error` | `error_kind` (the [`ErrorKind`] name), `message` |
 //! | `run_end` | `status` (the [`RunStatus`] name) |
@@ -152,10 +152,20 @@ fn encode_payload(w: &mut Writer<'_>, kind: &EventKind) {
             input_tokens,
             output_tokens,
             total_tokens,
+            cache_read_input_tokens,
+            cache_creation_input_tokens,
         } => {
             w.u64("input_tokens", *input_tokens);
             w.u64("output_tokens", *output_tokens);
             w.u64("total_tokens", *total_tokens);
+            // Written only when reported, so lines from providers without a
+            // prompt cache stay as they were.
+            if *cache_read_input_tokens > 0 {
+                w.u64("cache_read_input_tokens", *cache_read_input_tokens);
+            }
+            if *cache_creation_input_tokens > 0 {
+                w.u64("cache_creation_input_tokens", *cache_creation_input_tokens);
+            }
         }
         EventKind::Progress(p) => {
             w.u64("events", p.events);
@@ -302,6 +312,8 @@ struct Line<'a> {
     from: Option<Text>,
     to: Option<Text>,
     input_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
     output_tokens: Option<u64>,
     total_tokens: Option<u64>,
     events: Option<u64>,
@@ -434,6 +446,8 @@ pub fn decode_timed(line: &[u8]) -> Result<(Event, Option<std::time::Duration>),
             input_tokens: required(l.input_tokens, "input_tokens")?,
             output_tokens: required(l.output_tokens, "output_tokens")?,
             total_tokens: required(l.total_tokens, "total_tokens")?,
+            cache_read_input_tokens: l.cache_read_input_tokens.unwrap_or(0),
+            cache_creation_input_tokens: l.cache_creation_input_tokens.unwrap_or(0),
         },
         Kind::Progress => EventKind::Progress(ProgressSnapshot {
             events: required(l.events, "events")?,
@@ -762,8 +776,20 @@ mod tests {
                     input_tokens: 12,
                     output_tokens: 30,
                     total_tokens: 42,
+                    cache_read_input_tokens: 0,
+                    cache_creation_input_tokens: 0,
                 }),
                 r#"{"type":"usage","seq":0,"input_tokens":12,"output_tokens":30,"total_tokens":42}"#,
+            ),
+            (
+                Event::new(EventKind::Usage {
+                    input_tokens: 120,
+                    output_tokens: 30,
+                    total_tokens: 150,
+                    cache_read_input_tokens: 100,
+                    cache_creation_input_tokens: 10,
+                }),
+                r#"{"type":"usage","seq":0,"input_tokens":120,"output_tokens":30,"total_tokens":150,"cache_read_input_tokens":100,"cache_creation_input_tokens":10}"#,
             ),
             (
                 Event::new(EventKind::Progress(ProgressSnapshot {

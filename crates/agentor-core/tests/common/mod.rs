@@ -108,11 +108,13 @@ fn any_kind() -> impl Strategy<Value = EventKind> {
             },),
         any_text().prop_map(|agent| EventKind::AgentUpdated { agent }),
         (any_text(), any_text()).prop_map(|(from, to)| EventKind::Handoff { from, to }),
-        any::<[u64; 3]>().prop_map(|[input_tokens, output_tokens, total_tokens]| {
+        any::<[u64; 5]>().prop_map(|[input, output, total, read, written]| {
             EventKind::Usage {
-                input_tokens,
-                output_tokens,
-                total_tokens,
+                input_tokens: input,
+                output_tokens: output,
+                total_tokens: total,
+                cache_read_input_tokens: read,
+                cache_creation_input_tokens: written,
             }
         }),
         (any::<[u64; 6]>(), any_duration()).prop_map(|(n, elapsed)| EventKind::Progress(

@@ -32,7 +32,9 @@ use crate::TurnParser;
 /// `usage.input_tokens` counts every prompt token: the API's
 /// `input_tokens` plus `cache_creation_input_tokens` plus
 /// `cache_read_input_tokens` (the API counts cached tokens apart; OpenAI
-/// includes them, and agentor's usage means the same across providers).
+/// includes them, and agentor's usage means the same across providers). The
+/// two cache counts are also kept apart, as `cache_read_input_tokens` and
+/// `cache_creation_input_tokens` of the usage event.
 ///
 /// Inside the [`Anthropic`](crate::Anthropic) provider, a turn that called
 /// tools leaves its thinking blocks and signatures in the provider's memory,
@@ -61,7 +63,13 @@ use crate::TurnParser;
 /// assert_eq!(kinds, [Kind::TextDelta, Kind::Message, Kind::Usage, Kind::RunEnd]);
 /// assert_eq!(
 ///     out[2].as_ref().unwrap().kind,
-///     EventKind::Usage { input_tokens: 15, output_tokens: 2, total_tokens: 17 }
+///     EventKind::Usage {
+///         input_tokens: 15,
+///         output_tokens: 2,
+///         total_tokens: 17,
+///         cache_read_input_tokens: 5,
+///         cache_creation_input_tokens: 0,
+///     }
 /// );
 /// ```
 #[derive(Debug, Default)]
@@ -342,6 +350,8 @@ impl MessagesParser {
                 input_tokens: input,
                 output_tokens: output,
                 total_tokens: input.saturating_add(output),
+                cache_read_input_tokens: usage.cache_read_input_tokens.unwrap_or(0),
+                cache_creation_input_tokens: usage.cache_creation_input_tokens.unwrap_or(0),
             })));
         }
         match self.stop_reason.as_deref().and_then(Self::unfinished) {

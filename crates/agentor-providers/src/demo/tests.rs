@@ -212,6 +212,7 @@ async fn usage_is_estimated_from_words() {
         input_tokens,
         output_tokens,
         total_tokens,
+        ..
     } = usage.kind
     else {
         unreachable!()

@@ -74,6 +74,10 @@ pub(super) struct Usage {
     pub(super) prompt_tokens: u64,
     #[serde(default)]
     pub(super) completion_tokens: u64,
+    /// Where the prompt cache is reported: `cached_tokens`, part of the
+    /// prompt's count.
+    #[serde(default)]
+    pub(super) prompt_tokens_details: Option<CachedTokens>,
     #[serde(default)]
     pub(super) total_tokens: Option<u64>,
 }
@@ -106,4 +110,11 @@ impl ApiError<'_> {
             ApiError::Object { .. } => "the provider reported an error".to_owned(),
         }
     }
+}
+
+/// `usage.prompt_tokens_details`.
+#[derive(Debug, Deserialize)]
+pub(super) struct CachedTokens {
+    #[serde(default)]
+    pub(super) cached_tokens: u64,
 }

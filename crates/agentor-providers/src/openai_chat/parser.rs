@@ -113,6 +113,10 @@ impl ChatCompletionsParser {
                 total_tokens: usage
                     .total_tokens
                     .unwrap_or(usage.prompt_tokens.saturating_add(usage.completion_tokens)),
+                cache_read_input_tokens: usage
+                    .prompt_tokens_details
+                    .map_or(0, |details| details.cached_tokens),
+                cache_creation_input_tokens: 0,
             });
         }
     }

@@ -95,7 +95,26 @@ fn usage_comes_after_the_message() {
         EventKind::Usage {
             input_tokens: 5,
             output_tokens: 7,
-            total_tokens: 12
+            total_tokens: 12,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
+        }
+    );
+}
+
+#[test]
+fn cached_prompt_tokens_are_reported_apart() {
+    let usage = r#"{"choices":[],"usage":{"prompt_tokens":50,"completion_tokens":7,"total_tokens":57,"prompt_tokens_details":{"cached_tokens":32}}}"#;
+    let out = parse(&[&content("x"), STOP, usage, "[DONE]"]);
+    let events = events(&out);
+    assert_eq!(
+        events[2].kind,
+        EventKind::Usage {
+            input_tokens: 50,
+            output_tokens: 7,
+            total_tokens: 57,
+            cache_read_input_tokens: 32,
+            cache_creation_input_tokens: 0,
         }
     );
 }

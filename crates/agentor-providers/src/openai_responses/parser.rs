@@ -381,6 +381,11 @@ fn usage_event(usage: &Usage) -> Event {
         total_tokens: usage
             .total_tokens
             .unwrap_or(usage.input_tokens.saturating_add(usage.output_tokens)),
+        cache_read_input_tokens: usage
+            .input_tokens_details
+            .as_ref()
+            .map_or(0, |details| details.cached_tokens),
+        cache_creation_input_tokens: 0,
     })
 }
 

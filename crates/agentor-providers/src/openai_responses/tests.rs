@@ -92,6 +92,8 @@ fn usage(input: u64, output: u64, total: u64) -> Event {
         input_tokens: input,
         output_tokens: output,
         total_tokens: total,
+        cache_read_input_tokens: 0,
+        cache_creation_input_tokens: 0,
     })
 }
 

@@ -108,6 +108,10 @@ pub(super) struct Usage {
     pub(super) input_tokens: u64,
     #[serde(default)]
     pub(super) output_tokens: u64,
+    /// Where the prompt cache is reported: `cached_tokens`, part of the
+    /// prompt's count.
+    #[serde(default)]
+    pub(super) input_tokens_details: Option<CachedTokens>,
     pub(super) total_tokens: Option<u64>,
 }
 
@@ -139,4 +143,11 @@ mod tests {
         let event: StreamEvent<'_> = serde_json::from_str(escaped).unwrap();
         assert_eq!(&*event.delta.unwrap(), "a\nb");
     }
+}
+
+/// `usage.input_tokens_details`.
+#[derive(Debug, Deserialize)]
+pub(super) struct CachedTokens {
+    #[serde(default)]
+    pub(super) cached_tokens: u64,
 }

@@ -51,6 +51,8 @@ fn a_run() -> Script {
             input_tokens: 3,
             output_tokens: 2,
             total_tokens: 5,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
         }))
         .end(RunStatus::Completed)
 }
