@@ -3,7 +3,7 @@
 # cargo-fuzz (libFuzzer): scripts/fuzz.sh TARGET [SECONDS] (default 60).
 #
 # Targets: sse_decoder chat_completions responses a2a_stream jsonrpc
-# server_request native_lines agentor_toml. The committed seeds in
+# server_request ws_message native_lines agentor_toml. The committed seeds in
 # fuzz/corpus/TARGET are read, never written: what the campaign finds goes to
 # target/fuzz-corpus/TARGET, a crash to fuzz/artifacts/TARGET (make it a
 # regression test, and its input a seed). CI does not run this; it runs the

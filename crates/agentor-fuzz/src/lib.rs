@@ -36,6 +36,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("a2a_stream", a2a_stream),
     ("jsonrpc", jsonrpc),
     ("server_request", server_request),
+    ("ws_message", ws_message),
     ("native_lines", native_lines),
     ("agentor_toml", agentor_toml),
 ];
@@ -234,6 +235,31 @@ pub fn server_request(data: &[u8]) {
     );
     if status.is_client_error() {
         assert!(is_json, "{status} without a JSON body for {uri}");
+    }
+}
+
+/// A WebSocket client frame (`/ws`): parsed into a run or a cancel, or an
+/// error frame whose code is one of the documented ones and whose message
+/// quotes a bounded part of the input. A frame that is not UTF-8 cannot be a
+/// text frame; the server answers it `unsupported_frame` before parsing.
+pub fn ws_message(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Err((code, message)) = agentor_server::parse_client_message(text) {
+        const CODES: &[&str] = &[
+            "invalid_json",
+            "invalid_request",
+            "unknown_type",
+            "invalid_option",
+        ];
+        assert!(CODES.contains(&code), "undocumented code {code}: {message}");
+        assert!(
+            message.len() <= 2 * agentor_core::error::MAX_MESSAGE_BYTES,
+            "{code}: a {}-byte message for a {}-byte frame",
+            message.len(),
+            text.len()
+        );
     }
 }
 

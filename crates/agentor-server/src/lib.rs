@@ -123,6 +123,8 @@ pub use router::router;
 pub use server::{AgentorServeExt, BoundServer, Server};
 pub use shutdown::Shutdown;
 pub use ui_chat::{UiChatRequest, UiMessage, UiRole, MAX_MESSAGES, MAX_PARTS};
+#[doc(hidden)]
+pub use ws::parse_client_message;
 
 /// The server page's examples (`docs/server.md`), compiled and run as doc tests.
 #[doc = include_str!("../../../docs/server.md")]

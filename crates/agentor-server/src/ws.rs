@@ -259,7 +259,7 @@ impl Connection {
                 return Next::Continue;
             }
         };
-        match self.parse(text.as_str()) {
+        match parse(text.as_str(), &self.query) {
             Err((code, message)) => self.send(error_message(code, message)).await,
             Ok(Request::Cancel) => {
                 if self.run.is_some() {
@@ -282,38 +282,6 @@ impl Connection {
                 self.start(input, options).await
             }
         }
-    }
-
-    fn parse(&self, text: &str) -> Result<Request, (&'static str, String)> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| ("invalid_json", e.to_string()))?;
-        let Value::Object(object) = &value else {
-            return Err((
-                "invalid_request",
-                "expected a JSON object: {\"input\": …}, {\"text\": …} or {\"type\": \"cancel\"}"
-                    .into(),
-            ));
-        };
-        match object.get("type") {
-            None => {}
-            Some(Value::String(kind)) if kind == "input" => {}
-            Some(Value::String(kind)) if kind == "cancel" => return Ok(Request::Cancel),
-            Some(other) => {
-                return Err((
-                    "unknown_type",
-                    format!(
-                        "unknown message type {}: expected \"input\" or \"cancel\"",
-                        agentor::error::excerpt(&other.to_string())
-                    ),
-                ))
-            }
-        }
-        let message: WsInput =
-            serde_json::from_value(value).map_err(|e| ("invalid_request", e.to_string()))?;
-        let (input, options) = message.into_parts()?;
-        let options = RunOptions::resolve(Some(true), options, self.query.clone())
-            .map_err(|e| (e.code, e.message))?;
-        Ok(Request::Input(input, options))
     }
 
     async fn start(&mut self, input: InputBody, options: RunOptions) -> Next {
@@ -393,6 +361,48 @@ impl Connection {
 }
 
 /// The run's next item; pending forever while no run is active.
+/// What a client text frame asks for, or the error frame's code and
+/// message. The query string's options are the defaults the frame's own
+/// options override.
+fn parse(text: &str, query: &QueryOptions) -> Result<Request, (&'static str, String)> {
+    let value: Value = serde_json::from_str(text).map_err(|e| ("invalid_json", e.to_string()))?;
+    let Value::Object(object) = &value else {
+        return Err((
+            "invalid_request",
+            "expected a JSON object: {\"input\": …}, {\"text\": …} or {\"type\": \"cancel\"}"
+                .into(),
+        ));
+    };
+    match object.get("type") {
+        None => {}
+        Some(Value::String(kind)) if kind == "input" => {}
+        Some(Value::String(kind)) if kind == "cancel" => return Ok(Request::Cancel),
+        Some(other) => {
+            return Err((
+                "unknown_type",
+                format!(
+                    "unknown message type {}: expected \"input\" or \"cancel\"",
+                    agentor::error::excerpt(&other.to_string())
+                ),
+            ))
+        }
+    }
+    let message: WsInput =
+        serde_json::from_value(value).map_err(|e| ("invalid_request", e.to_string()))?;
+    let (input, options) = message.into_parts()?;
+    let options =
+        RunOptions::resolve(Some(true), options, query.clone()).map_err(|e| (e.code, e.message))?;
+    Ok(Request::Input(input, options))
+}
+
+/// The WebSocket client-message parser, for the fuzz targets
+/// (`agentor-fuzz`): the error code and message a frame of `text` would be
+/// answered with, or `Ok` for a frame that starts or cancels a run.
+#[doc(hidden)]
+pub fn parse_client_message(text: &str) -> Result<(), (&'static str, String)> {
+    parse(text, &QueryOptions::default()).map(drop)
+}
+
 async fn next_event(run: &mut Option<ActiveRun>) -> Option<EventResult> {
     match run {
         Some(run) => run.events.next().await,
