@@ -1088,3 +1088,115 @@ fn serving_a2a_on_every_interface_without_a_public_url_warns_at_start() {
     assert_eq!(code, Some(0));
     assert!(!rest.contains("warning"), "{rest}");
 }
+
+/// A Chat Completions stub on a free loopback port that answers every
+/// request with `body` (SSE) and closes; returns its `/v1` URL.
+async fn sse_stub(body: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 16 * 1024];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(body.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+/// The resident memory of a process, from `/proc`.
+fn rss_bytes(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    let kib: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+/// The replay log is bounded by bytes: runs of 32 KiB events (2.5 MiB of
+/// events each, counting the final message) leave a few MiB behind, not
+/// their sum (18 MiB measured). Without the byte bound, the same 60 runs
+/// held 174 MiB for the 5 minutes of retention (1,024 events per run were
+/// kept, whatever their size).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_logs_of_large_events_stay_within_their_byte_bound() {
+    let dir = workdir("replay-bytes");
+    let delta = "x".repeat(32 * 1024);
+    let frame = format!(
+        "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{delta}\"}}}}]}}\n\n"
+    );
+    let body = format!(
+        "{}data: {{\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\ndata: [DONE]\n\n",
+        frame.repeat(40)
+    );
+    let stub = sse_stub(body).await;
+    let served = Served::start(
+        &dir,
+        &[
+            "--provider",
+            "openai-chat",
+            "--base-url",
+            &stub,
+            "--model",
+            "stub",
+        ],
+    );
+    let client = reqwest::Client::new();
+    let health = client
+        .get(format!("{}/health", served.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(health.status().is_success());
+    let before = rss_bytes(served.child.id());
+    let mut sent = 0usize;
+    for _batch in 0..6 {
+        let runs = (0..10).map(|_| {
+            let client = client.clone();
+            let url = format!("{}/chat", served.url);
+            async move {
+                let response = client
+                    .post(url)
+                    .json(&serde_json::json!({"input": "Hi", "stream": true}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(response.status().is_success(), "{}", response.status());
+                let body = response.bytes().await.unwrap();
+                let done = br#"event: done
+data: {"type":"run_end","message":"completed""#;
+                assert!(
+                    body.windows(done.len()).any(|w| w == done),
+                    "the run completed"
+                );
+                body.len()
+            }
+        });
+        sent += futures::future::join_all(runs)
+            .await
+            .into_iter()
+            .sum::<usize>();
+    }
+    assert!(
+        sent > 60 * 2 * 40 * 32 * 1024,
+        "each run streamed its events: {sent} bytes"
+    );
+    let after = rss_bytes(served.child.id());
+    let grown = after.saturating_sub(before);
+    eprintln!("replay: RSS {} MiB -> {} MiB", before >> 20, after >> 20);
+    // 64 MiB of replay at most, plus what the allocator keeps of the runs'
+    // transient buffers (10 at a time).
+    assert!(
+        grown < 80 << 20,
+        "resident memory grew by {} MiB (from {} MiB)",
+        grown >> 20,
+        before >> 20
+    );
+    let (code, _) = served.stop();
+    assert_eq!(code, Some(0));
+}

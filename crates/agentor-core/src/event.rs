@@ -446,6 +446,57 @@ impl Event {
         self.kind.kind()
     }
 
+    /// About how many bytes the event holds: its own size, the bytes of its
+    /// text fields, and the size of its tool-call arguments. What byte
+    /// bounds count (the server's replay log, queues): cheap, and exact
+    /// enough to bound memory, not an allocator's measure (text that shares
+    /// a larger buffer counts only its own bytes).
+    ///
+    /// ```
+    /// use agentor_core::Event;
+    ///
+    /// let small = Event::text_delta("Hi");
+    /// let large = Event::text_delta("x".repeat(32 * 1024));
+    /// assert_eq!(large.size_bytes() - small.size_bytes(), 32 * 1024 - 2);
+    /// assert!(small.size_bytes() >= std::mem::size_of::<Event>());
+    /// ```
+    pub fn size_bytes(&self) -> usize {
+        let len = |text: &Text| text.len();
+        let opt = |text: &Option<Text>| text.as_ref().map_or(0, |text| text.len());
+        let envelope = opt(&self.source) + opt(&self.run_id) + opt(&self.parent);
+        let payload = match &self.kind {
+            EventKind::RunStart { agent, model } => len(agent) + opt(model),
+            EventKind::TextDelta { text, message_id }
+            | EventKind::Message { text, message_id }
+            | EventKind::ReasoningDelta { text, message_id } => len(text) + opt(message_id),
+            EventKind::ReasoningSummary { text } | EventKind::AgentUpdated { agent: text } => {
+                len(text)
+            }
+            EventKind::ToolCall(call) => {
+                std::mem::size_of::<ToolCall>()
+                    + len(&call.call_id)
+                    + len(&call.name)
+                    + value_bytes(&call.arguments)
+            }
+            EventKind::ToolCallDelta(delta) => {
+                std::mem::size_of::<ToolCallDelta>()
+                    + len(&delta.call_id)
+                    + opt(&delta.name)
+                    + len(&delta.delta)
+            }
+            EventKind::ToolResult(result) => {
+                std::mem::size_of::<ToolResult>()
+                    + len(&result.call_id)
+                    + len(&result.name)
+                    + len(&result.output)
+            }
+            EventKind::Handoff { from, to } => len(from) + len(to),
+            EventKind::Error { message, .. } => len(message),
+            EventKind::Usage { .. } | EventKind::Progress(_) | EventKind::RunEnd { .. } => 0,
+        };
+        std::mem::size_of::<Event>() + envelope + payload
+    }
+
     /// The text of a text delta, reasoning delta, message or reasoning summary.
     pub fn text(&self) -> Option<&str> {
         match &self.kind {
@@ -561,6 +612,18 @@ impl Event {
     pub const fn run_end(status: RunStatus) -> Self {
         Event::new(EventKind::RunEnd { status })
     }
+}
+
+/// The bytes a JSON value holds, about: each node's size plus its strings.
+fn value_bytes(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    std::mem::size_of::<Value>()
+        + match value {
+            Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+            Value::String(s) => s.len(),
+            Value::Array(items) => items.iter().map(value_bytes).sum(),
+            Value::Object(map) => map.iter().map(|(k, v)| k.len() + value_bytes(v)).sum(),
+        }
 }
 
 #[cfg(test)]

@@ -50,6 +50,7 @@ pub struct ServerConfig {
     pub(crate) cors: Cors,
     pub(crate) shutdown: Shutdown,
     pub(crate) replay_events: usize,
+    pub(crate) replay_bytes: (usize, usize),
     pub(crate) replay_retention: Duration,
     pub(crate) resume_window: Duration,
     pub(crate) coalesce: bool,
@@ -98,6 +99,10 @@ impl Default for ServerConfig {
             cors: Cors::None,
             shutdown: Shutdown::new(),
             replay_events: 1024,
+            replay_bytes: (
+                crate::event_log::DEFAULT_BYTES_PER_RUN,
+                crate::event_log::DEFAULT_TOTAL_BYTES,
+            ),
             replay_retention: Duration::from_secs(300),
             resume_window: Duration::ZERO,
             coalesce: true,
@@ -128,6 +133,7 @@ impl fmt::Debug for ServerConfig {
             .field("cors", &self.cors)
             .field("shutdown", &self.shutdown)
             .field("replay_events", &self.replay_events)
+            .field("replay_bytes", &self.replay_bytes)
             .field("replay_retention", &self.replay_retention)
             .field("resume_window", &self.resume_window)
             .field("coalesce", &self.coalesce)
@@ -228,6 +234,22 @@ impl ServerConfig {
     #[must_use]
     pub fn replay_events(mut self, events: usize) -> Self {
         self.replay_events = events.max(1);
+        self
+    }
+
+    /// How many bytes of events ([`Event::size_bytes`]) replay keeps: at
+    /// most `per_run` for each run (default 1 MiB) and `total` for all runs
+    /// together (default 64 MiB). A log past its own bound drops its oldest
+    /// events; past the total, ended runs' logs are evicted first (the
+    /// oldest first), then a growing live log drops its oldest events. A
+    /// reader asking for a dropped event gets `410 gone`; a log always keeps
+    /// its newest event. Applies to the default in-memory log (a Redis log
+    /// has its own bounds).
+    ///
+    /// [`Event::size_bytes`]: agentor::Event::size_bytes
+    #[must_use]
+    pub fn replay_bytes(mut self, per_run: usize, total: usize) -> Self {
+        self.replay_bytes = (per_run.max(1), total.max(1));
         self
     }
 

@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
 
-pub use crate::run_log::MemoryLog;
+pub use crate::run_log::{MemoryLog, DEFAULT_BYTES_PER_RUN, DEFAULT_TOTAL_BYTES};
 
 /// The events of a run as a reader gets them: batches of contiguous events
 /// in id order, ending after the run end (or with an error item).

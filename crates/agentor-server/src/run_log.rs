@@ -2,12 +2,21 @@
 //! streamed run ([`RunLog`]) and the table that finds it by run id
 //! ([`RunRegistry`]). One process only; the default.
 //!
-//! Bounds (see `docs/server.md`): a log keeps its last
-//! `ServerConfig::replay_events` events (default 1024); an ended run's log is
-//! kept `ServerConfig::replay_retention` (default 5 min) after its end; the
+//! Bounds (see `docs/reliability.md`): a log keeps its last
+//! `ServerConfig::replay_events` events (default 1024) and at most
+//! `ServerConfig::replay_bytes` of them (default 1 MiB, by
+//! [`Event::size_bytes`]); an ended run's log is kept
+//! `ServerConfig::replay_retention` (default 5 min) after its end; the
 //! registry holds at most `4 × max_runs` logs (default 256) and makes room by
 //! evicting the oldest ended log. Live runs are at most `max_runs` (they hold
 //! a run permit), so room can always be made.
+//!
+//! All logs together hold at most `ServerConfig::replay_total_bytes`
+//! (default 64 MiB): a new run first evicts the oldest ended logs to get
+//! under it, and a live log that grows while it is spent drops its own
+//! oldest events. Either way a reader asking for what was dropped gets the
+//! `410 gone` of a ring that wrapped. Each log keeps at least its newest
+//! event, so a run end is never lost.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -32,6 +41,10 @@ pub(crate) struct RunLog {
     appended: Notify,
     /// How many events the ring keeps.
     capacity: usize,
+    /// How many bytes of events the ring keeps (at least its newest event).
+    max_bytes: usize,
+    /// The bytes of every log of the registry, shared.
+    budget: Arc<Budget>,
     /// Readers attached (`GET /runs/{id}/events`); a run kept alive after a
     /// disconnect stays alive while one is attached.
     followers: AtomicUsize,
@@ -47,6 +60,65 @@ struct LogState {
     first_id: u64,
     /// When the run end was appended.
     ended_at: Option<Instant>,
+    /// [`Event::size_bytes`] of `events`.
+    bytes: usize,
+}
+
+type Logs = Arc<Mutex<HashMap<String, Arc<RunLog>>>>;
+
+/// The bytes held by all the logs of a registry, against their bound.
+#[derive(Debug)]
+struct Budget {
+    used: AtomicUsize,
+    max: usize,
+    /// The registry's logs, to evict ended ones when the budget is spent
+    /// (weak: the logs hold the budget).
+    logs: std::sync::Weak<Mutex<HashMap<String, Arc<RunLog>>>>,
+}
+
+impl Budget {
+    fn new(max: usize, logs: &Logs) -> Arc<Self> {
+        Arc::new(Budget {
+            used: AtomicUsize::new(0),
+            max: max.max(1),
+            logs: Arc::downgrade(logs),
+        })
+    }
+
+    fn spent(&self) -> bool {
+        self.used.load(Ordering::Relaxed) > self.max
+    }
+
+    /// Evicts ended logs, the oldest first, until the budget is not spent.
+    /// Takes the registry's lock: never call it holding a log's.
+    fn evict_ended(&self) {
+        if let Some(logs) = self.logs.upgrade() {
+            evict_ended(&mut lock_logs(&logs), self, 0);
+        }
+    }
+}
+
+fn lock_logs(logs: &Logs) -> MutexGuard<'_, HashMap<String, Arc<RunLog>>> {
+    // Inserts and removes leave the map consistent even if a panic
+    // happened elsewhere while it was held.
+    logs.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Removes the oldest ended logs while the budget is spent or more than
+/// `max_logs` remain (0: no count bound). Live logs are never evicted.
+fn evict_ended(logs: &mut HashMap<String, Arc<RunLog>>, budget: &Budget, max_logs: usize) {
+    while (max_logs > 0 && logs.len() >= max_logs) || budget.spent() {
+        let oldest = logs
+            .iter()
+            .filter_map(|(id, log)| log.ended_at().map(|at| (at, id.clone())))
+            .min();
+        match oldest {
+            Some((_, id)) => {
+                logs.remove(&id);
+            }
+            None => break,
+        }
+    }
 }
 
 /// What a reader at some id finds in the log.
@@ -64,15 +136,18 @@ pub(crate) enum Read {
 }
 
 impl RunLog {
-    fn new(capacity: usize, cancel: CancellationToken) -> Self {
+    fn new(limits: Limits, budget: Arc<Budget>, cancel: CancellationToken) -> Self {
         RunLog {
             state: Mutex::new(LogState {
                 events: VecDeque::new(),
                 first_id: 0,
                 ended_at: None,
+                bytes: 0,
             }),
             appended: Notify::new(),
-            capacity,
+            capacity: limits.events,
+            max_bytes: limits.bytes,
+            budget,
             followers: AtomicUsize::new(0),
             cancel,
         }
@@ -97,24 +172,60 @@ impl RunLog {
     /// Appends events already numbered by the run's body (ids contiguous
     /// with the ones before) and wakes the followers.
     pub(crate) fn append(&self, events: impl IntoIterator<Item = Event>) {
-        {
-            let mut state = self.lock();
-            for event in events {
-                if state.ended_at.is_some() {
-                    // Nothing follows a run end.
-                    break;
-                }
-                if matches!(event.kind, EventKind::RunEnd { .. }) {
-                    state.ended_at = Some(Instant::now());
-                }
-                if state.events.len() == self.capacity {
-                    state.events.pop_front();
-                    state.first_id += 1;
-                }
-                state.events.push_back(event);
-            }
+        let mut events = events.into_iter();
+        while let Appended::BudgetSpent = self.append_some(&mut events) {
+            self.pay_for_budget();
         }
         self.appended.notify_waiters();
+    }
+
+    /// Appends until the events end, a run end was appended, or the shared
+    /// budget is spent (the caller makes room without this log's lock held).
+    fn append_some(&self, events: &mut impl Iterator<Item = Event>) -> Appended {
+        let mut state = self.lock();
+        for event in events {
+            if state.ended_at.is_some() {
+                // Nothing follows a run end.
+                return Appended::All;
+            }
+            if matches!(event.kind, EventKind::RunEnd { .. }) {
+                state.ended_at = Some(Instant::now());
+            }
+            if state.events.len() == self.capacity {
+                self.pop_oldest(&mut state);
+            }
+            let size = event.size_bytes();
+            state.bytes += size;
+            self.budget.used.fetch_add(size, Ordering::Relaxed);
+            state.events.push_back(event);
+            while state.events.len() > 1 && state.bytes > self.max_bytes {
+                self.pop_oldest(&mut state);
+            }
+            if self.budget.spent() {
+                return Appended::BudgetSpent;
+            }
+        }
+        Appended::All
+    }
+
+    /// Brings the shared budget back under its bound: ended runs' logs go
+    /// first (the oldest first); if that is not enough, this log drops its
+    /// own oldest events.
+    fn pay_for_budget(&self) {
+        self.budget.evict_ended();
+        let mut state = self.lock();
+        while state.events.len() > 1 && self.budget.spent() {
+            self.pop_oldest(&mut state);
+        }
+    }
+
+    fn pop_oldest(&self, state: &mut LogState) {
+        if let Some(event) = state.events.pop_front() {
+            let size = event.size_bytes();
+            state.bytes -= size;
+            self.budget.used.fetch_sub(size, Ordering::Relaxed);
+            state.first_id += 1;
+        }
     }
 
     /// Up to `max` events from id `from`.
@@ -167,6 +278,26 @@ impl RunLog {
     }
 }
 
+impl Drop for RunLog {
+    fn drop(&mut self) {
+        let bytes = self.lock().bytes;
+        self.budget.used.fetch_sub(bytes, Ordering::Relaxed);
+    }
+}
+
+/// How far [`RunLog::append_some`] got.
+enum Appended {
+    All,
+    BudgetSpent,
+}
+
+/// The bounds of one run's log.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    events: usize,
+    bytes: usize,
+}
+
 /// A reader attached to a [`RunLog`].
 #[derive(Debug)]
 pub(crate) struct FollowerGuard(Arc<RunLog>);
@@ -194,48 +325,48 @@ impl RunWriter for RunLog {
 /// Run id → replay log, shared by the routes.
 #[derive(Clone, Debug)]
 pub(crate) struct RunRegistry {
-    logs: Arc<Mutex<HashMap<String, Arc<RunLog>>>>,
-    events_per_run: usize,
+    logs: Logs,
+    per_run: Limits,
+    budget: Arc<Budget>,
     retention: Duration,
     max_logs: usize,
 }
 
 impl RunRegistry {
     pub(crate) fn new(events_per_run: usize, retention: Duration, max_logs: usize) -> Self {
+        let logs = Logs::default();
         RunRegistry {
-            logs: Arc::default(),
-            events_per_run: events_per_run.max(1),
+            budget: Budget::new(DEFAULT_TOTAL_BYTES, &logs),
+            logs,
+            per_run: Limits {
+                events: events_per_run.max(1),
+                bytes: DEFAULT_BYTES_PER_RUN,
+            },
             retention,
             max_logs: max_logs.max(1),
         }
     }
 
+    /// The same registry with byte bounds: per run, and for all logs.
+    fn with_bytes(mut self, per_run: usize, total: usize) -> Self {
+        self.per_run.bytes = per_run.max(1);
+        self.budget = Budget::new(total, &self.logs);
+        self
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<RunLog>>> {
-        // Inserts and removes leave the map consistent even if a panic
-        // happened elsewhere while it was held.
-        self.logs.lock().unwrap_or_else(PoisonError::into_inner)
+        lock_logs(&self.logs)
     }
 
     /// A new, empty log for `run_id`, making room first. `cancel` stops the
     /// run (give it a child of the shutdown's token).
     pub(crate) fn register(&self, run_id: &str, cancel: CancellationToken) -> Arc<RunLog> {
-        let log = Arc::new(RunLog::new(self.events_per_run, cancel));
+        let log = Arc::new(RunLog::new(self.per_run, self.budget.clone(), cancel));
         let mut logs = self.lock();
         self.evict_expired(&mut logs);
-        while logs.len() >= self.max_logs {
-            // The oldest ended log goes first; live logs are never evicted
-            // (at most `max_runs` of them exist, below the bound).
-            let oldest = logs
-                .iter()
-                .filter_map(|(id, log)| log.ended_at().map(|at| (at, id.clone())))
-                .min();
-            match oldest {
-                Some((_, id)) => {
-                    logs.remove(&id);
-                }
-                None => break,
-            }
-        }
+        // Live logs are never evicted (at most `max_runs` of them exist,
+        // below the count bound; the byte bound trims them instead).
+        evict_ended(&mut logs, &self.budget, self.max_logs);
         logs.insert(run_id.to_owned(), log.clone());
         log
     }
@@ -279,14 +410,41 @@ pub struct MemoryLog {
     registry: RunRegistry,
 }
 
+/// The default of [`MemoryLog::max_bytes`]' bound per run: 1 MiB.
+pub const DEFAULT_BYTES_PER_RUN: usize = 1 << 20;
+/// The default of [`MemoryLog::max_bytes`]' bound for all runs: 64 MiB.
+pub const DEFAULT_TOTAL_BYTES: usize = 64 << 20;
+
 impl MemoryLog {
     /// Keeps the last `events_per_run` events of each run (at least 1),
     /// ended runs for `retention`, and `max_runs` logs at most (the oldest
-    /// ended one goes first; live ones are never evicted).
+    /// ended one goes first; live ones are never evicted). The byte bounds
+    /// are the defaults ([`DEFAULT_BYTES_PER_RUN`], [`DEFAULT_TOTAL_BYTES`]).
     pub fn new(events_per_run: usize, retention: Duration, max_runs: usize) -> Self {
         MemoryLog {
             registry: RunRegistry::new(events_per_run, retention, max_runs),
         }
+    }
+
+    /// Bounds the bytes kept ([`Event::size_bytes`]): `per_run` for each
+    /// run's log and `total` for all of them. Past `per_run`, a log drops
+    /// its oldest events; past `total`, a new run first evicts the oldest
+    /// ended logs, and a live log that grows drops its own oldest events.
+    /// A reader asking for a dropped event gets `410 gone`; each log keeps
+    /// at least its newest event.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use agentor_server::event_log::MemoryLog;
+    ///
+    /// let log = MemoryLog::new(1024, Duration::from_secs(300), 256)
+    ///     .max_bytes(256 * 1024, 16 << 20);
+    /// # let _ = log;
+    /// ```
+    #[must_use]
+    pub fn max_bytes(mut self, per_run: usize, total: usize) -> Self {
+        self.registry = self.registry.with_bytes(per_run, total);
+        self
     }
 }
 
@@ -390,9 +548,18 @@ mod tests {
         }
     }
 
+    fn log(events: usize, bytes: usize, budget: &Arc<Budget>) -> RunLog {
+        let limits = Limits { events, bytes };
+        RunLog::new(limits, budget.clone(), CancellationToken::new())
+    }
+
+    fn big(id: u64) -> Event {
+        Event::text_delta("x".repeat(1000)).with_seq(id)
+    }
+
     #[test]
     fn the_ring_keeps_the_last_events_and_says_gone_before() {
-        let log = RunLog::new(3, CancellationToken::new());
+        let log = log(3, usize::MAX, &Budget::new(usize::MAX, &Logs::default()));
         assert!(matches!(log.read(0, 10), Read::Pending));
         log.append((0..5).map(delta));
         assert_eq!(log.bounds(), (2, 5));
@@ -422,5 +589,48 @@ mod tests {
         registry.register("d", CancellationToken::new());
         assert!(registry.get("b").is_some());
         assert!(registry.get("d").is_some());
+    }
+
+    #[test]
+    fn the_ring_keeps_at_most_its_bytes_and_always_its_newest_event() {
+        let budget = Budget::new(usize::MAX, &Logs::default());
+        let size = big(0).size_bytes();
+        let ring = log(1024, 3 * size, &budget);
+        ring.append((0..10).map(big));
+        assert_eq!(ring.bounds(), (7, 10));
+        assert!(matches!(ring.read(6, 10), Read::Gone { oldest: 7 }));
+        assert_eq!(budget.used.load(Ordering::Relaxed), 3 * size);
+        // One event larger than the bound is kept alone.
+        ring.append([Event::text_delta("y".repeat(10 * size)).with_seq(10)]);
+        assert_eq!(ring.bounds(), (10, 11));
+        drop(ring);
+        assert_eq!(
+            budget.used.load(Ordering::Relaxed),
+            0,
+            "a dropped log frees its bytes"
+        );
+    }
+
+    #[test]
+    fn all_logs_share_the_total_and_new_runs_evict_ended_logs_first() {
+        let size = big(0).size_bytes();
+        let registry =
+            RunRegistry::new(1024, Duration::from_secs(300), 100).with_bytes(usize::MAX, 10 * size);
+        let ended = registry.register("ended", CancellationToken::new());
+        ended.append((0..6).map(big));
+        ended.append([Event::run_end(RunStatus::Completed).with_seq(6)]);
+        // (A log still read is still memory: only a dropped one frees.)
+        drop(ended);
+        let live = registry.register("live", CancellationToken::new());
+        live.append((0..6).map(big));
+        // Over the total: the ended log was evicted, the live one kept all.
+        assert!(registry.get("ended").is_none());
+        assert_eq!(live.bounds(), (0, 6));
+        assert!(!registry.budget.spent());
+        // With no ended log left to evict, the growing live log pays.
+        live.append((6..12).map(big));
+        assert_eq!(live.bounds(), (2, 12));
+        assert!(!registry.budget.spent());
+        assert!(matches!(live.read(0, 10), Read::Gone { oldest: 2 }));
     }
 }

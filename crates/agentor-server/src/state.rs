@@ -40,11 +40,15 @@ impl AppState {
             heartbeat: config.heartbeat,
             shutdown: config.shutdown.clone(),
             runs: config.event_log.clone().unwrap_or_else(|| {
-                Arc::new(MemoryLog::new(
-                    config.replay_events,
-                    config.replay_retention,
-                    config.max_runs.saturating_mul(4),
-                ))
+                let (per_run, total) = config.replay_bytes;
+                Arc::new(
+                    MemoryLog::new(
+                        config.replay_events,
+                        config.replay_retention,
+                        config.max_runs.saturating_mul(4),
+                    )
+                    .max_bytes(per_run, total),
+                )
             }),
             resume_window: config.resume_window,
             coalesce: config.coalesce,
