@@ -23,6 +23,7 @@
 //! | `run_end` cancelled | the same, `outcome` `cancelled` |
 //! | `run_end` failed, timed out | open messages ended, `STEP_FINISHED`, `RUN_ERROR` (`message`, `code`: the status) |
 //! | `run_start`, `agent_updated`, `handoff`, `progress` | nothing |
+//! | any event of a nested run (`parent` set: an agent used as a tool) | `CUSTOM` (`name` `agentor.nested`, `value`: the event's native JSON); the calling tool call's `TOOL_CALL_RESULT` carries the sub-run's answer |
 //!
 //! Ids: text messages `<runId>-m<n>`, reasoning `<runId>-r<n>`, tool
 //! results `<runId>-t<n>`; tool calls keep the model's call ids.
@@ -139,6 +140,18 @@ impl Encoder {
                 self.run_fields(dst);
                 dst.put_u8(b'}');
             });
+        }
+        if event.parent.is_some() {
+            // A nested run's event is not the run's own message or tool
+            // call: it rides along whole as a custom event.
+            frame(dst, |dst| {
+                dst.extend_from_slice(
+                    b"{\"type\":\"CUSTOM\",\"name\":\"agentor.nested\",\"value\":",
+                );
+                super::native::encode(event, dst);
+                dst.put_u8(b'}');
+            });
+            return;
         }
         match &event.kind {
             EventKind::TextDelta { text, .. } => {

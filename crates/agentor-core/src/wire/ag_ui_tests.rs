@@ -59,7 +59,7 @@ fn verify(events: &[Value]) {
                 ended = true;
             }
             "RUN_ERROR" => ended = true,
-            "RUN_STARTED" | "TOOL_CALL_RESULT" => {}
+            "RUN_STARTED" | "TOOL_CALL_RESULT" | "CUSTOM" => {}
             other => panic!("unexpected {other}"),
         }
     }
@@ -251,4 +251,37 @@ fn cancelled_and_empty_runs() {
         ]
     );
     assert!(encoder.is_finished());
+}
+
+#[test]
+fn a_nested_run_rides_along_as_custom_events() {
+    let nested = |event: Event| event.with_source("Researcher").with_parent("call_1");
+    let events = vec![
+        Event::tool_call("call_1", "researcher", json!({"input": "x"})),
+        nested(Event::text_delta("Found")),
+        nested(Event::tool_call("call_9", "search", json!({}))),
+        Event::tool_result("call_1", "researcher", "Found"),
+        Event::message("Done"),
+        Event::run_end(RunStatus::Completed),
+    ];
+    let out = events_of(&mut Encoder::new("th", "r1"), &events);
+    verify(&out);
+    let custom: Vec<&Value> = out.iter().filter(|e| e["type"] == "CUSTOM").collect();
+    assert_eq!(custom.len(), 2);
+    assert_eq!(custom[0]["name"], "agentor.nested");
+    assert_eq!(custom[0]["value"]["text"], "Found");
+    assert_eq!(custom[1]["value"]["call_id"], "call_9");
+    // The nested call is not one the frontend must run.
+    let finished = out.iter().find(|e| e["type"] == "RUN_FINISHED").unwrap();
+    let pending = finished.get("pendingToolCallIds");
+    assert!(
+        pending.is_none_or(|p| !p.to_string().contains("call_9")),
+        "{finished}"
+    );
+    let contents: Vec<&Value> = out
+        .iter()
+        .filter(|e| e["type"] == "TEXT_MESSAGE_CONTENT")
+        .collect();
+    assert_eq!(contents.len(), 1);
+    assert_eq!(contents[0]["delta"], "Done");
 }

@@ -21,6 +21,7 @@
 //! | `error` | `error` (`errorText`) |
 //! | `run_end` | open blocks ended, `finish-step`, (`abort` when cancelled), `finish` (`finishReason`), `[DONE]` |
 //! | `run_start`, `agent_updated`, `handoff`, `progress` | nothing |
+//! | any event of a nested run (`parent` set: an agent used as a tool) | `data-agentor-nested` (`data`: the event's native JSON, `transient`: true): delivered to `useChat`'s `onData`, not kept in the message; the calling tool's part gets the sub-run's answer as its output |
 //!
 //! `finishReason` is `stop` (completed), `error` (failed, timed out),
 //! `length` (max turns) or `other` (cancelled). Only the fields the
@@ -167,6 +168,17 @@ impl Encoder {
         if !self.started {
             self.started = true;
             self.start(event, dst);
+        }
+        if event.parent.is_some() {
+            // A nested run's event is not part of this message: its text is
+            // the sub-agent's, and its failure is a tool error, not the
+            // chat's. It goes to `onData` whole, without being kept.
+            frame(dst, |dst| {
+                dst.extend_from_slice(b"{\"type\":\"data-agentor-nested\",\"data\":");
+                super::native::encode(event, dst);
+                dst.extend_from_slice(b",\"transient\":true}");
+            });
+            return;
         }
         match &event.kind {
             EventKind::TextDelta { text, .. } => {

@@ -54,6 +54,7 @@ fn allowed(ty: &str) -> &'static [&'static str] {
         "error" => &["type", "errorText"],
         "abort" => &["type", "reason"],
         "finish" => &["type", "finishReason", "messageMetadata"],
+        "data-agentor-nested" => &["type", "data", "transient"],
         other => panic!("unexpected chunk type {other}"),
     }
 }
@@ -315,4 +316,52 @@ fn ignored_kinds_write_nothing_but_the_start() {
         ],
     );
     assert_eq!(types(&out), ["start"]);
+}
+
+#[test]
+fn a_nested_run_rides_along_as_transient_data_not_in_the_message() {
+    use crate::{ToolCall, ToolResult};
+    let nested = |event: Event| event.with_source("Researcher").with_parent("call_1");
+    let events = vec![
+        Event::new(EventKind::ToolCall(Box::new(ToolCall {
+            call_id: "call_1".into(),
+            name: "researcher".into(),
+            arguments: json!({"input": "find it"}),
+        }))),
+        nested(Event::text_delta("Found")),
+        nested(Event::error(ErrorKind::Provider, "sub-run failed")),
+        Event::new(EventKind::ToolResult(Box::new(ToolResult {
+            call_id: "call_1".into(),
+            name: "researcher".into(),
+            output: "Found".into(),
+            is_error: false,
+            duration: None,
+        }))),
+        Event::text_delta("Done"),
+        Event::message("Done"),
+        Event::run_end(RunStatus::Completed),
+    ];
+    let chunks = chunks(&mut Encoder::new().message_id("m"), &events);
+    assert_protocol_fields(&chunks);
+    let nested: Vec<&Value> = chunks
+        .iter()
+        .filter(|c| c["type"] == "data-agentor-nested")
+        .collect();
+    assert_eq!(nested.len(), 2);
+    assert_eq!(nested[0]["transient"], true);
+    assert_eq!(nested[0]["data"]["type"], "text_delta");
+    assert_eq!(nested[0]["data"]["text"], "Found");
+    assert_eq!(nested[0]["data"]["parent"], "call_1");
+    assert_eq!(nested[1]["data"]["type"], "error");
+    // The sub-run's failure is not the chat's, and its text is not the
+    // message's: one text block, the parent's own.
+    let types = types(&chunks);
+    assert!(!types.contains(&"error"), "{types:?}");
+    let deltas: Vec<&Value> = chunks
+        .iter()
+        .filter(|c| c["type"] == "text-delta")
+        .collect();
+    assert_eq!(deltas.len(), 1);
+    assert_eq!(deltas[0]["delta"], "Done");
+    assert_eq!(chunks[chunks.len() - 2]["finishReason"], "stop");
 }
