@@ -16,6 +16,7 @@ mod message;
 mod params;
 mod part;
 mod task;
+mod wire;
 
 pub use enums::{Role, TaskState};
 pub use events::{SendMessageResult, StreamResponse, TaskArtifactUpdate, TaskStatusUpdate};
@@ -26,3 +27,4 @@ pub use params::{
 };
 pub use part::{FileContent, FilePart, Part, PartContent};
 pub use task::{Artifact, Task, TaskStatus};
+pub use wire::Wire;
