@@ -282,6 +282,26 @@ impl TaskStore {
         })
     }
 
+    /// Follows task `id` for a client (`tasks/resubscribe` /
+    /// `SubscribeToTask`): as [`subscribe`](Self::subscribe), but a task in
+    /// a terminal state is refused with `-32004` (UnsupportedOperationError),
+    /// as the 1.0 spec has it: the operation "can be used with any task
+    /// that is not in a terminal state". A task waiting for input or
+    /// authentication is not terminal. Unknown → `-32001`.
+    pub fn resubscribe(&self, id: &str) -> Result<Subscription, A2aError> {
+        let subscription = self.subscribe(id)?;
+        match subscription.pending.front() {
+            Some(StreamResponse::Task(task)) if task.status.state.is_terminal() => {
+                Err(A2aError::unsupported_operation(format!(
+                    "task {} is {}, a terminal state: there is nothing to subscribe to; read it with tasks/get (GetTask)",
+                    agentor_core::error::excerpt(id),
+                    task.status.state.as_str(crate::Dialect::V0_3)
+                )))
+            }
+            _ => Ok(subscription),
+        }
+    }
+
     /// The conversation so far in `context_id`: the user's message and the
     /// agent's answer of each completed task of that context, oldest first,
     /// at most the last `limit` messages. A new task of the context starts
