@@ -92,6 +92,7 @@ impl A2aState {
         A2aState {
             store: TaskStore::new(StoreLimits {
                 max_tasks: config.a2a_max_tasks,
+                max_bytes: config.a2a_max_bytes,
                 ttl: config.a2a_task_ttl,
                 ..StoreLimits::default()
             }),
