@@ -1200,7 +1200,10 @@ async fn body_limit_and_auth_apply_to_post_root_but_cards_stay_public() {
         .unwrap();
     assert_eq!(card.status(), 200);
     let card: Value = card.json().await.unwrap();
-    assert_eq!(card["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        card["securitySchemes"]["bearer"]["httpAuthSecurityScheme"]["scheme"],
+        "Bearer"
+    );
 }
 
 #[tokio::test]
@@ -1273,10 +1276,11 @@ async fn agent_card_in_both_dialects() {
     );
     assert!(v10["description"].as_str().unwrap().contains("Weather"));
 
-    // No header: the 0.3 card (with the 1.0 fields too); the legacy path serves the same.
+    // `A2A-Version: 0.3`: the 0.3 card (with the 1.0 fields too); the legacy path serves the same.
     for path in ["/.well-known/agent-card.json", "/.well-known/agent.json"] {
         let v03: Value = client
             .get(server.url(path))
+            .header("A2A-Version", "0.3")
             .send()
             .await
             .unwrap()
@@ -1298,10 +1302,17 @@ async fn agent_card_in_both_dialects() {
             .iter()
             .all(|s| s["tags"].is_array()));
     }
-    // `card_dialect` changes the header-less default.
+    // Without the header: the 1.0 card by default, the 0.3 one on request.
+    let card: Value = reqwest::get(server.url("/.well-known/agent-card.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(card, v10);
     let server = start(
         demo_agent(),
-        ServerConfig::default().card_dialect(Dialect::V1_0),
+        ServerConfig::default().card_dialect(Dialect::V0_3),
     )
     .await;
     let card: Value = reqwest::get(server.url("/.well-known/agent-card.json"))
@@ -1310,7 +1321,7 @@ async fn agent_card_in_both_dialects() {
         .json()
         .await
         .unwrap();
-    assert!(card.get("protocolVersion").is_none());
+    assert_eq!(card["protocolVersion"], "0.3.0");
 }
 
 #[tokio::test]
@@ -1391,6 +1402,7 @@ async fn card_url_description_etag() {
     let response = client
         .get(server.url("/.well-known/agent-card.json"))
         .header("host", "agents.example.com:9000")
+        .header("A2A-Version", "0.3")
         .header("if-none-match", &etag)
         .send()
         .await
@@ -1408,7 +1420,10 @@ async fn card_url_description_etag() {
         .json()
         .await
         .unwrap();
-    assert_eq!(body["url"], "https://agent.example.com/a2a");
+    assert_eq!(
+        body["supportedInterfaces"][0]["url"],
+        "https://agent.example.com/a2a"
+    );
 }
 
 /// Replaces every `"timestamp":"…"` value with a fixed one.
