@@ -235,6 +235,15 @@ def main() -> int:
         expect_error(http, "tasks/resubscribe of a finished task", -32004, rpc("tasks/resubscribe", {"id": done}))
         expect_error(http, "SubscribeToTask of a finished task", -32004, rpc("SubscribeToTask", {"id": done}), V1)
 
+        # A message to a task in a terminal state: UnsupportedOperationError
+        # (A2A 1.0 CORE-SEND-002), in both dialects.
+        again = message("0.3")
+        again["taskId"] = done
+        expect_error(http, "message/send to a finished task", -32004, rpc("message/send", {"message": again}))
+        again = message("1.0")
+        again["taskId"] = done
+        expect_error(http, "SendMessage to a finished task", -32004, rpc("SendMessage", {"message": again}), V1)
+
         # A body declared as something other than JSON: the protocol's
         # content-type error, with HTTP 415.
         for content_type in ("text/xml", "text/plain"):

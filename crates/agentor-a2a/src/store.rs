@@ -253,9 +253,20 @@ impl TaskStore {
         let mut inner = self.lock();
         self.purge(&mut inner);
         let id = task_id.unwrap_or_else(crate::new_id);
-        if inner.tasks.contains_key(&id) {
+        if let Some(entry) = inner.tasks.get(&id) {
+            // A2A 1.0 (CORE-SEND-002, §3.1.1): a message to a task in a
+            // terminal state is UnsupportedOperationError. Agentor tasks take
+            // one message, so a running one refuses it the same way.
+            let state = entry.projector.task().status.state;
+            let why = if state.is_terminal() {
+                "a terminal state: it takes no more messages"
+            } else {
+                "and an agentor task takes one message"
+            };
             return Err(A2aError::unsupported_operation(format!(
-                "task {id} exists and cannot take another message; send without taskId (same contextId) to continue the conversation"
+                "task {} is {}, {why}; send without taskId (same contextId) to continue the conversation",
+                agentor_core::error::excerpt(&id),
+                state.as_str(crate::Dialect::V0_3)
             )));
         }
         let context_id = context_id.unwrap_or_else(crate::new_id);

@@ -626,7 +626,7 @@ async fn cancel_a_running_task_subscribers_see_canceled() {
 }
 
 #[tokio::test]
-async fn resubscribe_to_a_finished_task_is_unsupported_operation() {
+async fn resubscribe_or_a_message_to_a_finished_task_is_unsupported_operation() {
     let server = start(agent_with(hello_script()), ServerConfig::default()).await;
     for dialect in [Dialect::V0_3, Dialect::V1_0] {
         let answer = call(
@@ -659,6 +659,30 @@ async fn resubscribe_to_a_finished_task_is_unsupported_operation() {
             error["message"].as_str().unwrap().contains("terminal"),
             "{error}"
         );
+        // So is a message to it (A2A 1.0, CORE-SEND-002), streamed or not.
+        for send in [
+            method(dialect, "message/send", "SendMessage"),
+            method(dialect, "message/stream", "SendStreamingMessage"),
+        ] {
+            let mut msg = message(dialect, "And again?");
+            msg["taskId"] = id.clone();
+            let params = json!({ "message": msg });
+            let error = if send == "message/stream" {
+                let frames = stream(&server, dialect, send, params).await;
+                assert_eq!(frames.len(), 1);
+                frames[0]["error"].clone()
+            } else {
+                call(&server, dialect, send, params).await["error"].clone()
+            };
+            assert_eq!(error["code"], -32004, "{send}: {error}");
+            assert!(
+                error["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("terminal state"),
+                "{error}"
+            );
+        }
         // The task itself is still there to read.
         let get = method(dialect, "tasks/get", "GetTask");
         let task = call(&server, dialect, get, json!({"id": id})).await;
