@@ -2,9 +2,9 @@
 //! events and framed as the server frames them, in each dialect.
 //!
 //! The A2A path is the server's per-event work: [`TaskProjector`] (the task
-//! snapshot, status and artifact updates), `render(dialect)`, the JSON-RPC
-//! response envelope, and one frame per event (`jsonrpc::push_sse_frame`, the
-//! function the server writes with). The
+//! snapshot, status and artifact updates), then the JSON-RPC response
+//! envelope around `wire(dialect)` serialized as one frame per event
+//! (`jsonrpc::push_response_frame`, the function the server writes with). The
 //! baseline encodes the same events as `/chat` SSE frames ([`drain_sse`]).
 //! Neither counts the task store or the socket.
 //!
@@ -35,9 +35,15 @@ impl FrameSink {
         }
     }
 
-    /// One event as the server's A2A stream sends it.
-    fn frame(&mut self, id: &RequestId, event: &StreamResponse, dialect: Dialect) {
-        jsonrpc::push_sse_frame(&mut self.buf, &jsonrpc::response(id, event.render(dialect)));
+    /// One event as the server's A2A stream sends it; with `tree`, through
+    /// a `serde_json::Value` per event as it was before the typed frames
+    /// (`render`, then the envelope), for the comparison in the same run.
+    fn frame(&mut self, id: &RequestId, event: &StreamResponse, dialect: Dialect, tree: bool) {
+        if tree {
+            jsonrpc::push_sse_frame(&mut self.buf, &jsonrpc::response(id, event.render(dialect)));
+        } else {
+            jsonrpc::push_response_frame(&mut self.buf, id, &event.wire(dialect));
+        }
         if self.buf.len() >= 64 * 1024 {
             self.written += self.buf.len() as u64;
             self.buf.clear();
@@ -50,21 +56,21 @@ impl FrameSink {
 }
 
 /// The run as one A2A task's stream in `dialect`: bytes framed.
-fn a2a_stream(input: Vec<Event>, dialect: Dialect) -> u64 {
+fn a2a_stream(input: Vec<Event>, dialect: Dialect, tree: bool) -> u64 {
     let id = RequestId::String("bench".to_owned());
     let user = Message::new("m-1", Role::User, vec![Part::text("Go")]);
     let mut projector = TaskProjector::new("task-1", "ctx-1", user);
     let mut sink = FrameSink::new();
     for event in projector.start() {
-        sink.frame(&id, &event, dialect);
+        sink.frame(&id, &event, dialect, tree);
     }
     for item in input {
         for event in projector.on_item(Ok(item)) {
-            sink.frame(&id, &event, dialect);
+            sink.frame(&id, &event, dialect, tree);
         }
     }
     for event in projector.on_end_of_stream() {
-        sink.frame(&id, &event, dialect);
+        sink.frame(&id, &event, dialect, tree);
     }
     sink.finish()
 }
@@ -92,11 +98,16 @@ fn bench(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    for (name, dialect) in [("a2a_v0_3", Dialect::V0_3), ("a2a_v1_0", Dialect::V1_0)] {
+    for (name, dialect, tree) in [
+        ("a2a_v0_3", Dialect::V0_3, false),
+        ("a2a_v1_0", Dialect::V1_0, false),
+        ("a2a_v0_3_value_tree", Dialect::V0_3, true),
+        ("a2a_v1_0_value_tree", Dialect::V1_0, true),
+    ] {
         group.bench_function(name, |b| {
             b.iter_batched(
                 || input.clone(),
-                |input| black_box(a2a_stream(input, dialect)),
+                |input| black_box(a2a_stream(input, dialect, tree)),
                 BatchSize::PerIteration,
             )
         });

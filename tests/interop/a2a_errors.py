@@ -136,6 +136,41 @@ def card_checks(http: httpx.Client) -> None:
               bool(v1.headers.get("etag")) and bool(v1.headers.get("cache-control")), dict(v1.headers))
         again = http.get(path, headers={**V1, "If-None-Match": v1.headers.get("etag", "")})
         check(f"card {path}: If-None-Match with its ETag -> 304", again.status_code == 304, again.status_code)
+        modified = v1.headers.get("last-modified", "")
+        check(f"card {path}: Last-Modified is an HTTP date", _http_date(modified) is not None, modified)
+        again = http.get(path, headers={**V1, "If-Modified-Since": modified})
+        check(f"card {path}: If-Modified-Since its Last-Modified -> 304", again.status_code == 304, again.status_code)
+        again = http.get(path, headers={**V1, "If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"})
+        check(f"card {path}: If-Modified-Since 1970 -> 200", again.status_code == 200, again.status_code)
+        # The 1.0 card read as the SDK's own 1.0 `AgentCard` message, strictly:
+        # proto JSON with unknown fields rejected, which is the 1.0 schema.
+        for label, card in (("A2A-Version: 1.0", card1), ("no A2A-Version", plain.json())):
+            if label == "no A2A-Version" and plain.json() == card03:
+                continue
+            problem = _strict_1_0_card_problem(card)
+            check(f"card {path} ({label}): a valid 1.0 AgentCard (unknown fields rejected)", problem is None, problem)
+
+
+def _http_date(text: str):
+    from email.utils import parsedate_to_datetime
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _strict_1_0_card_problem(card: dict) -> str | None:
+    from a2a.types.a2a_pb2 import AgentCard
+    from google.protobuf.json_format import ParseDict, ParseError
+
+    try:
+        parsed = ParseDict(card, AgentCard(), ignore_unknown_fields=False)
+    except ParseError as e:
+        return str(e)
+    missing = [f for f in ("name", "description", "version") if not getattr(parsed, f)]
+    if missing or not parsed.supported_interfaces or not parsed.skills:
+        return f"missing {missing or 'supportedInterfaces/skills'}"
+    return None
 
 
 def main() -> int:
@@ -194,6 +229,32 @@ def main() -> int:
         got = post(http, rpc("GetTask", {"id": done}), V1).json()
         check("GetTask of the finished task (1.0 enum)",
               got.get("result", {}).get("status", {}).get("state") == "TASK_STATE_COMPLETED", got)
+
+        # SubscribeToTask "can be used with any task that is not in a
+        # terminal state": a finished task is UnsupportedOperationError.
+        expect_error(http, "tasks/resubscribe of a finished task", -32004, rpc("tasks/resubscribe", {"id": done}))
+        expect_error(http, "SubscribeToTask of a finished task", -32004, rpc("SubscribeToTask", {"id": done}), V1)
+
+        # A message to a task in a terminal state: UnsupportedOperationError
+        # (A2A 1.0 CORE-SEND-002), in both dialects.
+        again = message("0.3")
+        again["taskId"] = done
+        expect_error(http, "message/send to a finished task", -32004, rpc("message/send", {"message": again}))
+        again = message("1.0")
+        again["taskId"] = done
+        expect_error(http, "SendMessage to a finished task", -32004, rpc("SendMessage", {"message": again}), V1)
+
+        # A body declared as something other than JSON: the protocol's
+        # content-type error, with HTTP 415.
+        for content_type in ("text/xml", "text/plain"):
+            response = http.post("/", content=json.dumps(rpc("GetTask", {"id": done})),
+                                 headers={**V1, "content-type": content_type})
+            body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+            error = body.get("error") or {}
+            check(f"Content-Type {content_type} -> 415 and -32005",
+                  response.status_code == 415 and error.get("code") == -32005
+                  and (error.get("data") or [{}])[0].get("reason") == "CONTENT_TYPE_NOT_SUPPORTED",
+                  (response.status_code, body))
 
         expect_error(http, "unsupported A2A-Version", -32009, rpc("GetTask", {"id": done}), {"A2A-Version": "9.9"})
         expect_error(http, "unsupported A2A-Version on a stream", -32009,

@@ -59,6 +59,9 @@ pub struct TaskProjector {
     failure: Option<String>,
     usage: Option<[u64; 3]>,
     finished: bool,
+    /// `task.retained_bytes()`, kept up to date as the task changes (a
+    /// recount per event would cost O(task) each).
+    bytes: usize,
 }
 
 impl TaskProjector {
@@ -73,15 +76,17 @@ impl TaskProjector {
         let context_id = context_id.into();
         user.task_id = Some(task_id.clone());
         user.context_id = Some(context_id.clone());
+        let task = Task {
+            id: task_id,
+            context_id,
+            status: TaskStatus::now(TaskState::Submitted),
+            artifacts: Vec::new(),
+            history: vec![user],
+            metadata: None,
+        };
         TaskProjector {
-            task: Task {
-                id: task_id,
-                context_id,
-                status: TaskStatus::now(TaskState::Submitted),
-                artifacts: Vec::new(),
-                history: vec![user],
-                metadata: None,
-            },
+            bytes: task.retained_bytes(),
+            task,
             open_answer: None,
             open_text: String::new(),
             answers: 0,
@@ -90,6 +95,12 @@ impl TaskProjector {
             usage: None,
             finished: false,
         }
+    }
+
+    /// Roughly what the task snapshot holds in memory
+    /// ([`Task::retained_bytes`]), kept up to date as events are projected.
+    pub fn retained_bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The task as it is now: status, artifacts with their full text so far,
@@ -313,11 +324,13 @@ impl TaskProjector {
             // The answer is already in the artifacts: the final status stays
             // bare and the answer joins the history only.
             (TaskState::Completed, Some(answer)) => {
+                self.bytes = self.bytes.saturating_add(answer.retained_bytes());
                 self.task.history.push(answer);
                 out.push(self.status(state, None, metadata, true));
             }
             (_, message) => {
                 if let Some(message) = &message {
+                    self.bytes = self.bytes.saturating_add(message.retained_bytes());
                     self.task.history.push(message.clone());
                 }
                 out.push(self.status(state, message, metadata, true));
@@ -351,8 +364,12 @@ impl TaskProjector {
             message,
             timestamp: Some(crate::timestamp::now()),
         };
+        self.bytes = (self.bytes + status.retained_bytes())
+            .saturating_sub(self.task.status.retained_bytes());
         self.task.status = status.clone();
         if metadata.is_some() {
+            self.bytes = (self.bytes + crate::types::metadata_bytes(&metadata))
+                .saturating_sub(crate::types::metadata_bytes(&self.task.metadata));
             self.task.metadata = metadata.clone();
         }
         StreamResponse::StatusUpdate(TaskStatusUpdate {
@@ -371,11 +388,14 @@ impl TaskProjector {
         append: bool,
         last_chunk: bool,
     ) -> StreamResponse {
+        // The name goes out with the artifact's first chunk; an appended
+        // chunk only extends the parts of the artifact the client has.
         let artifact = Artifact {
-            name: Some("answer".to_owned()),
+            name: (!append).then(|| "answer".to_owned()),
             ..Artifact::new(artifact_id, vec![Part::text(text)])
         };
-        apply_chunk(&mut self.task.artifacts, &artifact, append);
+        let (added, removed) = apply_chunk(&mut self.task.artifacts, &artifact, append);
+        self.bytes = (self.bytes + added).saturating_sub(removed);
         StreamResponse::ArtifactUpdate(TaskArtifactUpdate {
             task_id: self.task.id.clone(),
             context_id: self.task.context_id.clone(),
@@ -388,8 +408,9 @@ impl TaskProjector {
 }
 
 /// Folds a chunk into the artifacts of a snapshot: text continues the last
-/// text part, so the snapshot holds the whole answer in one part.
-fn apply_chunk(artifacts: &mut Vec<Artifact>, chunk: &Artifact, append: bool) {
+/// text part, so the snapshot holds the whole answer in one part. Returns
+/// the retained bytes it added and removed.
+fn apply_chunk(artifacts: &mut Vec<Artifact>, chunk: &Artifact, append: bool) -> (usize, usize) {
     // A chunk almost always continues the newest artifact: search from the
     // end, so a long run's many answers don't make each chunk cost O(answers).
     let existing = artifacts
@@ -398,17 +419,32 @@ fn apply_chunk(artifacts: &mut Vec<Artifact>, chunk: &Artifact, append: bool) {
         .find(|a| a.artifact_id == chunk.artifact_id);
     match (existing, append) {
         (Some(artifact), true) => {
+            let mut added = 0;
             for part in &chunk.parts {
                 match (
                     artifact.parts.last_mut().map(|p| &mut p.content),
                     &part.content,
                 ) {
-                    (Some(PartContent::Text(text)), PartContent::Text(more)) => text.push_str(more),
-                    _ => artifact.parts.push(part.clone()),
+                    (Some(PartContent::Text(text)), PartContent::Text(more)) => {
+                        added += more.len();
+                        text.push_str(more);
+                    }
+                    _ => {
+                        added += part.retained_bytes();
+                        artifact.parts.push(part.clone());
+                    }
                 }
             }
+            (added, 0)
         }
-        (Some(artifact), false) => *artifact = chunk.clone(),
-        (None, _) => artifacts.push(chunk.clone()),
+        (Some(artifact), false) => {
+            let removed = artifact.retained_bytes();
+            *artifact = chunk.clone();
+            (chunk.retained_bytes(), removed)
+        }
+        (None, _) => {
+            artifacts.push(chunk.clone());
+            (chunk.retained_bytes(), 0)
+        }
     }
 }

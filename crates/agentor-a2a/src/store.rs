@@ -2,10 +2,16 @@
 //! fan-out to subscribers.
 //!
 //! Bounds:
-//! - at most `max_tasks` tasks. A new task evicts the finished task that
-//!   finished first; when every task is still running (or still being read
-//!   by a [`Subscription`]), the new one is refused with `-32603` ("task
-//!   store is full") rather than waiting.
+//! - at most `max_tasks` tasks, holding at most `max_bytes` (64 MiB by
+//!   default) as [`Task::retained_bytes`] counts them: their messages,
+//!   artifacts and metadata. A new task evicts finished tasks, the one that
+//!   finished first first, until both fit; when only running tasks (or
+//!   tasks still being read by a [`Subscription`]) are left, the new one is
+//!   refused with `-32603` ("task store is full") rather than waiting. A
+//!   message larger than `max_bytes` on its own is refused with `-32602`.
+//!   Running tasks grow as they stream; finished ones are evicted as soon as
+//!   the total passes `max_bytes`, so the store exceeds it only by what
+//!   running tasks hold beyond it.
 //! - finished tasks are forgotten `ttl` after they finished, once no
 //!   subscription reads them (then `tasks/get` answers `-32001`).
 //! - each task's fan-out buffers `subscriber_buffer` events. A subscriber
@@ -37,6 +43,9 @@ use crate::{
 pub struct StoreLimits {
     /// How many tasks are kept at most (default 1000, at least 1).
     pub max_tasks: usize,
+    /// How many bytes the tasks may hold, as [`Task::retained_bytes`]
+    /// estimates them (default [`DEFAULT_MAX_BYTES`], 64 MiB).
+    pub max_bytes: usize,
     /// How long a finished task is kept (default 1 hour).
     pub ttl: Duration,
     /// How many events a subscriber may fall behind before it is re-sent
@@ -48,11 +57,15 @@ impl Default for StoreLimits {
     fn default() -> Self {
         StoreLimits {
             max_tasks: 1000,
+            max_bytes: DEFAULT_MAX_BYTES,
             ttl: Duration::from_secs(3600),
             subscriber_buffer: 256,
         }
     }
 }
+
+/// The default bound on what a [`TaskStore`]'s tasks hold: 64 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// The default page size of `ListTasks`.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -77,11 +90,46 @@ struct Entry {
     /// How many [`Subscription`]s are open: a finished task is neither
     /// evicted nor expired while one still reads it.
     subscribers: usize,
+    /// The projector's retained bytes as last added to [`Inner::bytes`].
+    bytes: usize,
+}
+
+impl Entry {
+    /// Whether the store may drop it: finished, and nobody reads it.
+    fn evictable(&self) -> Option<Instant> {
+        self.finished_at.filter(|_| self.subscribers == 0)
+    }
 }
 
 struct Inner {
     tasks: HashMap<String, Entry>,
     clock: u64,
+    /// The sum of the tasks' [`Entry::bytes`].
+    bytes: usize,
+}
+
+impl Inner {
+    fn remove(&mut self, id: &str) {
+        if let Some(entry) = self.tasks.remove(id) {
+            self.bytes = self.bytes.saturating_sub(entry.bytes);
+        }
+    }
+
+    /// Evicts the finished task that finished first; false when none may go.
+    fn evict_oldest(&mut self) -> bool {
+        let oldest = self
+            .tasks
+            .iter()
+            .filter_map(|(id, entry)| entry.evictable().map(|at| (at, id.clone())))
+            .min();
+        match oldest {
+            Some((_, id)) => {
+                self.remove(&id);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// The in-memory task store; cheap to clone (shared).
@@ -131,6 +179,7 @@ impl TaskStore {
     pub fn new(limits: StoreLimits) -> Self {
         let limits = StoreLimits {
             max_tasks: limits.max_tasks.max(1),
+            max_bytes: limits.max_bytes.max(1),
             subscriber_buffer: limits.subscriber_buffer.max(1),
             ..limits
         };
@@ -138,6 +187,7 @@ impl TaskStore {
             inner: Arc::new(Mutex::new(Inner {
                 tasks: HashMap::new(),
                 clock: 0,
+                bytes: 0,
             })),
             limits,
         }
@@ -151,6 +201,11 @@ impl TaskStore {
     /// How many tasks are kept now.
     pub fn len(&self) -> usize {
         self.lock().tasks.len()
+    }
+
+    /// What the kept tasks hold, as [`Task::retained_bytes`] estimates it.
+    pub fn retained_bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     /// Whether no task is kept.
@@ -168,20 +223,27 @@ impl TaskStore {
     fn purge(&self, inner: &mut Inner) {
         let ttl = self.limits.ttl;
         let now = Instant::now();
+        let mut freed = 0;
         inner.tasks.retain(|_, entry| {
-            entry.subscribers > 0
+            let keep = entry.subscribers > 0
                 || entry
                     .finished_at
-                    .is_none_or(|at| now.duration_since(at) < ttl)
+                    .is_none_or(|at| now.duration_since(at) < ttl);
+            if !keep {
+                freed += entry.bytes;
+            }
+            keep
         });
+        inner.bytes = inner.bytes.saturating_sub(freed);
     }
 
     /// A new task started by `user`, with the client's `task_id` and
     /// `context_id` when given (fresh ids otherwise), and a subscription
     /// that sees every event from the first (the `Task`).
     ///
-    /// Errors: a `task_id` already in the store → `-32004`; the store full of
-    /// running tasks → `-32603`.
+    /// Errors: a `task_id` already in the store → `-32004`; a message larger
+    /// than `max_bytes` → `-32602`; the store full of running tasks (by
+    /// count or bytes) → `-32603`.
     pub fn create(
         &self,
         task_id: Option<String>,
@@ -191,39 +253,54 @@ impl TaskStore {
         let mut inner = self.lock();
         self.purge(&mut inner);
         let id = task_id.unwrap_or_else(crate::new_id);
-        if inner.tasks.contains_key(&id) {
+        if let Some(entry) = inner.tasks.get(&id) {
+            // A2A 1.0 (CORE-SEND-002, §3.1.1): a message to a task in a
+            // terminal state is UnsupportedOperationError. Agentor tasks take
+            // one message, so a running one refuses it the same way.
+            let state = entry.projector.task().status.state;
+            let why = if state.is_terminal() {
+                "a terminal state: it takes no more messages"
+            } else {
+                "and an agentor task takes one message"
+            };
             return Err(A2aError::unsupported_operation(format!(
-                "task {id} exists and cannot take another message; send without taskId (same contextId) to continue the conversation"
+                "task {} is {}, {why}; send without taskId (same contextId) to continue the conversation",
+                agentor_core::error::excerpt(&id),
+                state.as_str(crate::Dialect::V0_3)
             )));
         }
-        if inner.tasks.len() >= self.limits.max_tasks {
-            let oldest = inner
-                .tasks
-                .iter()
-                .filter(|(_, entry)| entry.subscribers == 0)
-                .filter_map(|(id, entry)| entry.finished_at.map(|at| (at, id.clone())))
-                .min();
-            match oldest {
-                Some((_, evict)) => {
-                    inner.tasks.remove(&evict);
-                }
-                None => {
-                    return Err(A2aError::internal(format!(
-                    "task store is full: {} tasks are running or still being read (the limit); retry when one finishes",
+        let context_id = context_id.unwrap_or_else(crate::new_id);
+        let projector = TaskProjector::new(id.clone(), context_id, user);
+        let bytes = projector.retained_bytes();
+        if bytes > self.limits.max_bytes {
+            return Err(A2aError::invalid_params(format!(
+                "params.message holds about {bytes} bytes, more than this server keeps for all its tasks ({} bytes)",
+                self.limits.max_bytes
+            )));
+        }
+        while inner.tasks.len() >= self.limits.max_tasks
+            || inner.bytes.saturating_add(bytes) > self.limits.max_bytes
+        {
+            if !inner.evict_oldest() {
+                return Err(A2aError::internal(format!(
+                    "task store is full: the tasks running or still being read hold {} of {} bytes in {} of {} tasks (the limits); retry when one finishes",
+                    inner.bytes,
+                    self.limits.max_bytes,
+                    inner.tasks.len(),
                     self.limits.max_tasks
-                )))
-                }
+                )));
             }
         }
-        let context_id = context_id.unwrap_or_else(crate::new_id);
         let (sender, receiver) = broadcast::channel(self.limits.subscriber_buffer);
         let cancel = CancellationToken::new();
         inner.clock += 1;
+        inner.bytes += bytes;
         let touched = inner.clock;
         inner.tasks.insert(
             id.clone(),
             Entry {
-                projector: TaskProjector::new(id.clone(), context_id, user),
+                projector,
+                bytes,
                 seq: 0,
                 sender: Some(sender),
                 cancel: cancel.clone(),
@@ -280,6 +357,26 @@ impl TaskStore {
             skip_through: entry.seq,
             done: false,
         })
+    }
+
+    /// Follows task `id` for a client (`tasks/resubscribe` /
+    /// `SubscribeToTask`): as [`subscribe`](Self::subscribe), but a task in
+    /// a terminal state is refused with `-32004` (UnsupportedOperationError),
+    /// as the 1.0 spec has it: the operation "can be used with any task
+    /// that is not in a terminal state". A task waiting for input or
+    /// authentication is not terminal. Unknown → `-32001`.
+    pub fn resubscribe(&self, id: &str) -> Result<Subscription, A2aError> {
+        let subscription = self.subscribe(id)?;
+        match subscription.pending.front() {
+            Some(StreamResponse::Task(task)) if task.status.state.is_terminal() => {
+                Err(A2aError::unsupported_operation(format!(
+                    "task {} is {}, a terminal state: there is nothing to subscribe to; read it with tasks/get (GetTask)",
+                    agentor_core::error::excerpt(id),
+                    task.status.state.as_str(crate::Dialect::V0_3)
+                )))
+            }
+            _ => Ok(subscription),
+        }
     }
 
     /// The conversation so far in `context_id`: the user's message and the
@@ -430,6 +527,11 @@ impl TaskStore {
             entry.finished_at = Some(Instant::now());
             entry.sender = None;
         }
+        let (before, after) = (entry.bytes, entry.projector.retained_bytes());
+        entry.bytes = after;
+        inner.bytes = (inner.bytes + after).saturating_sub(before);
+        // A growing run pushes the finished tasks out, oldest first.
+        while inner.bytes > self.limits.max_bytes && inner.evict_oldest() {}
         finished
     }
 }

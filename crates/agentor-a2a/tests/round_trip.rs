@@ -2,6 +2,7 @@
 //! parses back to itself.
 #![allow(clippy::unwrap_used)]
 
+use agentor_a2a::types::Wire;
 use agentor_a2a::{
     Artifact, Dialect, FileContent, FilePart, Message, Part, PartContent, Role, SendConfiguration,
     SendMessageParams, StreamResponse, Task, TaskArtifactUpdate, TaskState, TaskStatus,
@@ -181,6 +182,15 @@ proptest! {
         let rendered = event.render(dialect);
         // Through text, as on the wire.
         let wire: Value = serde_json::from_str(&rendered.to_string()).unwrap();
+        prop_assert_eq!(StreamResponse::parse_at(dialect, &wire, "result").unwrap(), event);
+    }
+
+    #[test]
+    fn typed_frames_match_render(event in event(), dialect in dialect()) {
+        // What a stream writes (no `Value` tree) is what `render` builds.
+        let text = serde_json::to_string(&Wire::new(&event, dialect)).unwrap();
+        let wire: Value = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(&wire, &event.render(dialect));
         prop_assert_eq!(StreamResponse::parse_at(dialect, &wire, "result").unwrap(), event);
     }
 

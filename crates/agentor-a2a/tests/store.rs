@@ -27,6 +27,7 @@ fn limits(max_tasks: usize) -> StoreLimits {
         max_tasks,
         ttl: Duration::from_secs(60),
         subscriber_buffer: 4,
+        ..StoreLimits::default()
     }
 }
 
@@ -57,6 +58,92 @@ async fn evicts_the_oldest_finished_task_and_refuses_when_all_run() {
     let error = store.create(None, None, user("hi")).unwrap_err();
     assert_eq!(error.code.as_i32(), -32603);
     assert!(error.message.contains("task store is full"));
+}
+
+async fn finish_with(store: &TaskStore, text: &str) -> Result<String, agentor_a2a::A2aError> {
+    let (handle, mut subscription) = store.create(None, None, user(text))?;
+    let id = handle.id().to_owned();
+    handle
+        .drive(futures::stream::iter(hello()), pending())
+        .await;
+    subscription.wait_final().await;
+    Ok(id)
+}
+
+#[tokio::test]
+async fn bounded_by_bytes_evicts_the_oldest_finished_first_and_refuses_when_all_run() {
+    const KB: usize = 1024;
+    let store = TaskStore::new(StoreLimits {
+        max_bytes: 100 * KB,
+        ..limits(1000)
+    });
+    let big = "x".repeat(30 * KB);
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        ids.push(finish_with(&store, &big).await.unwrap());
+        assert!(
+            store.retained_bytes() <= 100 * KB,
+            "{}",
+            store.retained_bytes()
+        );
+    }
+    // 30 KB each: three fit, the newest three; the oldest went first.
+    assert_eq!(store.len(), 3);
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(store.get(id, None).is_ok(), i >= 7, "task {i}");
+    }
+    // The estimate counts what the tasks hold, text first.
+    let kept: usize = ids[7..]
+        .iter()
+        .map(|id| store.get(id, None).unwrap().retained_bytes())
+        .sum();
+    assert_eq!(store.retained_bytes(), kept);
+    assert!((3 * 30 * KB..3 * 32 * KB).contains(&kept), "{kept}");
+
+    // Running tasks are never evicted: when only they are left, refused.
+    let (_a, _) = store.create(None, None, user(&big)).unwrap();
+    let (_b, _) = store.create(None, None, user(&big)).unwrap();
+    let (_c, _) = store.create(None, None, user(&big)).unwrap();
+    assert_eq!(store.len(), 3, "the finished tasks made room");
+    let error = store.create(None, None, user(&big)).unwrap_err();
+    assert_eq!(error.code.as_i32(), -32603);
+    assert!(
+        error.message.contains("task store is full"),
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("bytes"), "{}", error.message);
+    // A message larger than the whole bound: the client's error, at once.
+    let error = store
+        .create(None, None, user(&"y".repeat(101 * KB)))
+        .unwrap_err();
+    assert_eq!(error.code.as_i32(), -32602);
+    assert!(
+        error.message.contains("params.message"),
+        "{}",
+        error.message
+    );
+}
+
+#[tokio::test]
+async fn the_running_byte_count_matches_a_recount_after_every_step() {
+    // The projector keeps its count incrementally; a recount of the
+    // snapshot must agree after text, tool events, usage and the final status.
+    let store = TaskStore::new(limits(10));
+    let (handle, mut subscription) = store.create(None, None, user("question")).unwrap();
+    let id = handle.id().to_owned();
+    let run = futures::stream::iter(vec![
+        Ok(Event::text_delta("Let me look")),
+        Ok(Event::message("Let me look")),
+        Ok(Event::text_delta("The answer")),
+        Ok(Event::text_delta(" is 42.")),
+        Ok(Event::message("The answer is 42.")),
+        Ok(Event::run_end(RunStatus::Completed)),
+    ]);
+    handle.drive(run, pending()).await;
+    subscription.wait_final().await;
+    let task = store.get(&id, None).unwrap();
+    assert_eq!(store.retained_bytes(), task.retained_bytes());
 }
 
 #[tokio::test(start_paused = true)]

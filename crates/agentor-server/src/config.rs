@@ -59,6 +59,7 @@ pub struct ServerConfig {
     pub(crate) agent_version: Option<String>,
     pub(crate) card_dialect: Dialect,
     pub(crate) a2a_max_tasks: usize,
+    pub(crate) a2a_max_bytes: usize,
     pub(crate) a2a_task_ttl: Duration,
     pub(crate) connections: ConnectionLimits,
     pub(crate) trust_proxy: bool,
@@ -109,8 +110,9 @@ impl Default for ServerConfig {
             public_url: None,
             description: None,
             agent_version: None,
-            card_dialect: Dialect::V0_3,
+            card_dialect: Dialect::V1_0,
             a2a_max_tasks: 1000,
+            a2a_max_bytes: agentor_a2a::store::DEFAULT_MAX_BYTES,
             a2a_task_ttl: Duration::from_secs(3600),
             connections: ConnectionLimits::default(),
             trust_proxy: false,
@@ -142,6 +144,7 @@ impl fmt::Debug for ServerConfig {
             .field("agent_version", &self.agent_version)
             .field("card_dialect", &self.card_dialect)
             .field("a2a_max_tasks", &self.a2a_max_tasks)
+            .field("a2a_max_bytes", &self.a2a_max_bytes)
             .field("a2a_task_ttl", &self.a2a_task_ttl)
             .field("connections", &self.connections)
             .field("trust_proxy", &self.trust_proxy)
@@ -329,10 +332,11 @@ impl ServerConfig {
     }
 
     /// The dialect of the agent card for requests without an `A2A-Version`
-    /// header (default [`Dialect::V0_3`]: that card carries the 0.3 fields
-    /// *and* the 1.0 `supportedInterfaces`, as the official Python SDK
-    /// serves it, so 0.3-only clients, the JS SDK — which sends no header —
-    /// and 1.0 clients all find an interface they speak).
+    /// header (default [`Dialect::V1_0`]: a card that validates against the
+    /// 1.0 schema, which both official 1.3 SDKs read, listing the 1.0 and
+    /// 0.3 interfaces). [`Dialect::V0_3`] serves the 0.3 card instead (its
+    /// fields plus the 1.0 `supportedInterfaces`), for 0.3-only clients
+    /// that send no header and need `url` and `protocolVersion`.
     #[must_use]
     pub fn card_dialect(mut self, dialect: Dialect) -> Self {
         self.card_dialect = dialect;
@@ -345,6 +349,16 @@ impl ServerConfig {
     #[must_use]
     pub fn a2a_max_tasks(mut self, tasks: usize) -> Self {
         self.a2a_max_tasks = tasks.max(1);
+        self
+    }
+
+    /// How many bytes the kept A2A tasks may hold, as
+    /// `Task::retained_bytes` estimates them (default 64 MiB, at least 1).
+    /// New tasks evict finished ones, oldest first, to fit; when only
+    /// running ones are left, a new task is refused with `-32603`.
+    #[must_use]
+    pub fn a2a_max_bytes(mut self, bytes: usize) -> Self {
+        self.a2a_max_bytes = bytes.max(1);
         self
     }
 

@@ -105,7 +105,7 @@ fn body_rejection(rejection: BytesRejection) -> ApiError {
 }
 
 /// `application/json`, with parameters (`; charset=utf-8`) or a `+json` suffix.
-fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     let Some(value) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -2,7 +2,7 @@
 //! examples keep state), so handlers depend on it and not on each other.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use agentor::Agentor;
 use agentor_a2a::store::{StoreLimits, TaskStore};
@@ -86,6 +86,9 @@ pub(crate) struct A2aState {
     pub(crate) card_dialect: Dialect,
     pub(crate) bearer_auth: bool,
     pub(crate) trust_proxy: bool,
+    /// When the card's content was set (this state was built), to whole
+    /// seconds as HTTP dates go: the card's `Last-Modified`.
+    pub(crate) card_modified: SystemTime,
 }
 
 impl A2aState {
@@ -93,6 +96,7 @@ impl A2aState {
         A2aState {
             store: TaskStore::new(StoreLimits {
                 max_tasks: config.a2a_max_tasks,
+                max_bytes: config.a2a_max_bytes,
                 ttl: config.a2a_task_ttl,
                 ..StoreLimits::default()
             }),
@@ -102,6 +106,15 @@ impl A2aState {
             card_dialect: config.card_dialect,
             bearer_auth: config.token.is_some(),
             trust_proxy: config.trust_proxy,
+            card_modified: whole_seconds(SystemTime::now()),
         }
     }
+}
+
+/// `at` without its fraction of a second, so it equals its HTTP date.
+fn whole_seconds(at: SystemTime) -> SystemTime {
+    let seconds = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
 }

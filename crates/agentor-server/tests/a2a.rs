@@ -628,7 +628,7 @@ async fn cancel_a_running_task_subscribers_see_canceled() {
 }
 
 #[tokio::test]
-async fn resubscribe_to_a_finished_task_sends_the_task_then_ends() {
+async fn resubscribe_or_a_message_to_a_finished_task_is_unsupported_operation() {
     let server = start(agent_with(hello_script()), ServerConfig::default()).await;
     for dialect in [Dialect::V0_3, Dialect::V1_0] {
         let answer = call(
@@ -642,17 +642,56 @@ async fn resubscribe_to_a_finished_task_sends_the_task_then_ends() {
             Dialect::V0_3 => answer["result"]["id"].clone(),
             Dialect::V1_0 => answer["result"]["task"]["id"].clone(),
         };
-        let frames = stream(
-            &server,
-            dialect,
-            method(dialect, "tasks/resubscribe", "SubscribeToTask"),
-            json!({"id": id}),
-        )
-        .await;
-        assert_eq!(frames.len(), 1);
-        let (kind, task) = event_kind(dialect, &frames[0]["result"]);
-        assert_eq!(kind, "task");
-        assert_eq!(task["status"]["state"], state(dialect, "completed"));
+        let resubscribe = method(dialect, "tasks/resubscribe", "SubscribeToTask");
+        // 1.0: "can be used with any task that is not in a terminal state";
+        // the error comes at once, as JSON in 1.0 and as the one event of
+        // an error stream in 0.3 (how 0.3 streaming methods answer errors).
+        let error = match dialect {
+            Dialect::V0_3 => {
+                let frames = stream(&server, dialect, resubscribe, json!({"id": id})).await;
+                assert_eq!(frames.len(), 1);
+                frames[0]["error"].clone()
+            }
+            Dialect::V1_0 => {
+                call(&server, dialect, resubscribe, json!({"id": id})).await["error"].clone()
+            }
+        };
+        assert_eq!(error["code"], -32004, "{error}");
+        assert!(
+            error["message"].as_str().unwrap().contains("terminal"),
+            "{error}"
+        );
+        // So is a message to it (A2A 1.0, CORE-SEND-002), streamed or not.
+        for send in [
+            method(dialect, "message/send", "SendMessage"),
+            method(dialect, "message/stream", "SendStreamingMessage"),
+        ] {
+            let mut msg = message(dialect, "And again?");
+            msg["taskId"] = id.clone();
+            let params = json!({ "message": msg });
+            let error = if send == "message/stream" {
+                let frames = stream(&server, dialect, send, params).await;
+                assert_eq!(frames.len(), 1);
+                frames[0]["error"].clone()
+            } else {
+                call(&server, dialect, send, params).await["error"].clone()
+            };
+            assert_eq!(error["code"], -32004, "{send}: {error}");
+            assert!(
+                error["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("terminal state"),
+                "{error}"
+            );
+        }
+        // The task itself is still there to read.
+        let get = method(dialect, "tasks/get", "GetTask");
+        let task = call(&server, dialect, get, json!({"id": id})).await;
+        assert_eq!(
+            task["result"]["status"]["state"],
+            state(dialect, "completed")
+        );
     }
 }
 
@@ -706,23 +745,15 @@ async fn streams_and_sends_honour_history_length() {
             method(dialect, "agent", "ROLE_AGENT")
         );
 
-        // Resubscribing to the finished task: its snapshot, trimmed.
-        let resubscribe = method(dialect, "tasks/resubscribe", "SubscribeToTask");
+        // Reading the finished task: trimmed the same way.
+        let get = method(dialect, "tasks/get", "GetTask");
         let id = task["id"].clone();
-        let all = stream(&server, dialect, resubscribe, json!({"id": id})).await;
-        assert_eq!(history_of(&event_kind(dialect, &all[0]["result"]).1), 2);
-        let one = stream(
-            &server,
-            dialect,
-            resubscribe,
-            json!({"id": id, "historyLength": 1}),
-        )
-        .await;
-        let (kind, snapshot) = event_kind(dialect, &one[0]["result"]);
-        assert_eq!(kind, "task");
-        assert_eq!(history_of(&snapshot), 1);
+        let all = call(&server, dialect, get, json!({"id": id})).await;
+        assert_eq!(history_of(&all["result"]), 2);
+        let one = call(&server, dialect, get, json!({"id": id, "historyLength": 1})).await;
+        assert_eq!(history_of(&one["result"]), 1);
         assert_eq!(
-            snapshot["history"][0]["role"],
+            one["result"]["history"][0]["role"],
             method(dialect, "agent", "ROLE_AGENT")
         );
     }
@@ -869,6 +900,56 @@ async fn envelope_errors() {
             .unwrap();
         assert_eq!(answer["id"], id);
         assert_eq!(answer["error"]["code"], -32001);
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_by_its_content_type_is_32005() {
+    let server = demo_server().await;
+    let send = |content_type: &'static str, body: String| {
+        reqwest::Client::new()
+            .post(server.url("/"))
+            .header("content-type", content_type)
+            .header("A2A-Version", "1.0")
+            .body(body)
+            .send()
+    };
+    let get = json!({"jsonrpc": "2.0", "id": "ct", "method": "GetTask", "params": {"id": "nope"}});
+    for content_type in [
+        "text/xml",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+    ] {
+        let response = send(content_type, get.to_string()).await.unwrap();
+        assert_eq!(response.status(), 415, "{content_type}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["id"], "ct");
+        assert_eq!(body["error"]["code"], -32005, "{body}");
+        assert_eq!(
+            body["error"]["data"][0]["reason"],
+            "CONTENT_TYPE_NOT_SUPPORTED"
+        );
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(content_type));
+    }
+    // Not even JSON: the content type is still what is wrong.
+    let response = send("text/xml", "<GetTask/>".into()).await.unwrap();
+    assert_eq!(response.status(), 415);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32005);
+    assert_eq!(body["id"], Value::Null);
+    // JSON by parameters or suffix is JSON.
+    for content_type in [
+        "application/json; charset=utf-8",
+        "application/a2a+json",
+        "application/json-rpc+json",
+    ] {
+        let response = send(content_type, get.to_string()).await.unwrap();
+        assert_eq!(response.status(), 200, "{content_type}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], -32001, "{content_type}: {body}");
     }
 }
 
@@ -1145,7 +1226,10 @@ async fn body_limit_and_auth_apply_to_post_root_but_cards_stay_public() {
         .unwrap();
     assert_eq!(card.status(), 200);
     let card: Value = card.json().await.unwrap();
-    assert_eq!(card["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        card["securitySchemes"]["bearer"]["httpAuthSecurityScheme"]["scheme"],
+        "Bearer"
+    );
 }
 
 #[tokio::test]
@@ -1218,10 +1302,11 @@ async fn agent_card_in_both_dialects() {
     );
     assert!(v10["description"].as_str().unwrap().contains("Weather"));
 
-    // No header: the 0.3 card (with the 1.0 fields too); the legacy path serves the same.
+    // `A2A-Version: 0.3`: the 0.3 card (with the 1.0 fields too); the legacy path serves the same.
     for path in ["/.well-known/agent-card.json", "/.well-known/agent.json"] {
         let v03: Value = client
             .get(server.url(path))
+            .header("A2A-Version", "0.3")
             .send()
             .await
             .unwrap()
@@ -1243,10 +1328,17 @@ async fn agent_card_in_both_dialects() {
             .iter()
             .all(|s| s["tags"].is_array()));
     }
-    // `card_dialect` changes the header-less default.
+    // Without the header: the 1.0 card by default, the 0.3 one on request.
+    let card: Value = reqwest::get(server.url("/.well-known/agent-card.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(card, v10);
     let server = start(
         demo_agent(),
-        ServerConfig::default().card_dialect(Dialect::V1_0),
+        ServerConfig::default().card_dialect(Dialect::V0_3),
     )
     .await;
     let card: Value = reqwest::get(server.url("/.well-known/agent-card.json"))
@@ -1255,7 +1347,7 @@ async fn agent_card_in_both_dialects() {
         .json()
         .await
         .unwrap();
-    assert!(card.get("protocolVersion").is_none());
+    assert_eq!(card["protocolVersion"], "0.3.0");
 }
 
 #[tokio::test]
@@ -1301,10 +1393,42 @@ async fn card_url_description_etag() {
         .unwrap();
     assert_eq!(response.status(), 304);
     assert_eq!(response.headers()["etag"].to_str().unwrap(), etag);
+    let modified = response.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let modified_at = httpdate::parse_http_date(&modified).unwrap();
+    assert!(modified_at <= std::time::SystemTime::now());
+    // `If-Modified-Since`: the card's own date or later is current; an
+    // earlier one or a date that does not parse gets the card; with
+    // `If-None-Match` too, the tag alone decides (RFC 9110 §13.1.3).
+    let hour_before = httpdate::fmt_http_date(modified_at - Duration::from_secs(3600));
+    let later = httpdate::fmt_http_date(modified_at + Duration::from_secs(3600));
+    for (since, none_match, want) in [
+        (modified.as_str(), None, 304),
+        (later.as_str(), None, 304),
+        (hour_before.as_str(), None, 200),
+        ("yesterday", None, 200),
+        (modified.as_str(), Some("W/\"other\""), 200),
+        (hour_before.as_str(), Some(etag.as_str()), 304),
+    ] {
+        let mut request = client
+            .get(server.url("/.well-known/agent-card.json"))
+            .header("host", "agents.example.com:9000")
+            .header("A2A-Version", "1.0")
+            .header("if-modified-since", since);
+        if let Some(tag) = none_match {
+            request = request.header("if-none-match", tag);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), want, "{since} {none_match:?}");
+        assert_eq!(response.headers()["last-modified"], modified.as_str());
+    }
     // Another dialect is another entity.
     let response = client
         .get(server.url("/.well-known/agent-card.json"))
         .header("host", "agents.example.com:9000")
+        .header("A2A-Version", "0.3")
         .header("if-none-match", &etag)
         .send()
         .await
@@ -1322,7 +1446,10 @@ async fn card_url_description_etag() {
         .json()
         .await
         .unwrap();
-    assert_eq!(body["url"], "https://agent.example.com/a2a");
+    assert_eq!(
+        body["supportedInterfaces"][0]["url"],
+        "https://agent.example.com/a2a"
+    );
 }
 
 /// Replaces every `"timestamp":"…"` value with a fixed one.

@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::fields::{required, Fields, ObjectBuilder};
-use super::{Artifact, Message, Task, TaskStatus};
+use super::fields::{required, Fields};
+use super::{Artifact, Message, Task, TaskStatus, Wire};
 use crate::{A2aError, Dialect};
 
 /// A task changed state.
@@ -75,43 +75,15 @@ pub enum StreamResponse {
 impl StreamResponse {
     /// The event in `dialect`: 0.3 tags it with `kind`; 1.0 wraps it
     /// (`{"task": …}`, `{"message": …}`, `{"statusUpdate": …}`, `{"artifactUpdate": …}`).
+    /// A stream writes [`wire`](Self::wire) instead, which builds no tree.
     pub fn render(&self, dialect: Dialect) -> Value {
-        match self {
-            StreamResponse::Task(task) => wrap(dialect, "task", task.render(dialect)),
-            StreamResponse::Message(message) => wrap(dialect, "message", message.render(dialect)),
-            StreamResponse::StatusUpdate(update) => {
-                let object = match dialect {
-                    Dialect::V0_3 => ObjectBuilder::new().field("kind", "status-update"),
-                    Dialect::V1_0 => ObjectBuilder::new(),
-                }
-                .field("taskId", update.task_id.as_str())
-                .field("contextId", update.context_id.as_str())
-                .field("status", update.status.render(dialect));
-                let object = match dialect {
-                    Dialect::V0_3 => object.field("final", update.is_final),
-                    Dialect::V1_0 => object,
-                };
-                wrap(
-                    dialect,
-                    "statusUpdate",
-                    object.metadata(&update.metadata).build(),
-                )
-            }
-            StreamResponse::ArtifactUpdate(update) => {
-                let object = match dialect {
-                    Dialect::V0_3 => ObjectBuilder::new().field("kind", "artifact-update"),
-                    Dialect::V1_0 => ObjectBuilder::new(),
-                }
-                .field("taskId", update.task_id.as_str())
-                .field("contextId", update.context_id.as_str())
-                .field("artifact", update.artifact.render(dialect))
-                .field("append", update.append)
-                .field("lastChunk", update.last_chunk)
-                .metadata(&update.metadata)
-                .build();
-                wrap(dialect, "artifactUpdate", object)
-            }
-        }
+        super::wire::to_value(super::Wire::new(self, dialect))
+    }
+
+    /// The event in `dialect` as a [`Serialize`](serde::Serialize) value:
+    /// the JSON of [`render`](Self::render), written without a `Value` tree.
+    pub fn wire(&self, dialect: Dialect) -> Wire<'_, Self> {
+        Wire::new(self, dialect)
     }
 
     /// Parses an event at `path` (`result`). Both shapes are recognised:
@@ -164,13 +136,6 @@ impl StreamResponse {
             }
             StreamResponse::ArtifactUpdate(_) => false,
         }
-    }
-}
-
-fn wrap(dialect: Dialect, key: &str, inner: Value) -> Value {
-    match dialect {
-        Dialect::V0_3 => inner,
-        Dialect::V1_0 => ObjectBuilder::new().field(key, inner).build(),
     }
 }
 
@@ -230,12 +195,7 @@ impl SendMessageResult {
     /// The result in `dialect`: bare with `kind` in 0.3, `{"task": …}` /
     /// `{"message": …}` in 1.0.
     pub fn render(&self, dialect: Dialect) -> Value {
-        match self {
-            SendMessageResult::Task(task) => wrap(dialect, "task", task.render(dialect)),
-            SendMessageResult::Message(message) => {
-                wrap(dialect, "message", message.render(dialect))
-            }
-        }
+        super::wire::to_value(super::Wire::new(self, dialect))
     }
 
     /// Parses a result at `path`.

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::fields::{required, Fields, ObjectBuilder};
+use super::fields::{required, Fields};
 use super::{Part, Role};
 use crate::{new_id, A2aError, Dialect};
 
@@ -49,23 +49,7 @@ impl Message {
 
     /// The message in `dialect` (0.3 adds `"kind": "message"`).
     pub fn render(&self, dialect: Dialect) -> Value {
-        let object = match dialect {
-            Dialect::V0_3 => ObjectBuilder::new().field("kind", "message"),
-            Dialect::V1_0 => ObjectBuilder::new(),
-        };
-        object
-            .field("messageId", self.message_id.as_str())
-            .field("role", self.role.as_str(dialect))
-            .field(
-                "parts",
-                Value::Array(self.parts.iter().map(|p| p.render(dialect)).collect()),
-            )
-            .opt("contextId", self.context_id.clone())
-            .opt("taskId", self.task_id.clone())
-            .strings("referenceTaskIds", &self.reference_task_ids)
-            .strings("extensions", &self.extensions)
-            .metadata(&self.metadata)
-            .build()
+        super::wire::to_value(super::Wire::new(self, dialect))
     }
 
     /// Parses a message at `path`: `messageId`, `role` and `parts` are

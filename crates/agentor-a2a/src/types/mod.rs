@@ -15,7 +15,9 @@ mod fields;
 mod message;
 mod params;
 mod part;
+mod size;
 mod task;
+mod wire;
 
 pub use enums::{Role, TaskState};
 pub use events::{SendMessageResult, StreamResponse, TaskArtifactUpdate, TaskStatusUpdate};
@@ -25,4 +27,6 @@ pub use params::{
     ListTasksParams, ListTasksResult, SendConfiguration, SendMessageParams, TaskQuery,
 };
 pub use part::{FileContent, FilePart, Part, PartContent};
+pub(crate) use size::metadata_bytes;
 pub use task::{Artifact, Task, TaskStatus};
+pub use wire::Wire;

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::fields::{Fields, ObjectBuilder};
+use super::fields::Fields;
 use crate::{A2aError, Dialect};
 
 /// A piece of content of a message or an artifact.
@@ -76,51 +76,7 @@ impl Part {
 
     /// The part in `dialect`.
     pub fn render(&self, dialect: Dialect) -> Value {
-        let object = match (&self.content, dialect) {
-            (PartContent::Text(text), Dialect::V0_3) => ObjectBuilder::new()
-                .field("kind", "text")
-                .field("text", text.as_str()),
-            (PartContent::Text(text), Dialect::V1_0) => {
-                ObjectBuilder::new().field("text", text.as_str())
-            }
-            (PartContent::Data(data), Dialect::V0_3) => {
-                let data = match data {
-                    Value::Object(_) => data.clone(),
-                    other => serde_json::json!({ "value": other }),
-                };
-                ObjectBuilder::new()
-                    .field("kind", "data")
-                    .field("data", data)
-            }
-            (PartContent::Data(data), Dialect::V1_0) => {
-                ObjectBuilder::new().field("data", data.clone())
-            }
-            (PartContent::File(file), Dialect::V0_3) => {
-                let (key, content) = match &file.content {
-                    FileContent::Base64(b) => ("bytes", b),
-                    FileContent::Uri(u) => ("uri", u),
-                };
-                let inner = ObjectBuilder::new()
-                    .opt("name", file.name.clone())
-                    .opt("mimeType", file.media_type.clone())
-                    .field(key, content.as_str())
-                    .build();
-                ObjectBuilder::new()
-                    .field("kind", "file")
-                    .field("file", inner)
-            }
-            (PartContent::File(file), Dialect::V1_0) => {
-                let (key, content) = match &file.content {
-                    FileContent::Base64(b) => ("raw", b),
-                    FileContent::Uri(u) => ("url", u),
-                };
-                ObjectBuilder::new()
-                    .field(key, content.as_str())
-                    .opt("filename", file.name.clone())
-                    .opt("mediaType", file.media_type.clone())
-            }
-        };
-        object.metadata(&self.metadata).build()
+        super::wire::to_value(super::Wire::new(self, dialect))
     }
 
     /// Parses a part at `path` (for error messages). Both dialects' shapes

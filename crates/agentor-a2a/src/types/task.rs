@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::fields::{Fields, ObjectBuilder};
+use super::fields::Fields;
 use super::{Message, Part, TaskState};
 use crate::{A2aError, Dialect};
 
@@ -29,11 +29,7 @@ impl TaskStatus {
 
     /// The status in `dialect`.
     pub fn render(&self, dialect: Dialect) -> Value {
-        ObjectBuilder::new()
-            .field("state", self.state.as_str(dialect))
-            .opt("message", self.message.as_ref().map(|m| m.render(dialect)))
-            .opt("timestamp", self.timestamp.clone())
-            .build()
+        super::wire::to_value(super::Wire::new(self, dialect))
     }
 
     /// Parses a status at `path`.
@@ -91,17 +87,7 @@ impl Artifact {
 
     /// The artifact in `dialect`.
     pub fn render(&self, dialect: Dialect) -> Value {
-        ObjectBuilder::new()
-            .field("artifactId", self.artifact_id.as_str())
-            .opt("name", self.name.clone())
-            .opt("description", self.description.clone())
-            .field(
-                "parts",
-                Value::Array(self.parts.iter().map(|p| p.render(dialect)).collect()),
-            )
-            .strings("extensions", &self.extensions)
-            .metadata(&self.metadata)
-            .build()
+        super::wire::to_value(super::Wire::new(self, dialect))
     }
 
     /// Parses an artifact at `path`.
@@ -150,24 +136,7 @@ impl Task {
 
     /// The task in `dialect` (0.3 adds `"kind": "task"`).
     pub fn render(&self, dialect: Dialect) -> Value {
-        let object = match dialect {
-            Dialect::V0_3 => ObjectBuilder::new().field("kind", "task"),
-            Dialect::V1_0 => ObjectBuilder::new(),
-        };
-        object
-            .field("id", self.id.as_str())
-            .field("contextId", self.context_id.as_str())
-            .field("status", self.status.render(dialect))
-            .list(
-                "artifacts",
-                self.artifacts.iter().map(|a| a.render(dialect)).collect(),
-            )
-            .list(
-                "history",
-                self.history.iter().map(|m| m.render(dialect)).collect(),
-            )
-            .metadata(&self.metadata)
-            .build()
+        super::wire::to_value(super::Wire::new(self, dialect))
     }
 
     /// Parses a task at `path`.

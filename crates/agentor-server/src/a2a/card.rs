@@ -1,7 +1,9 @@
 //! `GET /.well-known/agent-card.json` (and the legacy `agent.json`): the
-//! agent card, in the dialect of the request's `A2A-Version` header.
+//! agent card, in the dialect of the request's `A2A-Version` header, with
+//! `ETag` and `Last-Modified` for conditional requests.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::SystemTime;
 
 use agentor_a2a::card::{AgentCard, AgentSkill};
 use agentor_a2a::Dialect;
@@ -35,7 +37,7 @@ pub(crate) async fn agent_card(
     let body = build(&state, a2a, url).render(dialect).to_string();
     let etag = etag(&body);
 
-    let mut response = if if_none_match(&headers, &etag) {
+    let mut response = if not_modified(&headers, &etag, a2a.card_modified) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut response = body.into_response();
@@ -48,6 +50,9 @@ pub(crate) async fn agent_card(
     let response_headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&etag) {
         response_headers.insert(header::ETAG, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(a2a.card_modified)) {
+        response_headers.insert(header::LAST_MODIFIED, value);
     }
     // The card differs by dialect and, when its URL is derived, by every
     // header the URL is read from.
@@ -148,6 +153,21 @@ fn etag(body: &str) -> String {
     let mut hasher = DefaultHasher::new();
     body.hash(&mut hasher);
     format!("W/\"{:016x}\"", hasher.finish())
+}
+
+/// Whether the client's copy is current: `If-None-Match` against the
+/// `ETag` when the request has one (RFC 9110 §13.1.3: it then decides
+/// alone), else `If-Modified-Since` against `Last-Modified`. A date that
+/// does not parse is ignored, as the RFC says.
+fn not_modified(headers: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        return if_none_match(headers, etag);
+    }
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v.trim()).ok())
+        .is_some_and(|since| modified <= since)
 }
 
 fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {

@@ -10,12 +10,13 @@ use agentor_a2a::{
 };
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
 use super::{sse, tasks};
+use crate::extract::is_json;
 use crate::headers::A2A_VERSION_HEADER;
 use crate::state::AppState;
 
@@ -50,7 +51,11 @@ pub(crate) async fn json_rpc(
         .copied()
         .flatten()
         .unwrap_or(Dialect::V0_3);
-    let request = match jsonrpc::parse_request(&body) {
+    let request = jsonrpc::parse_request(&body);
+    if headers.contains_key(header::CONTENT_TYPE) && !is_json(&headers) {
+        return content_type_error(request.ok().as_ref(), &headers, fallback);
+    }
+    let request = match request {
         Ok(request) => request,
         Err(error) => return json_error(&error.id, &error.error, fallback),
     };
@@ -135,7 +140,7 @@ async fn call(
         Method::SubscribeToTask => {
             let query = TaskQuery::parse_at(dialect, &params, "params")?;
             Ok(Reply::Stream(
-                store.subscribe(&query.id)?,
+                store.resubscribe(&query.id)?,
                 query.history_length,
             ))
         }
@@ -167,4 +172,34 @@ fn error_reply(method: Method, dialect: Dialect, id: &RequestId, error: &A2aErro
 /// A JSON-RPC error with HTTP 200, as JSON-RPC over HTTP answers.
 fn json_error(id: &RequestId, error: &A2aError, dialect: Dialect) -> Response {
     Json(jsonrpc::error_response(id, error, dialect)).into_response()
+}
+
+/// A body sent as something other than JSON (`Content-Type: text/xml`):
+/// `-32005` (ContentTypeNotSupportedError) in the method's dialect, with
+/// HTTP 415. JSON-RPC over HTTP carries `application/json`; a request with
+/// no `Content-Type` at all is read as JSON, as before. When the body still
+/// parses, the error answers with its id and in its method's dialect.
+fn content_type_error(
+    request: Option<&jsonrpc::Request>,
+    headers: &HeaderMap,
+    fallback: Dialect,
+) -> Response {
+    let sent = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("(not text)");
+    let error = A2aError::new(
+        ErrorCode::ContentTypeNotSupported,
+        format!(
+            "Content-Type {} is not supported: send the JSON-RPC request as application/json",
+            agentor::error::excerpt(sent)
+        ),
+    );
+    let dialect = request
+        .and_then(|r| Method::from_name(&r.method))
+        .map_or(fallback, |(_, dialect)| dialect);
+    let id = request.map_or(RequestId::Null, |r| r.id.clone());
+    let mut response = json_error(&id, &error, dialect);
+    *response.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+    response
 }

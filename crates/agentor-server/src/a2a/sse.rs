@@ -29,22 +29,24 @@ fn sse_response(body: Body) -> Response {
     response
 }
 
-/// The JSON-RPC response carrying `event` in `dialect`; a Task (the
-/// stream's first event, or a lagging subscriber's snapshot) keeps only the
-/// last `history_length` messages of its history, as the request asked.
-fn response(
+/// Appends the JSON-RPC response carrying `event` in `dialect` as one
+/// frame, serialized straight into `chunk`; a Task (the stream's first
+/// event, or a lagging subscriber's snapshot) keeps only the last
+/// `history_length` messages of its history, as the request asked.
+fn push_event(
+    chunk: &mut BytesMut,
     id: &RequestId,
-    event: StreamResponse,
+    event: &StreamResponse,
     dialect: Dialect,
     history_length: Option<u32>,
-) -> serde_json::Value {
-    let event = match event {
+) {
+    match event {
         StreamResponse::Task(task) if history_length.is_some() => {
-            StreamResponse::Task(task.with_history_length(history_length))
+            let trimmed = StreamResponse::Task(task.with_history_length(history_length));
+            jsonrpc::push_response_frame(chunk, id, &trimmed.wire(dialect));
         }
-        event => event,
-    };
-    jsonrpc::response(id, event.render(dialect))
+        event => jsonrpc::push_response_frame(chunk, id, &event.wire(dialect)),
+    }
 }
 
 /// The task's events from `subscription`, rendered in `dialect` (Tasks
@@ -68,7 +70,7 @@ pub(crate) fn event_stream(
             let mut chunk = BytesMut::with_capacity(256);
             tokio::select! {
                 event = subscription.next() => {
-                    jsonrpc::push_sse_frame(&mut chunk, &response(&id, event?, dialect, history_length));
+                    push_event(&mut chunk, &id, &event?, dialect, history_length);
                 }
                 () = tokio::time::sleep(heartbeat) => encode_heartbeat(&mut chunk),
             }
@@ -77,10 +79,7 @@ pub(crate) fn event_stream(
                 // `next` is cancel-safe: an event not ready stays queued.
                 match subscription.next().now_or_never() {
                     Some(Some(event)) => {
-                        jsonrpc::push_sse_frame(
-                            &mut chunk,
-                            &response(&id, event, dialect, history_length),
-                        );
+                        push_event(&mut chunk, &id, &event, dialect, history_length);
                         events += 1;
                     }
                     // Over (the next poll ends the body) or nothing ready yet.
