@@ -43,6 +43,7 @@ mod config;
 mod entry;
 mod keys;
 mod log;
+mod meta;
 mod reader;
 mod writer;
 

@@ -315,6 +315,10 @@ impl Writer {
         pipe.cmd("PEXPIRE")
             .arg(&self.keys.stream)
             .arg(millis(config.retention))
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&self.keys.meta)
+            .arg(millis(config.retention))
             .ignore();
         if batch.iter().any(|(id, ..)| *id == 0 && skip_to == 0) {
             // The run's first event: announce the run on the index, which
@@ -360,6 +364,10 @@ impl Writer {
             .arg(millis(config.lease))
             .cmd("PEXPIRE")
             .arg(&self.keys.stream)
+            .arg(millis(config.retention))
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&self.keys.meta)
             .arg(millis(config.retention))
             .ignore()
             .cmd("EXISTS")
