@@ -18,6 +18,9 @@ pub(crate) struct RunKeys {
     /// Set by readers while they wait: the run is still wanted (the
     /// resume window).
     pub(crate) watch: String,
+    /// What the run's producer keeps beside it (an A2A task's context id
+    /// and first message); expires with the stream.
+    pub(crate) meta: String,
 }
 
 impl RunKeys {
@@ -27,6 +30,7 @@ impl RunKeys {
             lease: format!("{stream}:lease"),
             cancel: format!("{stream}:cancel"),
             watch: format!("{stream}:watch"),
+            meta: format!("{stream}:meta"),
             stream,
         }
     }
@@ -41,6 +45,11 @@ pub(crate) fn cancel_channel(prefix: &str) -> String {
 /// readers of all runs.
 pub(crate) fn runs_index(prefix: &str) -> String {
     format!("{prefix}:runs")
+}
+
+/// The sorted set of the runs with metadata of `kind`, by creation time.
+pub(crate) fn meta_index(prefix: &str, kind: &str) -> String {
+    format!("{prefix}:index:{kind}")
 }
 
 /// The counter fencing tokens come from.

@@ -43,12 +43,17 @@ mod config;
 mod entry;
 mod keys;
 mod log;
+mod meta;
 mod reader;
+mod sink;
+mod source;
 mod writer;
 
 pub use config::RedisLogConfig;
 pub use log::{ConnectError, RedisLog};
 pub use reader::PRODUCER_LOST;
+pub use sink::RedisSink;
+pub use source::{RedisSource, RunError, SourceItem, MAX_PATTERN_RUNS};
 
 /// The environment variable `agentor serve` reads the Redis URL from.
 pub const REDIS_URL_ENV: &str = "AGENTOR_REDIS_URL";

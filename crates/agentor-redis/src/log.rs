@@ -143,6 +143,35 @@ impl EventLog for RedisLog {
         async move { self.inner.cancel(&run_id).await }.boxed()
     }
 
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn put_meta(
+        &self,
+        kind: &str,
+        run_id: &str,
+        meta: String,
+    ) -> BoxFuture<'_, Result<(), LogError>> {
+        let (kind, run_id) = (kind.to_owned(), run_id.to_owned());
+        async move { self.inner.put_meta(&kind, &run_id, meta).await }.boxed()
+    }
+
+    fn meta(&self, run_id: &str) -> BoxFuture<'_, Result<Option<String>, LogError>> {
+        let run_id = run_id.to_owned();
+        async move { self.inner.meta(&run_id).await }.boxed()
+    }
+
+    fn recent(&self, kind: &str, limit: usize) -> BoxFuture<'_, Result<Vec<String>, LogError>> {
+        let kind = kind.to_owned();
+        async move { self.inner.recent(&kind, limit).await }.boxed()
+    }
+
+    fn snapshot(&self, run_id: &str) -> BoxFuture<'_, Result<Vec<Event>, LogError>> {
+        let run_id = run_id.to_owned();
+        async move { self.inner.snapshot(&run_id).await }.boxed()
+    }
+
     /// Waits until every run produced here has written its run end (or its
     /// writer gave up), polling every 10 ms; the server bounds the wait.
     fn close(&self) -> BoxFuture<'_, ()> {

@@ -62,6 +62,11 @@ pub(crate) struct Shared {
     queue: Mutex<Queue>,
     /// Woken by each append.
     wake: Notify,
+    /// Woken as written entries leave the queue, and when the writer task
+    /// ends: a producer that waits for room ([`crate::RedisSink`]).
+    pub(crate) drained: Notify,
+    /// The writer task ended (the run end written, or it gave up).
+    pub(crate) finished: AtomicBool,
     cancel: CancellationToken,
     /// A reader somewhere renewed the run's watch key lately.
     followers: AtomicBool,
@@ -70,6 +75,17 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// What waits for Redis: events and bytes.
+    pub(crate) fn queued(&self) -> (usize, usize) {
+        let queue = self.lock();
+        (queue.entries.len(), queue.bytes)
+    }
+
+    /// The queue's bounds: events and bytes.
+    pub(crate) fn bounds(&self) -> (usize, usize) {
+        (self.max_events, self.max_bytes)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Queue> {
         // Every operation leaves the queue consistent, so a panic elsewhere
         // while it was held does not make it unusable.
@@ -133,6 +149,8 @@ pub(crate) fn start(inner: &Arc<Inner>, run_id: &str, cancel: CancellationToken)
     let shared = Arc::new(Shared {
         queue: Mutex::default(),
         wake: Notify::new(),
+        drained: Notify::new(),
+        finished: AtomicBool::new(false),
         cancel: cancel.clone(),
         followers: AtomicBool::new(false),
         max_events: inner.config.max_queued_events,
@@ -233,6 +251,8 @@ impl Writer {
             }
         }
         self.inner.producers_remove(&self.run_id);
+        self.shared.finished.store(true, Ordering::Release);
+        self.shared.drained.notify_waiters();
     }
 
     /// Whether the producer dropped every handle with nothing left to
@@ -264,6 +284,8 @@ impl Writer {
                 queue.bytes -= entry.json.len();
             }
         }
+        drop(queue);
+        self.shared.drained.notify_waiters();
     }
 
     /// Writes a batch in one pipeline: the lease (taken or renewed), the
@@ -315,6 +337,10 @@ impl Writer {
         pipe.cmd("PEXPIRE")
             .arg(&self.keys.stream)
             .arg(millis(config.retention))
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&self.keys.meta)
+            .arg(millis(config.retention))
             .ignore();
         if batch.iter().any(|(id, ..)| *id == 0 && skip_to == 0) {
             // The run's first event: announce the run on the index, which
@@ -360,6 +386,10 @@ impl Writer {
             .arg(millis(config.lease))
             .cmd("PEXPIRE")
             .arg(&self.keys.stream)
+            .arg(millis(config.retention))
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&self.keys.meta)
             .arg(millis(config.retention))
             .ignore()
             .cmd("EXISTS")

@@ -115,6 +115,7 @@ both_backends!(
     a_cancel_sent_to_b_stops_the_run_on_a_within_100ms,
     past_the_bound_is_410_and_an_unknown_run_404,
     a_finished_run_expires_after_its_retention,
+    a_websocket_run_on_a_is_followed_and_cancelled_on_b,
 );
 
 /// A provider that sends a run start, `n` deltas `every` apart, a message
@@ -549,4 +550,86 @@ async fn a_cancel_of_a_run_without_producer_ends_it_cancelled() {
         }
     ));
     assert_eq!(other.cancel("run_orphan").await, Err(LogError::RunEnded));
+}
+
+async fn a_websocket_run_on_a_is_followed_and_cancelled_on_b(backend: Backend) {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let provider = Slow::new(1000, Duration::from_millis(20));
+    let dropped_at = provider.dropped_at.clone();
+    let cluster = cluster(backend, agent(provider), Bounds::default(), Duration::ZERO).await;
+    let url = format!("ws://{}/ws?format=native", cluster.a.addr);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    socket
+        .send(Message::text(json!({"input": "Hi"}).to_string()))
+        .await
+        .unwrap();
+    let mut frames: Vec<Value> = Vec::new();
+    frames.push(ws_frame(&mut socket).await);
+    let id = frames[0]["run_id"].as_str().unwrap().to_owned();
+    let follower = tokio::spawn(sse_frames(get_events(&cluster.b, &id, None).await));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+
+    let sent_at = Instant::now();
+    let cancel_url = cluster.b.url(&format!("/runs/{id}/cancel"));
+    let answer = reqwest::Client::new()
+        .post(&cancel_url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    assert_dropped_soon(&dropped_at, sent_at).await;
+    loop {
+        let frame = ws_frame(&mut socket).await;
+        let end = frame["type"] == "run_end";
+        frames.push(frame);
+        if end {
+            break;
+        }
+    }
+    assert_eq!(frames.last().unwrap()["status"], "cancelled");
+    // The follower on B got every frame the socket got, with the same ids.
+    let followed = follower.await.unwrap();
+    let socket_ids: Vec<u64> = frames.iter().map(|f| f["seq"].as_u64().unwrap()).collect();
+    assert_eq!(ids(&followed), socket_ids);
+    assert_eq!(socket_ids, (0..socket_ids.len() as u64).collect::<Vec<_>>());
+    assert_eq!(status_of(followed.last().unwrap()), "cancelled");
+
+    // The socket takes the next run; one closed mid-run ends `cancelled` in the log.
+    socket
+        .send(Message::text(json!({"input": "again"}).to_string()))
+        .await
+        .unwrap();
+    let first = ws_frame(&mut socket).await;
+    let second = first["run_id"].as_str().unwrap().to_owned();
+    assert_ne!(second, id);
+    let follower = tokio::spawn(sse_frames(get_events(&cluster.b, &second, None).await));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(socket);
+    let followed = tokio::time::timeout(Duration::from_secs(5), follower)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status_of(followed.last().unwrap()), "cancelled");
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text frame of `socket` as JSON, within 5 s.
+async fn ws_frame(socket: &mut Socket) -> Value {
+    use tokio_tungstenite::tungstenite::Message;
+    let read = async move {
+        loop {
+            match socket.next().await.unwrap().unwrap() {
+                Message::Text(text) => return serde_json::from_str::<Value>(&text).unwrap(),
+                Message::Ping(_) | Message::Pong(_) => {}
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .unwrap()
 }

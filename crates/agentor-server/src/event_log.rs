@@ -58,6 +58,48 @@ pub trait EventLog: Send + Sync + fmt::Debug + 'static {
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(std::future::ready(()))
     }
+
+    /// Whether other instances read this log too. A shared log also keeps
+    /// the A2A tasks produced here (their events as runs, their metadata
+    /// beside), so any instance answers for any task. The default (and
+    /// [`MemoryLog`]) is not shared.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// Keeps `meta` (a small document, the caller's format) beside run
+    /// `run_id` with the run's retention, and lists the run under `kind`
+    /// for [`EventLog::recent`]. The default keeps nothing.
+    fn put_meta(
+        &self,
+        kind: &str,
+        run_id: &str,
+        meta: String,
+    ) -> BoxFuture<'_, Result<(), LogError>> {
+        let _ = (kind, run_id, meta);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// What [`EventLog::put_meta`] kept for `run_id`, if it is still kept.
+    fn meta(&self, run_id: &str) -> BoxFuture<'_, Result<Option<String>, LogError>> {
+        let _ = run_id;
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    /// The ids of the runs put under `kind`, newest first, at most `limit`.
+    fn recent(&self, kind: &str, limit: usize) -> BoxFuture<'_, Result<Vec<String>, LogError>> {
+        let _ = (kind, limit);
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+
+    /// The events of `run_id` written so far, from the first, without
+    /// waiting for more (empty if none was written yet). Fails with
+    /// [`LogError::Gone`] when the first are no longer kept. The default
+    /// keeps no such view: [`LogError::UnknownRun`].
+    fn snapshot(&self, run_id: &str) -> BoxFuture<'_, Result<Vec<Event>, LogError>> {
+        let _ = run_id;
+        Box::pin(std::future::ready(Err(LogError::UnknownRun)))
+    }
 }
 
 /// The producer's handle on one run's log.

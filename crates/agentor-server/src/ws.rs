@@ -7,7 +7,14 @@
 //! socket, so a slow client slows the run and nothing queues; returning
 //! from the task (the client closed or vanished) drops the run, which
 //! cancels the model request and the tools.
+//!
+//! Each run is also appended to the server's [`EventLog`](crate::event_log::EventLog),
+//! as `/chat` runs are: `GET /runs/{id}/events` follows it and
+//! `POST /runs/{id}/cancel` stops it, on this instance or, with a shared
+//! log, on any other. The run still belongs to its connection: closing the
+//! socket cancels it (there is no resume window for a WebSocket run).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use agentor::wire::{encode_json, Format};
@@ -23,8 +30,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
+use crate::event_log::RunWriter;
 use crate::options::{BodyOptions, InputBody, QueryOptions, RunOptions};
 use crate::state::AppState;
 
@@ -101,8 +110,24 @@ struct ActiveRun {
     /// The number of the next frame: renumbered 0, 1, 2, … as sent, like
     /// the SSE ids (see `EventBody`).
     next_id: u64,
+    /// The run's log, for readers and cancels from elsewhere.
+    log: Arc<dyn RunWriter>,
+    /// Fires on a cancel sent through the log (`POST /runs/{id}/cancel`).
+    cancel: CancellationToken,
+    /// A run end was numbered: the log has its terminal event.
+    ended: bool,
     /// Released when the run is dropped.
     _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for ActiveRun {
+    /// A run dropped without its run end (the client went away) still
+    /// ends in the log, `cancelled`: no reader waits on it.
+    fn drop(&mut self) {
+        if !self.ended {
+            let _ = self.synthesized_end(RunStatus::Cancelled);
+        }
+    }
 }
 
 impl ActiveRun {
@@ -114,6 +139,10 @@ impl ActiveRun {
         let is_end = matches!(event.kind, EventKind::RunEnd { .. });
         let mut buf = BytesMut::new();
         encode_json(self.format, &event, &mut buf);
+        if !self.ended {
+            self.ended = is_end;
+            self.log.append(vec![event]);
+        }
         (bytes_message(buf), is_end)
     }
 
@@ -189,7 +218,10 @@ impl Connection {
         let shutdown = self.state.shutdown.clone();
         loop {
             let next = tokio::select! {
-                item = next_event(&mut self.run) => self.on_event(item).await,
+                next = next_event(&mut self.run) => match next {
+                    RunNext::Item(item) => self.on_event(item).await,
+                    RunNext::Cancelled => self.end_run(RunStatus::Cancelled).await,
+                },
                 message = self.socket.recv() => match message {
                     Some(Ok(message)) => {
                         idle.as_mut().reset(Instant::now() + idle_limit);
@@ -295,11 +327,15 @@ impl Connection {
             .agent
             .stream_chat_with_run_id(input, run_id.clone())
             .into_inner();
+        let cancel = self.state.shutdown.child();
         self.run = Some(ActiveRun {
             events: options.apply(run),
             format: options.format,
+            log: self.state.runs.start(&run_id, cancel.clone()),
+            cancel,
             envelope: Envelope::for_run(Some(run_id)),
             next_id: 0,
+            ended: false,
             _permit: permit,
         });
         Next::Continue
@@ -360,7 +396,6 @@ impl Connection {
     }
 }
 
-/// The run's next item; pending forever while no run is active.
 /// What a client text frame asks for, or the error frame's code and
 /// message. The query string's options are the defaults the frame's own
 /// options override.
@@ -403,9 +438,22 @@ pub fn parse_client_message(text: &str) -> Result<(), (&'static str, String)> {
     parse(text, &QueryOptions::default()).map(drop)
 }
 
-async fn next_event(run: &mut Option<ActiveRun>) -> Option<EventResult> {
+/// What happened to the active run.
+enum RunNext {
+    /// Its next item (`None`: it ended).
+    Item(Option<EventResult>),
+    /// A cancel came through the log.
+    Cancelled,
+}
+
+/// The run's next item or its cancel; pending forever while no run is active.
+async fn next_event(run: &mut Option<ActiveRun>) -> RunNext {
     match run {
-        Some(run) => run.events.next().await,
+        Some(ActiveRun { events, cancel, .. }) => tokio::select! {
+            biased;
+            () = cancel.cancelled() => RunNext::Cancelled,
+            item = events.next() => RunNext::Item(item),
+        },
         None => std::future::pending().await,
     }
 }

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use super::{sse, tasks};
+use super::{shared, sse, tasks};
 use crate::extract::is_json;
 use crate::headers::A2A_VERSION_HEADER;
 use crate::state::AppState;
@@ -28,6 +28,8 @@ const CANCEL_WAIT: Duration = Duration::from_secs(10);
 enum Reply {
     Json(Value),
     Stream(agentor_a2a::store::Subscription, Option<u32>),
+    /// The events of a task of another instance, from the shared log.
+    Shared(shared::TaskEvents, Option<u32>),
 }
 
 pub(crate) async fn json_rpc(
@@ -84,6 +86,9 @@ pub(crate) async fn json_rpc(
 
     match call(&state, method, dialect, request.params).await {
         Ok(Reply::Json(result)) => Json(jsonrpc::response(&request.id, result)).into_response(),
+        Ok(Reply::Shared(events, history_length)) => {
+            shared::event_stream(events, request.id, dialect, history_length, state.heartbeat)
+        }
         Ok(Reply::Stream(subscription, history_length)) => sse::event_stream(
             subscription,
             request.id,
@@ -109,6 +114,7 @@ async fn call(
             let blocking = params.configuration.is_blocking();
             let history_length = params.configuration.history_length;
             let (task_id, mut subscription) = tasks::start(state, params)?;
+            shared::announce(state, &task_id).await;
             if blocking {
                 // Detached from this request: if the client goes away while
                 // waiting, the task still finishes.
@@ -120,33 +126,58 @@ async fn call(
         Method::SendStreamingMessage => {
             let params = SendMessageParams::parse_at(dialect, &params, "params")?;
             let history_length = params.configuration.history_length;
-            let (_, subscription) = tasks::start(state, params)?;
+            let (task_id, subscription) = tasks::start(state, params)?;
+            shared::announce(state, &task_id).await;
             Ok(Reply::Stream(subscription, history_length))
         }
         Method::GetTask => {
             let query = TaskQuery::parse_at(dialect, &params, "params")?;
-            let task = store.get(&query.id, query.history_length)?;
+            let task = match store.get(&query.id, query.history_length) {
+                Err(e) if shared::falls_back(state, &e) => {
+                    shared::get(state, &query.id, query.history_length).await?
+                }
+                found => found?,
+            };
             Ok(Reply::Json(task.render(dialect)))
         }
         Method::CancelTask => {
             let query = TaskQuery::parse_at(dialect, &params, "params")?;
             // Subscribe first, so the final `canceled` event cannot slip by.
-            let mut subscription = store.subscribe(&query.id)?;
+            let mut subscription = match store.subscribe(&query.id) {
+                Err(e) if shared::falls_back(state, &e) => {
+                    let task = shared::cancel(state, &query.id, query.history_length, CANCEL_WAIT);
+                    return Ok(Reply::Json(task.await?.render(dialect)));
+                }
+                found => found?,
+            };
             store.cancel(&query.id)?;
             wait_final_within(&mut subscription, CANCEL_WAIT).await;
-            let task = store.get(&query.id, query.history_length)?;
+            let task = match store.get(&query.id, query.history_length) {
+                Err(e) if shared::falls_back(state, &e) => {
+                    shared::get(state, &query.id, query.history_length).await?
+                }
+                found => found?,
+            };
             Ok(Reply::Json(task.render(dialect)))
         }
         Method::SubscribeToTask => {
             let query = TaskQuery::parse_at(dialect, &params, "params")?;
-            Ok(Reply::Stream(
-                store.resubscribe(&query.id)?,
-                query.history_length,
-            ))
+            match store.resubscribe(&query.id) {
+                Err(e) if shared::falls_back(state, &e) => Ok(Reply::Shared(
+                    shared::subscribe(state, &query.id).await?,
+                    query.history_length,
+                )),
+                found => Ok(Reply::Stream(found?, query.history_length)),
+            }
         }
         Method::ListTasks => {
             let params = ListTasksParams::parse_at(dialect, &params, "params")?;
-            Ok(Reply::Json(store.list(&params)?.render(dialect)))
+            let list = if shared::enabled(state) {
+                shared::list(state, &params).await?
+            } else {
+                store.list(&params)?
+            };
+            Ok(Reply::Json(list.render(dialect)))
         }
         Method::CreatePushConfig
         | Method::GetPushConfig

@@ -8,6 +8,7 @@
 
 mod card;
 mod dispatch;
+mod shared;
 mod sse;
 mod tasks;
 

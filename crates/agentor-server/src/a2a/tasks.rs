@@ -39,6 +39,7 @@ pub(crate) fn start(
         .agent
         .stream_chat_with_run_id(conversation, Agentor::new_run_id())
         .into_inner();
+    let run = super::shared::logged(state, &task_id, run);
     let stop = state.shutdown.triggered_owned();
     let task = state.shutdown.track(async move {
         handle.drive(run, stop).await;
