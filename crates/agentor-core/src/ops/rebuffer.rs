@@ -379,7 +379,9 @@ impl RebufferLayer {
         match &self.boundary {
             Boundary::Words => match cut::words_fast(held, old_len) {
                 Some(p) => p,
-                None if !held.is_ascii() => cut::words_unicode(held),
+                None if !held.is_ascii() => {
+                    cut::words_cjk(held).unwrap_or_else(|| cut::words_unicode(held))
+                }
                 None => 0,
             },
             Boundary::Lines => cut::lines(held, old_len).unwrap_or(0),

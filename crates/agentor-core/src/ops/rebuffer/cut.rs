@@ -83,6 +83,36 @@ pub(super) fn words_unicode(text: &str) -> usize {
     second_last
 }
 
+/// Characters that are a word segment and a grapheme cluster of their own
+/// whatever their neighbours (but a following mark, which joins them): Han
+/// ideographs, hiragana and CJK punctuation. Their `Word_Break` is Other, or
+/// MidNum / MidLetter (`，：；`), which only join digits or letters, and their
+/// `Grapheme_Cluster_Break` is Other. Katakana (which joins katakana) and
+/// Hangul (letters) are not among them.
+fn stands_alone(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}' // CJK Unified Ideographs
+        | '\u{3400}'..='\u{4DBF}' // Extension A
+        | '\u{3041}'..='\u{3096}' // hiragana letters
+        | '\u{3001}'..='\u{3003}' // 、。〃
+        | '\u{300C}'..='\u{300F}' // 「」『』
+        | '\u{FF01}' | '\u{FF08}' | '\u{FF09}' | '\u{FF0C}' | '\u{FF1A}' | '\u{FF1B}' | '\u{FF1F}' // ！（），：；？
+    )
+}
+
+/// [`words_unicode`] in constant time for text whose last three characters
+/// each [stand alone](stands_alone), as Chinese and Japanese text mostly does:
+/// the last two word segments are then the last two characters, whatever came
+/// before them, so the cut is before the second-to-last character. `None`
+/// when the shortcut does not apply.
+pub(super) fn words_cjk(text: &str) -> Option<usize> {
+    let mut chars = text.char_indices().rev();
+    let (_, last) = chars.next()?;
+    let (second_last, c) = chars.next()?;
+    let (_, before) = chars.next()?;
+    (stands_alone(last) && stands_alone(c) && stands_alone(before)).then_some(second_last)
+}
+
 /// Last cut after a line feed, anywhere at or after `from`.
 pub(super) fn lines(text: &str, from: usize) -> Option<usize> {
     let lo = from.max(1) - 1;
@@ -189,6 +219,73 @@ mod tests {
         assert_eq!(words_unicode("世界很大"), 6); // "世界" | "很大"
         assert_eq!(words_unicode("can'"), 0);
         assert_eq!(words_unicode("🇫🇷🇩🇪x"), 8);
+    }
+
+    #[test]
+    fn the_cjk_shortcut_agrees_with_uax_29() {
+        for text in [
+            "世界很大",
+            "我们今天学习",
+            "学习，流式",
+            "、ひらがな。",
+            "「中文」",
+        ] {
+            assert_eq!(words_cjk(text), Some(words_unicode(text)), "{text}");
+        }
+        // Katakana joins katakana; a mark may still follow; two characters
+        // are too few.
+        assert_eq!(words_cjk("中カタカ"), None);
+        assert_eq!(words_cjk("中文\u{301}"), None);
+        assert_eq!(words_cjk("中文"), None);
+    }
+
+    /// Between two characters that stand alone there is a word and a
+    /// grapheme boundary, whatever comes before and after them: checked for
+    /// every character of the set beside letters, digits, full-width forms,
+    /// katakana and a prepended mark.
+    #[test]
+    fn standing_alone_holds_for_every_character_of_the_set() {
+        let contexts = [
+            ('a', '中', 'a'),
+            ('1', '，', '1'),
+            ('Ａ', '：', 'Ａ'),
+            ('１', '；', '１'),
+            ('カ', 'あ', 'カ'),
+            ('\u{600}', '。', '\u{301}'),
+        ];
+        let is_cut = |text: &str, i: usize| {
+            text.split_word_bound_indices().any(|(s, _)| s == i)
+                && text.grapheme_indices(true).any(|(s, _)| s == i)
+        };
+        for c in (0..=0xFFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| stands_alone(c))
+        {
+            for (before, other, after) in contexts {
+                for pair in [[c, other], [other, c]] {
+                    let text: String = [before, pair[0], pair[1], after].iter().collect();
+                    let at = before.len_utf8() + pair[0].len_utf8();
+                    assert!(is_cut(&text, at), "{text:?} at {at}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Wherever the shortcut answers, it answers what UAX #29 does.
+        #[test]
+        fn the_cjk_shortcut_is_words_unicode(chars in proptest::collection::vec(
+            proptest::sample::select(vec![
+                '中', '文', '㐀', '鿿', 'あ', 'ゖ', '、', '。', '「', '』', '！', '，', '：', '；', '？', '（',
+                'カ', 'ー', '한', 'a', '1', '１', 'Ａ', ' ', '.', '\'', '\u{301}', '\u{200d}', '\u{600}', '👍', '🇫',
+            ]),
+            0..12,
+        )) {
+            let text: String = chars.into_iter().collect();
+            if let Some(cut) = words_cjk(&text) {
+                proptest::prop_assert_eq!(cut, words_unicode(&text), "{:?}", text);
+            }
+        }
     }
 
     #[test]
