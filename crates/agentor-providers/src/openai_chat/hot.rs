@@ -267,24 +267,25 @@ impl<'a> Scanner<'a> {
 }
 
 /// How many leading bytes of `bytes` are plain string content: no quote,
-/// backslash or control character. Eight bytes at a time, as the strings
-/// skipped are tens of bytes long.
+/// backslash or control character. Eight bytes at a time (the bytes after
+/// a string are the rest of the chunk, so most strings end inside a word).
 fn plain_len(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    // The high bit of each byte that is zero; the lowest one set is exact
+    // (a borrow only runs upward from a byte that is itself zero).
+    let zeros = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     let mut at = 0;
     for word in bytes.chunks_exact(8) {
-        let v = u64::from_ne_bytes([
+        let v = u64::from_le_bytes([
             word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
         ]);
-        // A byte below 0x20, a `"` or a `\`: any of them ends the fast run.
-        let control = v.wrapping_sub(u64::from_ne_bytes([0x20; 8])) & !v & HIGHS != 0;
-        if control
-            || has_zero(v ^ u64::from_ne_bytes([b'"'; 8]))
-            || has_zero(v ^ u64::from_ne_bytes([b'\\'; 8]))
-        {
-            break;
+        // Below 0x20 (the same borrow argument), a `"`, a `\`.
+        let stop = (v.wrapping_sub(u64::from_le_bytes([0x20; 8])) & !v & HIGHS)
+            | zeros(v ^ u64::from_le_bytes([b'"'; 8]))
+            | zeros(v ^ u64::from_le_bytes([b'\\'; 8]));
+        if stop != 0 {
+            return at + (stop.trailing_zeros() / 8) as usize;
         }
         at += 8;
     }
@@ -350,5 +351,16 @@ mod tests {
             "中文 é 👍 and more text".len()
         );
         assert_eq!(plain_len(b"short"), 5);
+        // Every position of the stop byte within and across words.
+        for stop in [b'"', b'\\', 0x00, 0x1f] {
+            for at in 0..20 {
+                let mut bytes = vec![b'x'; 24];
+                bytes[at] = stop;
+                bytes[at + 2] = b'"';
+                assert_eq!(plain_len(&bytes), at, "{stop:#x} at {at}");
+            }
+        }
+        // A byte just above each stop byte is plain.
+        assert_eq!(plain_len(b"\x20#]\x7f\xc3\xa9!!!!!!\""), 12);
     }
 }

@@ -263,7 +263,9 @@ impl ChatCompletionsParser {
         if self.state != State::Streaming {
             return;
         }
-        if data.trim() == "[DONE]" {
+        // `trim_start` looks at one character of a JSON chunk; only `[DONE]`
+        // pays for the whole check.
+        if data.trim_start().starts_with("[DONE]") && data.trim() == "[DONE]" {
             self.flush_calls(out);
             self.state = State::Ended;
             return;
