@@ -45,7 +45,7 @@ fn operators(c: &mut Criterion) {
     group
         .throughput(Throughput::Elements(EVENTS as u64))
         .sample_size(10)
-        .measurement_time(Duration::from_secs(5));
+        .measurement_time(agentor_benches::measurement_time(Duration::from_secs(5)));
 
     macro_rules! case {
         ($name:literal, |$s:ident| $layered:expr) => {
@@ -129,7 +129,7 @@ fn rebuffer_throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("rebuffer_words_bytes");
     group
         .sample_size(10)
-        .measurement_time(Duration::from_secs(5));
+        .measurement_time(agentor_benches::measurement_time(Duration::from_secs(5)));
     for (name, input) in inputs {
         group.throughput(Throughput::Bytes(text_bytes(&input)));
         group.bench_function(name, |b| {
@@ -278,11 +278,15 @@ fn rebuffer_per_delta(c: &mut Criterion) {
     group
         .throughput(Throughput::Elements(FOUR_CHAR_DELTAS as u64))
         .sample_size(20)
-        .measurement_time(Duration::from_secs(5));
+        .measurement_time(agentor_benches::measurement_time(Duration::from_secs(5)));
     group.bench_function("hand_written", |b| {
         b.iter_batched(
             || input.clone(),
-            |input| hand_written_rebuffer(input, |e| drop(black_box(e))),
+            |input| {
+                hand_written_rebuffer(input, |e| {
+                    black_box(e);
+                })
+            },
             BatchSize::PerIteration,
         )
     });
@@ -320,7 +324,7 @@ fn merging(c: &mut Criterion) {
     group
         .throughput(Throughput::Elements((SOURCES * PER_SOURCE) as u64))
         .sample_size(10)
-        .measurement_time(Duration::from_secs(5));
+        .measurement_time(agentor_benches::measurement_time(Duration::from_secs(5)));
     group.bench_function("chained_baseline", |b| {
         b.iter(|| {
             rt.block_on(drain(
