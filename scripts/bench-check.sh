@@ -45,8 +45,14 @@ for bench in $(printf '%s\n' "${checks[@]}" | awk '{print $1}' | sort -u); do
     groups=$(printf '%s\n' "${checks[@]}" | awk -v b="$bench" '$1 == b {
         split($2, c, "/"); split($3, d, "/"); print c[1]; print d[1] }' | sort -u | paste -sd '|')
     echo "running benches/benches/$bench.rs ($groups), ${secs}s per case ..." >&2
-    cargo bench -q -p agentor-benches --bench "$bench" -- \
-        --warm-up-time 1 --measurement-time "$secs" "^($groups)/" >/dev/null
+    log=$(mktemp)
+    if ! cargo bench -q -p agentor-benches --bench "$bench" -- \
+        --warm-up-time 1 --measurement-time "$secs" "^($groups)/" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        exit 2
+    fi
+    rm -f "$log"
 done
 
 median_ns() {
