@@ -5,6 +5,18 @@
 
 pub use agentor_workload::*;
 
+/// A criterion group's measurement time: `default`, unless
+/// `AGENTOR_BENCH_SECS` asks for another (`scripts/bench-check.sh` sets it
+/// for its short runs; criterion's own `--measurement-time` does not
+/// override a time set in code).
+pub fn measurement_time(default: std::time::Duration) -> std::time::Duration {
+    std::env::var("AGENTOR_BENCH_SECS")
+        .ok()
+        .and_then(|secs| secs.parse::<f64>().ok())
+        .filter(|secs| secs.is_finite() && *secs > 0.0)
+        .map_or(default, std::time::Duration::from_secs_f64)
+}
+
 /// A realistic Chat Completions turn, shared by the provider and SSE benches
 /// so both measure the same bytes.
 pub mod chat_completions {

@@ -20,7 +20,7 @@ fn bench(c: &mut Criterion) {
     group
         .throughput(Throughput::Elements(EVENTS as u64))
         .sample_size(10)
-        .measurement_time(Duration::from_secs(8));
+        .measurement_time(agentor_benches::measurement_time(Duration::from_secs(8)));
 
     group.bench_function("hand_written_loop", |b| {
         b.iter_batched(

@@ -79,7 +79,7 @@ fn bench(c: &mut Criterion) {
     group
         .throughput(Throughput::Elements(DELTAS as u64))
         .sample_size(20)
-        .measurement_time(Duration::from_secs(6));
+        .measurement_time(agentor_benches::measurement_time(Duration::from_secs(6)));
     group.bench_function("serde_value_baseline", |b| b.iter(|| value_only(&payloads)));
     group.bench_function("parser", |b| b.iter(|| parse_only(&payloads)));
     group.bench_function("sse_full_path", |b| {

@@ -3,6 +3,7 @@
 //! LiteLLM, llama.cpp, DeepSeek, OpenRouter.
 
 mod chunk;
+mod hot;
 mod parser;
 mod request;
 

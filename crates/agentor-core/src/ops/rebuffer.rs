@@ -261,9 +261,19 @@ impl HeldText {
         }
     }
 
-    fn push(&mut self, more: &Text) {
+    /// The held text's bytes, UTF-8 without checking them again (the word
+    /// cut reads them on every delta; it validates only what it decodes).
+    fn as_bytes(&self) -> &[u8] {
+        if self.joined.is_empty() {
+            self.one.as_bytes()
+        } else {
+            &self.joined
+        }
+    }
+
+    fn push(&mut self, more: Text) {
         if self.len() == 0 {
-            self.one = more.clone();
+            self.one = more;
             return;
         }
         if self.joined.is_empty() {
@@ -355,17 +365,23 @@ impl<S: fmt::Debug> fmt::Debug for Rebuffer<S> {
     }
 }
 
-/// A delta's parts, borrowed.
-fn as_delta(event: &Event) -> Option<(&Text, &Option<Text>)> {
-    match &event.kind {
-        EventKind::TextDelta { text, message_id }
-        | EventKind::ReasoningDelta { text, message_id } => Some((text, message_id)),
-        _ => None,
+/// Whether two names are equal, comparing pointers first: a source's events
+/// usually share one allocation of its name.
+fn same_name(a: &Option<Text>, b: &Option<Text>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b,
+        (None, None) => true,
+        _ => false,
     }
 }
 
-fn find_buffer(buffers: &[Held], last: usize, event: &Event) -> Option<usize> {
-    let mine = |b: &Held| b.source == event.source && b.parent == event.parent;
+fn find_buffer(
+    buffers: &[Held],
+    last: usize,
+    source: &Option<Text>,
+    parent: &Option<Text>,
+) -> Option<usize> {
+    let mine = |b: &Held| same_name(&b.source, source) && same_name(&b.parent, parent);
     if buffers.get(last).is_some_and(mine) {
         return Some(last);
     }
@@ -375,16 +391,24 @@ fn find_buffer(buffers: &[Held], last: usize, event: &Event) -> Option<usize> {
 impl RebufferLayer {
     /// How many leading bytes of `held` end on a boundary, given that bytes
     /// before `old_len` were examined when they arrived.
-    fn cut(&self, held: &str, old_len: usize) -> usize {
+    fn cut(&self, held: &HeldText, old_len: usize) -> usize {
         match &self.boundary {
-            Boundary::Words => match cut::words_fast(held, old_len) {
-                Some(p) => p,
-                None if !held.is_ascii() => cut::words_unicode(held),
-                None => 0,
-            },
-            Boundary::Lines => cut::lines(held, old_len).unwrap_or(0),
-            Boundary::Sentences => cut::sentences(held, old_len).unwrap_or(0),
-            Boundary::Custom(f) => cut::floor_char_boundary(held, f(held)),
+            Boundary::Words => {
+                let bytes = held.as_bytes();
+                match cut::words_fast(bytes, old_len) {
+                    Some(p) => p,
+                    None if bytes.is_ascii() => 0,
+                    None => {
+                        cut::words_cjk(bytes).unwrap_or_else(|| cut::words_unicode(held.as_str()))
+                    }
+                }
+            }
+            Boundary::Lines => cut::lines(held.as_str(), old_len).unwrap_or(0),
+            Boundary::Sentences => cut::sentences(held.as_str(), old_len).unwrap_or(0),
+            Boundary::Custom(f) => {
+                let held = held.as_str();
+                cut::floor_char_boundary(held, f(held))
+            }
         }
     }
 
@@ -402,19 +426,31 @@ impl RebufferLayer {
 impl<S> Rebuffer<S> {
     fn on_delta(self: Pin<&mut Self>, event: Event) {
         let this = self.project();
-        let Some((text, message_id)) = as_delta(&event) else {
-            return;
+        // Taken apart so the text and the envelope move into the buffer
+        // instead of being cloned.
+        let Event {
+            seq,
+            source,
+            run_id,
+            parent,
+            kind,
+        } = event;
+        let (kind, text, message_id) = match kind {
+            EventKind::TextDelta { text, message_id } => (Kind::TextDelta, text, message_id),
+            EventKind::ReasoningDelta { text, message_id } => {
+                (Kind::ReasoningDelta, text, message_id)
+            }
+            _ => return,
         };
         if text.is_empty() {
             return;
         }
-        let kind = event.kind();
-        let index = match find_buffer(this.buffers, *this.last, &event) {
+        let index = match find_buffer(this.buffers, *this.last, &source, &parent) {
             Some(i) => i,
             None => {
                 this.buffers.push(Held {
-                    source: event.source.clone(),
-                    parent: event.parent.clone(),
+                    source,
+                    parent,
                     kind,
                     message_id: None,
                     seq: 0,
@@ -426,23 +462,27 @@ impl<S> Rebuffer<S> {
         };
         *this.last = index;
         let held = &mut this.buffers[index];
-        if held.text.len() > 0 && (held.kind != kind || &held.message_id != message_id) {
+        if held.text.len() > 0 && (held.kind != kind || held.message_id != message_id) {
             held.flush(this.ready);
         }
         let old_len = held.text.len();
+        let mut run_id = Some(run_id);
         if old_len == 0 {
             held.kind = kind;
-            held.message_id.clone_from(message_id);
-            held.seq = event.seq;
-            held.run_id.clone_from(&event.run_id);
+            held.message_id = message_id;
+            held.seq = seq;
+            held.run_id = run_id.take().flatten();
         }
         held.text.push(text);
-        let cut = this.config.cut(held.text.as_str(), old_len);
+        let cut = this.config.cut(&held.text, old_len);
         held.emit(cut, this.ready);
         if cut >= old_len && cut > 0 {
-            // The rest started inside this delta.
-            held.seq = event.seq;
-            held.run_id.clone_from(&event.run_id);
+            // The rest started inside this delta (whose envelope the buffer
+            // already has if it was empty).
+            held.seq = seq;
+            if let Some(run_id) = run_id {
+                held.run_id = run_id;
+            }
         }
         while held.text.len() > this.config.max_bytes {
             match this.config.size_cut(held.text.as_str()) {
@@ -457,7 +497,7 @@ impl<S> Rebuffer<S> {
 
     fn flush_source(self: Pin<&mut Self>, source: &Event) {
         let this = self.project();
-        if let Some(i) = find_buffer(this.buffers, *this.last, source) {
+        if let Some(i) = find_buffer(this.buffers, *this.last, &source.source, &source.parent) {
             this.buffers[i].flush(this.ready);
         }
     }

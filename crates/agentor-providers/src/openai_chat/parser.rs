@@ -3,6 +3,7 @@
 use agentor_core::{Error, ErrorKind, Event, EventKind, EventResult, RunStatus, Text};
 
 use super::chunk::{Chunk, Delta, ToolCallDelta};
+use super::hot::{self, Hot};
 use crate::TurnParser;
 use agentor_transport::status::truncate;
 
@@ -118,6 +119,21 @@ impl ChatCompletionsParser {
                     .map_or(0, |details| details.cached_tokens),
                 cache_creation_input_tokens: 0,
             });
+        }
+    }
+
+    /// What [`chunk`](Self::chunk) does with a chunk that holds only a
+    /// content delta of choice 0.
+    fn hot(&mut self, hot: Hot<'_>, out: &mut Vec<EventResult>) {
+        if self.message_id.is_none() {
+            self.message_id = hot.id.filter(|id| !id.is_empty()).map(Text::from);
+        }
+        if let Some(text) = hot.content.filter(|text| !text.is_empty()) {
+            self.text.push_str(text);
+            out.push(Ok(Event::new(EventKind::TextDelta {
+                text: Text::from(text),
+                message_id: self.message_id.clone(),
+            })));
         }
     }
 
@@ -244,16 +260,32 @@ impl PendingCall {
     }
 }
 
-impl TurnParser for ChatCompletionsParser {
-    fn message(&mut self, event: &str, data: &str, out: &mut Vec<EventResult>) {
+impl ChatCompletionsParser {
+    /// [`TurnParser::message`], with the scanner for hot chunks tried first
+    /// when `scan` is set (tests compare both ways).
+    fn parse(&mut self, event: &str, data: &str, scan: bool, out: &mut Vec<EventResult>) {
         if self.state != State::Streaming {
             return;
         }
-        if data.trim() == "[DONE]" {
+        // `trim_start` looks at one character of a JSON chunk; only `[DONE]`
+        // pays for the whole check.
+        if data.trim_start().starts_with("[DONE]") && data.trim() == "[DONE]" {
             self.flush_calls(out);
             self.state = State::Ended;
             return;
         }
+        if let Some(hot) = hot::scan(data).filter(|_| scan) {
+            self.hot(hot, out);
+        } else {
+            self.serde(event, data, out);
+        }
+        // An `error` event whose JSON has no recognised error field.
+        if event == "error" && self.state == State::Streaming {
+            self.fail(truncate(data.trim(), 500), out);
+        }
+    }
+
+    fn serde(&mut self, event: &str, data: &str, out: &mut Vec<EventResult>) {
         match serde_json::from_str::<Chunk<'_>>(data) {
             Ok(chunk) => self.chunk(chunk, out),
             // `event: error` with a body that is not JSON: its text is the message.
@@ -266,10 +298,12 @@ impl TurnParser for ChatCompletionsParser {
                 self.state = State::Failed;
             }
         }
-        // An `error` event whose JSON has no recognised error field.
-        if event == "error" && self.state == State::Streaming {
-            self.fail(truncate(data.trim(), 500), out);
-        }
+    }
+}
+
+impl TurnParser for ChatCompletionsParser {
+    fn message(&mut self, event: &str, data: &str, out: &mut Vec<EventResult>) {
+        self.parse(event, data, true, out);
     }
 
     fn finish(&mut self, out: &mut Vec<EventResult>) {

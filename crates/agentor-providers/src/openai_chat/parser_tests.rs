@@ -413,3 +413,239 @@ fn deltas_join_to_the_arguments_of_the_complete_call_with_its_id() {
         .collect();
     assert_eq!(ids, ["call_a", "call_b", "call_2"]);
 }
+
+mod hot_path {
+    //! The scanner for hot chunks against serde: the same events, always.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// An object from members, with optional spaces around its tokens.
+    fn object(members: Vec<(&str, String)>, space: &str) -> String {
+        let members: Vec<String> = members
+            .into_iter()
+            .map(|(k, v)| format!("{space}\"{k}\"{space}:{space}{v}{space}"))
+            .collect();
+        format!("{{{}}}", members.join(","))
+    }
+
+    fn strings() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            r#""""#,
+            r#"" the""#,
+            r#""chatcmpl-AZ9xk2LmQw7pX""#,
+            r#""a\nb""#,
+            r#""say \"hi\"""#,
+            r#""caf\u00e9""#,
+            r#""中文 👍""#,
+            "\"tab\there\"",
+            r#""error""#,
+            r#""unterminated"#,
+            "null",
+            "0",
+        ])
+    }
+
+    fn scalars() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "1733764000",
+            "-1",
+            "1.5e3",
+            "01",
+            "1.",
+            "true",
+            "false",
+            "null",
+            "nul",
+            r#""gpt-4o""#,
+            r#"{"a":1}"#,
+            "[1,2]",
+        ])
+    }
+
+    fn delta() -> impl Strategy<Value = String> {
+        let member = prop_oneof![
+            strings().prop_map(|v| ("content", v.to_owned())),
+            Just(("role", r#""assistant""#.to_owned())),
+            prop::sample::select(vec!["null", r#""I can't""#])
+                .prop_map(|v| ("refusal", v.to_owned())),
+            Just(("reasoning_content", r#""hmm""#.to_owned())),
+            Just(("reasoning", "null".to_owned())),
+            Just((
+                "tool_calls",
+                r#"[{"index":0,"id":"c1","function":{"name":"f","arguments":"{}"}}]"#.to_owned()
+            )),
+            scalars().prop_map(|v| ("extra", v.to_owned())),
+        ];
+        (
+            prop::collection::vec(member, 0..4),
+            prop::sample::select(vec!["", " "]),
+        )
+            .prop_map(|(m, space)| object(m, space))
+    }
+
+    fn choice() -> impl Strategy<Value = String> {
+        let member = prop_oneof![
+            3 => prop::sample::select(vec!["0", "1", "0.0", "00", "-0", "0e0"])
+                .prop_map(|v| ("index", v.to_owned())),
+            4 => delta().prop_map(|v| ("delta", v)),
+            1 => prop::sample::select(vec!["null", r#""stop""#, r#""tool_calls""#])
+                .prop_map(|v| ("finish_reason", v.to_owned())),
+            1 => Just(("logprobs", "null".to_owned())),
+        ];
+        (
+            prop::collection::vec(member, 0..5),
+            prop::sample::select(vec!["", "\n"]),
+        )
+            .prop_map(|(m, space)| object(m, space))
+    }
+
+    type Member = (&'static str, String);
+
+    /// The `first` member and some of the others, in any order.
+    fn some_of(
+        first: BoxedStrategy<Member>,
+        others: Vec<BoxedStrategy<Member>>,
+    ) -> impl Strategy<Value = Vec<Member>> {
+        let n = others.len();
+        (
+            first,
+            others,
+            prop::sample::subsequence((0..n).collect::<Vec<_>>(), 0..=n),
+        )
+            .prop_map(|(first, others, keep)| {
+                let mut members: Vec<Member> =
+                    keep.into_iter().map(|i| others[i].clone()).collect();
+                members.push(first);
+                members
+            })
+            .prop_shuffle()
+    }
+
+    /// Chunks shaped like the hot one, with its values varied.
+    fn hot_chunk() -> impl Strategy<Value = String> {
+        let delta = some_of(
+            strings().prop_map(|v| ("content", v.to_owned())).boxed(),
+            vec![
+                Just(("role", r#""assistant""#.to_owned())).boxed(),
+                prop::sample::select(vec!["null", "null", r#""no""#])
+                    .prop_map(|v| ("refusal", v.to_owned()))
+                    .boxed(),
+            ],
+        )
+        .prop_map(|m| object(m, ""));
+        let choice = some_of(
+            prop::sample::select(vec!["0", "0", "0", "0", "0", "1", "00"])
+                .prop_map(|v| ("index", v.to_owned()))
+                .boxed(),
+            vec![
+                delta.prop_map(|v| ("delta", v)).boxed(),
+                Just(("logprobs", "null".to_owned())).boxed(),
+                prop::sample::select(vec!["null", "null", r#""stop""#])
+                    .prop_map(|v| ("finish_reason", v.to_owned()))
+                    .boxed(),
+            ],
+        )
+        .prop_map(|m| object(m, " "));
+        some_of(
+            choice.prop_map(|c| ("choices", format!("[{c}]"))).boxed(),
+            vec![
+                strings().prop_map(|v| ("id", v.to_owned())).boxed(),
+                prop::sample::select(vec![r#""chat.completion.chunk""#, r#""error""#])
+                    .prop_map(|v| ("object", v.to_owned()))
+                    .boxed(),
+                scalars().prop_map(|v| ("created", v.to_owned())).boxed(),
+                Just(("model", r#""gpt-4o-mini""#.to_owned())).boxed(),
+                prop::sample::select(vec!["null", "null", r#"{"total_tokens":1}"#])
+                    .prop_map(|v| ("usage", v.to_owned()))
+                    .boxed(),
+            ],
+        )
+        .prop_map(|m| object(m, ""))
+    }
+
+    /// Chunks of every shape, hot ones included, some cut short or followed
+    /// by more text.
+    fn chunk() -> impl Strategy<Value = String> {
+        let choices =
+            prop::collection::vec(choice(), 0..3).prop_map(|c| format!("[{}]", c.join(",")));
+        let member = prop_oneof![
+            2 => strings().prop_map(|v| ("id", v.to_owned())),
+            1 => prop::sample::select(vec![r#""chat.completion.chunk""#, r#""error""#])
+                .prop_map(|v| ("object", v.to_owned())),
+            2 => scalars().prop_map(|v| ("created", v.to_owned())),
+            1 => scalars().prop_map(|v| ("model", v.to_owned())),
+            5 => choices.prop_map(|v| ("choices", v)),
+            1 => prop::sample::select(vec!["null", r#"{"prompt_tokens":3,"completion_tokens":4}"#])
+                .prop_map(|v| ("usage", v.to_owned())),
+            1 => prop::sample::select(vec![r#"{"message":"boom"}"#, r#""bare""#])
+                .prop_map(|v| ("error", v.to_owned())),
+            1 => Just(("message", r#""boom""#.to_owned())),
+        ];
+        let any_shape = (
+            prop::collection::vec(member, 0..7),
+            prop::sample::select(vec!["", " ", "\r\n"]),
+        )
+            .prop_map(|(m, space)| object(m, space));
+        (
+            prop_oneof![1 => any_shape, 3 => hot_chunk()],
+            prop::sample::select(vec!["", "", "", "", "", " ", "x", "}"]),
+            any::<prop::sample::Index>(),
+            prop::bool::weighted(0.1),
+        )
+            .prop_map(|(chunk, tail, cut, truncate)| {
+                let mut chunk = chunk + tail;
+                if truncate {
+                    let at = cut.index(chunk.len() + 1);
+                    let at = (0..=at)
+                        .rev()
+                        .find(|&i| chunk.is_char_boundary(i))
+                        .unwrap_or(0);
+                    chunk.truncate(at);
+                }
+                chunk
+            })
+    }
+
+    fn run(payloads: &[(bool, String)], scan: bool) -> String {
+        let mut parser = ChatCompletionsParser::new();
+        let mut out = Vec::new();
+        for (error, data) in payloads {
+            let event = if *error { "error" } else { "" };
+            parser.parse(event, data, scan, &mut out);
+        }
+        parser.finish(&mut out);
+        format!("{out:?}")
+    }
+
+    proptest! {
+        #[test]
+        fn the_scanner_and_serde_give_the_same_events(
+            payloads in prop::collection::vec((prop::bool::weighted(0.05), chunk()), 1..6),
+            done in any::<bool>(),
+        ) {
+            let mut payloads = payloads;
+            if done {
+                payloads.push((false, "[DONE]".to_owned()));
+            }
+            prop_assert_eq!(run(&payloads, true), run(&payloads, false));
+        }
+    }
+
+    #[test]
+    fn the_generated_chunks_reach_the_scanner() {
+        // The property is only worth something if many chunks take the hot
+        // path: check the generator makes them.
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let mut runner = TestRunner::deterministic();
+        let hot = (0..2000)
+            .filter(|_| {
+                let chunk = chunk().new_tree(&mut runner).unwrap().current();
+                super::super::hot::scan(&chunk).is_some()
+            })
+            .count();
+        assert!(hot > 100, "only {hot} of 2000 generated chunks are hot");
+    }
+}

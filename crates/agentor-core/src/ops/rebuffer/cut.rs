@@ -12,32 +12,38 @@ use unicode_segmentation::{GraphemeCursor, UnicodeSegmentation};
 ///
 /// After ASCII whitespace only the next character decides (no word or grapheme
 /// rule looks further back than a whitespace character), so a two-character
-/// window answers for the whole text.
-fn starts_word(text: &str, p: usize) -> bool {
-    let next = text.as_bytes()[p];
+/// window answers for the whole text. `text` is UTF-8 (the held text's
+/// bytes, read without validating them all on every delta).
+fn starts_word(text: &[u8], p: usize) -> bool {
+    let next = text[p];
     if next < 0x80 {
         return !next.is_ascii_whitespace();
     }
-    let Some(c) = text[p..].chars().next() else {
+    // The whitespace and the next character: at most five bytes.
+    let window = &text[p - 1..(p + 4).min(text.len())];
+    let window = match std::str::from_utf8(window) {
+        Ok(window) => window,
+        Err(e) => std::str::from_utf8(&window[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    let Some(c) = window[1..].chars().next() else {
         return false;
     };
     if c.is_whitespace() {
         return false;
     }
-    let window = &text[p - 1..p + c.len_utf8()];
+    let window = &window[..1 + c.len_utf8()];
     window.split_word_bound_indices().any(|(i, _)| i == 1)
         && window.grapheme_indices(true).any(|(i, _)| i == 1)
 }
 
 /// Last cut after ASCII whitespace followed by a known word start, looking only
 /// at cuts at or after `from` (earlier ones were decided before).
-pub(super) fn words_fast(text: &str, from: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
+pub(super) fn words_fast(text: &[u8], from: usize) -> Option<usize> {
     // Candidates are p in [from, len); text[p - 1] must be whitespace.
     let lo = from.max(1) - 1;
-    let mut hi = bytes.len().checked_sub(1)?;
+    let mut hi = text.len().checked_sub(1)?;
     while hi > lo {
-        let i = lo + last_space(&bytes[lo..hi])?;
+        let i = lo + last_space(&text[lo..hi])?;
         if starts_word(text, i + 1) {
             return Some(i + 1);
         }
@@ -81,6 +87,42 @@ pub(super) fn words_unicode(text: &str) -> usize {
         }
     }
     second_last
+}
+
+/// Characters that are a word segment and a grapheme cluster of their own
+/// whatever their neighbours (but a following mark, which joins them): Han
+/// ideographs, hiragana and CJK punctuation. Their `Word_Break` is Other, or
+/// MidNum / MidLetter (`，：；`), which only join digits or letters, and their
+/// `Grapheme_Cluster_Break` is Other. Katakana (which joins katakana) and
+/// Hangul (letters) are not among them.
+fn stands_alone(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}' // CJK Unified Ideographs
+        | '\u{3400}'..='\u{4DBF}' // Extension A
+        | '\u{3041}'..='\u{3096}' // hiragana letters
+        | '\u{3001}'..='\u{3003}' // 、。〃
+        | '\u{300C}'..='\u{300F}' // 「」『』
+        | '\u{FF01}' | '\u{FF08}' | '\u{FF09}' | '\u{FF0C}' | '\u{FF1A}' | '\u{FF1B}' | '\u{FF1F}' // ！（），：；？
+    )
+}
+
+/// [`words_unicode`] in constant time for text whose last three characters
+/// each [stand alone](stands_alone), as Chinese and Japanese text mostly does:
+/// the last two word segments are then the last two characters, whatever came
+/// before them, so the cut is before the second-to-last character. `None`
+/// when the shortcut does not apply. `text` is UTF-8; only its last three
+/// characters (at most 12 bytes) are read.
+pub(super) fn words_cjk(text: &[u8]) -> Option<usize> {
+    let mut start = text.len().saturating_sub(12);
+    while text.get(start).is_some_and(|b| b & 0xC0 == 0x80) {
+        start += 1;
+    }
+    let tail = std::str::from_utf8(&text[start..]).ok()?;
+    let mut chars = tail.char_indices().rev();
+    let (_, last) = chars.next()?;
+    let (second_last, c) = chars.next()?;
+    let (_, before) = chars.next()?;
+    (stands_alone(last) && stands_alone(c) && stands_alone(before)).then_some(start + second_last)
 }
 
 /// Last cut after a line feed, anywhere at or after `from`.
@@ -174,14 +216,14 @@ mod tests {
 
     #[test]
     fn words_need_the_next_character() {
-        assert_eq!(words_fast("Hello wor", 0), Some(6));
-        assert_eq!(words_fast("Hello ", 0), None); // a second space or a mark may follow
-        assert_eq!(words_fast("a  b", 0), Some(3)); // spaces stay together
-        assert_eq!(words_fast("a \u{301}b", 0), None); // the mark belongs to the space
-        assert_eq!(words_fast("nowhitespace", 0), None);
-        assert_eq!(words_fast("a b c", 3), Some(4));
-        assert_eq!(words_fast("a b c", 5), None);
-        assert_eq!(words_fast("x 世界", 0), Some(2));
+        assert_eq!(words_fast("Hello wor".as_bytes(), 0), Some(6));
+        assert_eq!(words_fast("Hello ".as_bytes(), 0), None); // a second space or a mark may follow
+        assert_eq!(words_fast("a  b".as_bytes(), 0), Some(3)); // spaces stay together
+        assert_eq!(words_fast("a \u{301}b".as_bytes(), 0), None); // the mark belongs to the space
+        assert_eq!(words_fast("nowhitespace".as_bytes(), 0), None);
+        assert_eq!(words_fast("a b c".as_bytes(), 3), Some(4));
+        assert_eq!(words_fast("a b c".as_bytes(), 5), None);
+        assert_eq!(words_fast("x 世界".as_bytes(), 0), Some(2));
     }
 
     #[test]
@@ -189,6 +231,80 @@ mod tests {
         assert_eq!(words_unicode("世界很大"), 6); // "世界" | "很大"
         assert_eq!(words_unicode("can'"), 0);
         assert_eq!(words_unicode("🇫🇷🇩🇪x"), 8);
+    }
+
+    #[test]
+    fn the_cjk_shortcut_agrees_with_uax_29() {
+        for text in [
+            "世界很大",
+            "我们今天学习",
+            "学习，流式",
+            "、ひらがな。",
+            "「中文」",
+        ] {
+            assert_eq!(
+                words_cjk(text.as_bytes()),
+                Some(words_unicode(text)),
+                "{text}"
+            );
+        }
+        // Katakana joins katakana; a mark may still follow; two characters
+        // are too few.
+        assert_eq!(words_cjk("中カタカ".as_bytes()), None);
+        assert_eq!(words_cjk("中文\u{301}".as_bytes()), None);
+        assert_eq!(words_cjk("中文".as_bytes()), None);
+        // Only the tail is read: a long text is answered from its last 12 bytes.
+        let long = "ab 世界很大".repeat(10);
+        assert_eq!(words_cjk(long.as_bytes()), Some(words_unicode(&long)));
+    }
+
+    /// Between two characters that stand alone there is a word and a
+    /// grapheme boundary, whatever comes before and after them: checked for
+    /// every character of the set beside letters, digits, full-width forms,
+    /// katakana and a prepended mark.
+    #[test]
+    fn standing_alone_holds_for_every_character_of_the_set() {
+        let contexts = [
+            ('a', '中', 'a'),
+            ('1', '，', '1'),
+            ('Ａ', '：', 'Ａ'),
+            ('１', '；', '１'),
+            ('カ', 'あ', 'カ'),
+            ('\u{600}', '。', '\u{301}'),
+        ];
+        let is_cut = |text: &str, i: usize| {
+            text.split_word_bound_indices().any(|(s, _)| s == i)
+                && text.grapheme_indices(true).any(|(s, _)| s == i)
+        };
+        for c in (0..=0xFFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| stands_alone(c))
+        {
+            for (before, other, after) in contexts {
+                for pair in [[c, other], [other, c]] {
+                    let text: String = [before, pair[0], pair[1], after].iter().collect();
+                    let at = before.len_utf8() + pair[0].len_utf8();
+                    assert!(is_cut(&text, at), "{text:?} at {at}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Wherever the shortcut answers, it answers what UAX #29 does.
+        #[test]
+        fn the_cjk_shortcut_is_words_unicode(chars in proptest::collection::vec(
+            proptest::sample::select(vec![
+                '中', '文', '㐀', '鿿', 'あ', 'ゖ', '、', '。', '「', '』', '！', '，', '：', '；', '？', '（',
+                'カ', 'ー', '한', 'a', '1', '１', 'Ａ', ' ', '.', '\'', '\u{301}', '\u{200d}', '\u{600}', '👍', '🇫',
+            ]),
+            0..12,
+        )) {
+            let text: String = chars.into_iter().collect();
+            if let Some(cut) = words_cjk(text.as_bytes()) {
+                proptest::prop_assert_eq!(cut, words_unicode(&text), "{:?}", text);
+            }
+        }
     }
 
     #[test]
