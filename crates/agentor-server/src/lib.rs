@@ -94,6 +94,7 @@ pub mod event_log;
 mod extract;
 mod headers;
 mod limits;
+mod metrics;
 mod numbering;
 mod options;
 mod playground;
@@ -104,6 +105,7 @@ mod run_log;
 mod server;
 mod shutdown;
 mod state;
+mod trace;
 mod ui_chat;
 mod ws;
 
