@@ -191,6 +191,10 @@ pub struct ServeConfig {
     /// Where the AG-UI route is (default `/agui`).
     #[serde(default, deserialize_with = "route_path")]
     pub agui_path: Option<String>,
+    /// Whether `GET /metrics` is served (default true); `--no-metrics`.
+    pub metrics: Option<bool>,
+    /// `--log-format`: `text` or `json`.
+    pub log_format: Option<crate::logging::LogFormat>,
 }
 
 impl Config {

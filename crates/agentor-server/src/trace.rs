@@ -36,6 +36,7 @@ pub(crate) async fn request(request: Request, next: Next) -> Response {
         );
     }
     let response = next.run(request).instrument(span.clone()).await;
+    tracing::debug!(parent: &span, status = response.status().as_u16(), "answered");
     if !span.is_disabled() {
         span.record("http.response.status_code", response.status().as_u16());
         if let Some(run_id) = response
