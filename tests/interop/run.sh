@@ -3,7 +3,8 @@
 # (Python httpx-sse and sseclient-py, curl -N, Python websockets, Node's
 # eventsource v4 including a Last-Event-ID reconnect, the official A2A SDKs
 # for Python and JS, raw A2A JSON-RPC error checks, the Python streaming
-# guide's own client snippets with requests and websockets), the frontends'
+# guide's own client snippets with requests and websockets), GET /metrics
+# parsed by the official prometheus_client, the frontends'
 # clients (the Vercel AI SDK's `ai` package: its UI-message-stream reader and
 # its chat with DefaultChatTransport; AG-UI's HttpAgent with @ag-ui/core's
 # schemas and the client's sequence verification), and agentor's own A2A
@@ -40,6 +41,7 @@ case "$base" in http://*) ;; *) echo "interop: the server did not start"; cat "$
 echo "interop: server at $base"
 
 "$here/.venv/bin/python" "$here/sse_clients.py" "$base"
+"$here/.venv/bin/python" "$here/metrics_check.py" "$base"
 "$here/.venv/bin/python" "$here/curl_frames.py" "$base"
 "$here/.venv/bin/python" "$here/ws_client.py" "$base"
 "$here/.venv/bin/python" "$here/guide_clients.py" "$base"

@@ -268,6 +268,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=10_000), env = "AGENTOR_DEMO_DELAY_MS")]
     pub demo_delay_ms: Option<u64>,
 
+    /// Does not serve `GET /metrics` (Prometheus text) nor count streams.
+    #[arg(long, env = "AGENTOR_NO_METRICS")]
+    pub no_metrics: bool,
+
+    /// How the server logs to stderr (`RUST_LOG` filters, default `info`)
+    /// [default: text].
+    #[arg(long, value_enum, value_name = "FORMAT", env = "AGENTOR_LOG_FORMAT")]
+    pub log_format: Option<crate::logging::LogFormat>,
+
     /// Gives the agent an offline `get_weather` tool (a canned answer), so
     /// the demo provider shows a tool call and its result before answering.
     #[arg(long, env = "AGENTOR_DEMO_TOOL")]

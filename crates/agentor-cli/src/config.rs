@@ -39,6 +39,8 @@
 //! ai_sdk_path = "/api/chat"
 //! agui = true                 # POST /agui for AG-UI clients
 //! agui_path = "/agui"
+//! metrics = true
+//! log_format = "json"
 //! ```
 //!
 //! Flags override the environment (`AGENTOR_*`, read by clap), which
@@ -191,6 +193,10 @@ pub struct ServeConfig {
     /// Where the AG-UI route is (default `/agui`).
     #[serde(default, deserialize_with = "route_path")]
     pub agui_path: Option<String>,
+    /// Whether `GET /metrics` is served (default true); `--no-metrics`.
+    pub metrics: Option<bool>,
+    /// `--log-format`: `text` or `json`.
+    pub log_format: Option<crate::logging::LogFormat>,
 }
 
 impl Config {
@@ -376,6 +382,14 @@ mod tests {
         let frontends = Config::parse("[serve]\nai_sdk = false\nagui_path = \"/ag-ui\"\n").unwrap();
         assert_eq!(frontends.serve.ai_sdk, Some(false));
         assert_eq!(frontends.serve.agui_path.as_deref(), Some("/ag-ui"));
+        let observability =
+            Config::parse("[serve]\nmetrics = false\nlog_format = \"json\"\n").unwrap();
+        assert_eq!(observability.serve.metrics, Some(false));
+        assert_eq!(
+            observability.serve.log_format,
+            Some(crate::logging::LogFormat::Json)
+        );
+        assert!(Config::parse("[serve]\nlog_format = \"xml\"\n").is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@
 pub mod args;
 pub mod config;
 pub mod exit;
+pub mod logging;
 
 mod commands;
 mod interrupt;

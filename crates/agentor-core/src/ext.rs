@@ -5,12 +5,15 @@ use tower_layer::Layer;
 
 use crate::ops::batch::Batch;
 use crate::ops::filter::Filter;
+use crate::ops::metrics::Metrics;
 use crate::ops::progress::Progress;
 use crate::ops::rebuffer::Rebuffer;
 use crate::ops::record::Record;
 use crate::ops::tap::Tap;
 use crate::ops::timeout::Timeout;
-use crate::{BatchLayer, EventResult, FilterLayer, ProgressLayer, RebufferLayer, TimeoutLayer};
+use crate::{
+    BatchLayer, EventResult, FilterLayer, MetricsLayer, ProgressLayer, RebufferLayer, TimeoutLayer,
+};
 
 /// Operators as methods on any stream of `Result<Event, Error>`.
 ///
@@ -49,6 +52,12 @@ pub trait EventStreamExt: Stream<Item = EventResult> + Sized {
     /// see [`ProgressLayer`].
     fn progress(self, layer: ProgressLayer) -> Progress<Self> {
         layer.layer(self)
+    }
+
+    /// Counts what passes through the [`metrics`] facade, labelled
+    /// `position`; see [`MetricsLayer`].
+    fn metrics(self, position: impl Into<metrics::SharedString>) -> Metrics<Self> {
+        MetricsLayer::new(position).layer(self)
     }
 
     /// Writes every event as a native JSON line to `writer`; see

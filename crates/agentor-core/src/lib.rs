@@ -40,6 +40,7 @@ mod text;
 
 pub mod ops;
 pub mod source;
+pub mod telemetry;
 pub mod wire;
 
 pub use envelope::Envelope;
@@ -55,6 +56,7 @@ pub use ops::batch::BatchLayer;
 pub use ops::filter::EventFilter;
 pub use ops::filter::FilterLayer;
 pub use ops::merge::{merge, FailurePolicy, Merge, MergeClosed, MergeHandle, MergeLayer};
+pub use ops::metrics::MetricsLayer;
 pub use ops::progress::{ProgressHandle, ProgressLayer};
 pub use ops::rebuffer::{Boundary, RebufferLayer, UnknownBoundary};
 pub use ops::record::RecordLayer;

@@ -66,6 +66,7 @@ pub struct ServerConfig {
     pub(crate) event_log: Option<Arc<dyn EventLog>>,
     pub(crate) ai_sdk_path: Option<String>,
     pub(crate) ag_ui_path: Option<String>,
+    pub(crate) metrics: bool,
 }
 
 /// The default path of the AI SDK route (`useChat`'s default `api`).
@@ -119,6 +120,7 @@ impl Default for ServerConfig {
             event_log: None,
             ai_sdk_path: Some(DEFAULT_AI_SDK_PATH.to_owned()),
             ag_ui_path: Some(DEFAULT_AG_UI_PATH.to_owned()),
+            metrics: true,
         }
     }
 }
@@ -151,6 +153,7 @@ impl fmt::Debug for ServerConfig {
             .field("event_log", &self.event_log)
             .field("ai_sdk_path", &self.ai_sdk_path)
             .field("ag_ui_path", &self.ag_ui_path)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -164,6 +167,23 @@ impl ServerConfig {
             Ok(token) if !token.is_empty() => config.token(token),
             _ => config,
         }
+    }
+
+    /// Whether `GET /metrics` serves the process's metrics in the
+    /// Prometheus text format (default on; behind the token when one is
+    /// set). On, building the router installs a Prometheus recorder as the
+    /// process's `metrics` recorder, unless the application installed one
+    /// first (then `/metrics` answers `404` and that recorder gets the
+    /// counts). Off, no recorder is installed by the server and streams are
+    /// not counted. See `docs/observability.md`.
+    pub fn metrics(mut self, on: bool) -> Self {
+        self.metrics = on;
+        self
+    }
+
+    /// Whether `GET /metrics` is served; see [`ServerConfig::metrics`].
+    pub fn metrics_enabled(&self) -> bool {
+        self.metrics
     }
 
     /// The largest request body accepted, in bytes (default 1 MiB); larger → `413`.

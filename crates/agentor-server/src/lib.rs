@@ -25,6 +25,10 @@
 //!   events out; the frontend's tools are offered to the model and a call
 //!   of one ends the run for the frontend to run it. See `docs/frontends.md`.
 //! - `GET /health` — `{"status": "ok"}`, never behind the token.
+//! - `GET /metrics` — the process's metrics in the Prometheus text format
+//!   (behind the token when one is set; [`ServerConfig::metrics`] turns it
+//!   off). Runs, provider turns and tools are also `tracing` spans after the
+//!   OpenTelemetry GenAI conventions. See `docs/observability.md`.
 //! - `GET /` — the playground: a page that streams runs in the browser
 //!   (`/chat`, cancel, resume), or the routes as JSON for `Accept:
 //!   application/json`. See `docs/playground.md`.
@@ -94,6 +98,7 @@ pub mod event_log;
 mod extract;
 mod headers;
 mod limits;
+mod metrics;
 mod numbering;
 mod options;
 mod playground;
@@ -104,6 +109,7 @@ mod run_log;
 mod server;
 mod shutdown;
 mod state;
+mod trace;
 mod ui_chat;
 mod ws;
 
@@ -135,6 +141,11 @@ pub struct ServerDoctests;
 #[doc = include_str!("../../../docs/frontends.md")]
 #[cfg(doctest)]
 pub struct FrontendsDoctests;
+
+/// The observability page's examples (`docs/observability.md`), run as doc tests.
+#[doc = include_str!("../../../docs/observability.md")]
+#[cfg(doctest)]
+pub struct ObservabilityDoctests;
 
 /// The A2A page's examples (`docs/a2a.md`), compiled (and, where they need
 /// no outside agent, run) as doc tests.

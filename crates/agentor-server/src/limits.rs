@@ -27,6 +27,7 @@ impl RunLimit {
     /// the connection and hide overload from the client.
     pub(crate) fn acquire(&self) -> Result<OwnedSemaphorePermit, ApiError> {
         self.permits.clone().try_acquire_owned().map_err(|_| {
+            crate::metrics::load_shed();
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "too_many_runs",

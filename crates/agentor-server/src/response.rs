@@ -1,6 +1,7 @@
 //! [`EventStreamResponse`]: a run streamed from your own axum handler with
 //! the frames `POST /chat` sends.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use agentor::wire::{Format, Framing};
@@ -14,6 +15,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use crate::encoding::Encoding;
 use crate::event_body::{EventBody, Resume};
 use crate::headers::RUN_ID_HEADER;
+use crate::metrics::{CountedBody, CountedEvents, Wire};
 use crate::shutdown::Shutdown;
 
 /// A run's events as a streamed HTTP response, framed exactly as
@@ -59,6 +61,9 @@ pub struct EventStreamResponse {
     content_type: &'static str,
     protocol_header: Option<(&'static str, &'static str)>,
     run_id: Option<Text>,
+    /// Set when the response is made; `None` when metrics are off.
+    wire: Option<Arc<OnceLock<Wire>>>,
+    chosen: Wire,
 }
 
 impl EventStreamResponse {
@@ -74,11 +79,18 @@ impl EventStreamResponse {
     /// [`new`](Self::new) for a stream already boxed (no second box).
     pub(crate) fn boxed(events: BoxEventStream) -> Self {
         let framing = Framing::default();
+        let wire = crate::metrics::installed().then(|| Arc::new(OnceLock::new()));
+        let events: BoxEventStream = match &wire {
+            Some(cell) => Box::pin(CountedEvents::new(events, cell.clone())),
+            None => events,
+        };
         EventStreamResponse {
             body: EventBody::new(events, framing, Format::default()),
             content_type: framing.content_type(),
             protocol_header: None,
             run_id: None,
+            wire,
+            chosen: Wire::of_framing(framing),
         }
     }
 
@@ -93,6 +105,7 @@ impl EventStreamResponse {
     /// follows the request's `Accept` header instead.
     pub fn framing(mut self, framing: Framing) -> Self {
         self.content_type = framing.content_type();
+        self.chosen = Wire::of_framing(framing);
         self.body = self.body.framing(framing);
         self
     }
@@ -133,6 +146,7 @@ impl EventStreamResponse {
     pub(crate) fn encoding(mut self, encoding: Encoding) -> Self {
         self.content_type = encoding.content_type();
         self.protocol_header = encoding.protocol_header();
+        self.chosen = Wire::of(&encoding);
         self.body = self.body.encoding(encoding);
         self
     }
@@ -215,7 +229,13 @@ impl std::fmt::Debug for EventStreamResponse {
 
 impl IntoResponse for EventStreamResponse {
     fn into_response(self) -> Response {
-        let mut response = Response::new(Body::from_stream(self.body));
+        let mut response = match &self.wire {
+            Some(cell) => {
+                let _ = cell.set(self.chosen);
+                Response::new(Body::from_stream(CountedBody::new(self.body, self.chosen)))
+            }
+            None => Response::new(Body::from_stream(self.body)),
+        };
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use agentor::wire::{self, Format, Framing};
 use agentor::{ErrorKind, Event, EventKind};
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
@@ -49,6 +48,7 @@ async fn open(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    crate::metrics::resume_request();
     let query = Query::<EventsQuery>::try_from_uri(uri)
         .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?
         .0;
@@ -69,7 +69,7 @@ async fn open(
         .runs
         .read(run_id, from)
         .await
-        .map_err(|e| e.to_api(run_id, after))?;
+        .map_err(|e| crate::metrics::resume_miss(e.to_api(run_id, after)))?;
     let framing = crate::extract::framing(headers);
     let encoding = Encoding::Events { framing, format };
     Ok(follow(state, batches, from, encoding, run_id))
@@ -86,6 +86,7 @@ pub(crate) fn follow(
 ) -> Response {
     let content_type = encoding.content_type();
     let protocol_header = encoding.protocol_header();
+    let wire = crate::metrics::Wire::of(&encoding);
     let follower = Follower {
         batches,
         cursor: from,
@@ -97,7 +98,7 @@ pub(crate) fn follow(
         let chunk = follower.next_chunk().await?;
         Some((Ok::<_, Infallible>(chunk), follower))
     });
-    let mut response = Response::new(Body::from_stream(body));
+    let mut response = Response::new(crate::metrics::body(body, wire));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -52,6 +52,9 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
     if let Some(path) = &config.ag_ui_path {
         routes = routes.route(path, post(crate::agui::agui));
     }
+    if config.metrics && crate::metrics::prometheus().is_some() {
+        routes = routes.route("/metrics", get(crate::metrics::render));
+    }
     let mut protected = routes.with_state(state);
     if let Some(token) = &config.token {
         let token: Arc<str> = Arc::from(token.as_str());
@@ -75,7 +78,8 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
         .layer(MapRequestLayer::new(move |request| {
             crate::body_deadline::with_deadline(request, body_read_timeout)
         }))
-        .layer(middleware::from_fn(crate::error::json_errors));
+        .layer(middleware::from_fn(crate::error::json_errors))
+        .layer(middleware::from_fn(crate::trace::request));
     if let Some(cors) = cors_layer(&config.cors) {
         // Outermost, so a preflight is answered before auth asks for a token.
         app = app.layer(cors);

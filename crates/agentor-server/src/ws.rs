@@ -139,6 +139,7 @@ impl ActiveRun {
         let is_end = matches!(event.kind, EventKind::RunEnd { .. });
         let mut buf = BytesMut::new();
         encode_json(self.format, &event, &mut buf);
+        crate::metrics::event_out(event.kind(), crate::metrics::Wire::Ws, buf.len());
         if !self.ended {
             self.ended = is_end;
             self.log.append(vec![event]);
@@ -193,6 +194,7 @@ struct Connection {
     /// wait for the socket: a client that reads nothing for that long is
     /// gone, even while a send is stuck behind a full TCP window.
     idle_limit: Duration,
+    _open: crate::metrics::Active,
 }
 
 impl Connection {
@@ -204,6 +206,7 @@ impl Connection {
             query,
             run: None,
             idle_limit,
+            _open: crate::metrics::Active::new(crate::metrics::Wire::Ws),
         }
     }
 

@@ -80,6 +80,15 @@ struct Failure {
     retry_after: Option<Duration>,
 }
 
+impl Failure {
+    /// The retry counter's status label: the HTTP status, or `connect`.
+    fn retry_label(&self) -> String {
+        self.error
+            .status()
+            .map_or_else(|| "connect".to_owned(), |s| s.to_string())
+    }
+}
+
 impl HttpClient {
     /// A client with its own connection pool, per `config`.
     pub fn new(config: TransportConfig) -> Self {
@@ -220,6 +229,11 @@ impl HttpClient {
             if wait > policy.max_backoff {
                 return Err(failure.error);
             }
+            metrics::counter!(
+                agentor_core::telemetry::PROVIDER_RETRIES,
+                agentor_core::telemetry::HTTP_STATUS => failure.retry_label(),
+            )
+            .increment(1);
             tokio::time::sleep(wait).await;
             retries += 1;
         }

@@ -13,6 +13,7 @@ mod agent;
 mod chat_stream;
 mod config;
 mod handoff;
+mod instrument;
 mod nested;
 pub mod print;
 mod run;

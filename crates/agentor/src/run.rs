@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, Input};
 use crate::handoff;
+use crate::instrument::{self, RunRecord, Traced, TurnRecord};
 use crate::nested::{self, ToolEvent, ToolStream};
 use crate::Tool;
 
@@ -66,7 +67,9 @@ pub(crate) fn run(
     input: Input,
     run_id: Text,
 ) -> impl Stream<Item = EventResult> + Send {
-    async_stream::stream! {
+    let record = RunRecord::start(&config.name, &config.model, config.provider.name(), &run_id);
+    let run_span = record.span().clone();
+    let events = async_stream::stream! {
         let max_turns = config.max_turns;
         let mut agent = config;
         let mut envelope = Envelope {
@@ -83,12 +86,17 @@ pub(crate) fn run(
                 .with_settings(agent.settings.clone())
                 .with_agent(agent.name.clone())
                 .with_run_id(envelope.run_id.clone());
-            let mut turn = agent.provider.stream(request);
+            let mut turn_record = TurnRecord::start(&run_span, &agent.model, agent.provider.name());
+            let mut turn = {
+                let _entered = turn_record.span().enter();
+                agent.provider.stream(request)
+            };
             let mut calls: Vec<ToolCall> = Vec::new();
             let mut text = Text::new();
             let mut failed = false;
             let mut ended = false;
             while let Some(item) = turn.next().await {
+                turn_record.observe(&item);
                 if !started {
                     started = true;
                     // The run start waits for the first turn's: the provider
@@ -141,6 +149,7 @@ pub(crate) fn run(
                     agent.provider.name()
                 )));
             }
+            turn_record.finish(failed, !calls.is_empty());
             if failed {
                 yield Ok(envelope.stamp(Event::run_end(RunStatus::Failed)));
                 return;
@@ -202,7 +211,8 @@ pub(crate) fn run(
             }
         }
         yield Ok(envelope.stamp(Event::run_end(RunStatus::MaxTurns)));
-    }
+    };
+    Traced::new(events, record)
 }
 
 /// Starts tool call `call`, number `index` of the turn, as a stream of what
@@ -252,6 +262,7 @@ struct ToolRun {
     call_id: Text,
     name: Text,
     started: tokio::time::Instant,
+    span: tracing::Span,
     task: Option<JoinHandle<Result<String, String>>>,
 }
 
@@ -267,26 +278,31 @@ impl ToolRun {
             .as_ref()
             .map_or(config.tool_timeout, |t| t.timeout_or(config.tool_timeout));
         let name = call.name.clone();
-        let task = tokio::spawn(async move {
-            let Some(tool) = tool else {
-                return Err(format!("unknown tool `{name}`"));
-            };
-            if !arguments.is_object() {
-                return Err(format!(
-                    "invalid arguments: expected a JSON object, got {arguments}"
-                ));
-            }
-            match tokio::time::timeout(timeout, tool.call(arguments)).await {
-                Ok(Ok(output)) => Ok(output),
-                Ok(Err(err)) => Err(err.0),
-                Err(_) => Err(format!("timed out after {}", describe(timeout))),
-            }
-        });
+        let span = instrument::tool_span(&call.name, &call.call_id);
+        let task = tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let Some(tool) = tool else {
+                    return Err(format!("unknown tool `{name}`"));
+                };
+                if !arguments.is_object() {
+                    return Err(format!(
+                        "invalid arguments: expected a JSON object, got {arguments}"
+                    ));
+                }
+                match tokio::time::timeout(timeout, tool.call(arguments)).await {
+                    Ok(Ok(output)) => Ok(output),
+                    Ok(Err(err)) => Err(err.0),
+                    Err(_) => Err(format!("timed out after {}", describe(timeout))),
+                }
+            },
+            span.clone(),
+        ));
         ToolRun {
             index,
             call_id: call.call_id.clone(),
             name: call.name.clone(),
             started: tokio::time::Instant::now(),
+            span,
             task: Some(task),
         }
     }
@@ -314,12 +330,14 @@ impl std::future::Future for ToolRun {
             Err(join) if join.is_panic() => (format!("tool `{}` panicked", self.name), true),
             Err(_) => (format!("tool `{}` was cancelled", self.name), true),
         };
+        let duration = self.started.elapsed();
+        instrument::tool_done(&self.span, &self.name, duration, is_error);
         let result = ToolResult {
             call_id: self.call_id.clone(),
             name: self.name.clone(),
             output: output.into(),
             is_error,
-            duration: Some(self.started.elapsed()),
+            duration: Some(duration),
         };
         std::task::Poll::Ready((self.index, result))
     }

@@ -14,14 +14,7 @@ use crate::config::{Config, ServeConfig};
 use crate::exit::Outcome;
 use crate::provider::ProviderChoice;
 
-/// `eprintln!` that survives a closed stderr: a server whose log pipe went
-/// away keeps serving instead of panicking on its next status line.
-macro_rules! note {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
+use crate::logging::note;
 
 /// The port `serve` listens on by default.
 const DEFAULT_PORT: u16 = 8000;
@@ -30,6 +23,7 @@ const DEFAULT_HOST: &str = "0.0.0.0";
 
 pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     let file = config.serve;
+    crate::logging::init(args.log_format.or(file.log_format).unwrap_or_default());
     let (limits, cors) = connection_settings(args.connections, &file);
     let routes = frontend_routes(ServerConfig::default(), &file);
     let host = args
@@ -47,7 +41,8 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         .agent_with_tools(args.name.or(file.name), tools);
 
     // `AGENTOR_TOKEN` reaches the flag through clap; the file comes last.
-    let mut server_config = routes.connection_limits(limits).cors(cors);
+    let metrics = !args.no_metrics && file.metrics != Some(false);
+    let mut server_config = routes.connection_limits(limits).cors(cors).metrics(metrics);
     if let Some(token) = args.token.or(file.token).filter(|t| !t.is_empty()) {
         server_config = server_config.token(token);
     }
@@ -112,9 +107,10 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     if let Some(path) = frontend_paths.1.as_deref() {
         frontends.push_str(&format!(", AG-UI at POST {path}"));
     }
+    let metrics = if metrics { ", GET /metrics" } else { "" };
     note!(
         "agentor: serving {name} on http://{addr} (POST /chat, GET /ws, A2A at POST /{frontends}, \
-         GET /health){local}; Ctrl-C to stop"
+         GET /health{metrics}){local}; Ctrl-C to stop"
     );
     if derives_card_url && !addr.ip().is_loopback() {
         note!(

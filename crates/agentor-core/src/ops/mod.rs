@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod filter;
 pub mod merge;
+pub mod metrics;
 pub mod progress;
 pub mod rebuffer;
 pub mod record;

@@ -89,7 +89,7 @@ pub(crate) fn event_stream(
             Some((Ok::<_, Infallible>(chunk.freeze()), Some(subscription)))
         }
     });
-    sse_response(Body::from_stream(frames))
+    sse_response(crate::metrics::body(frames, crate::metrics::Wire::A2a))
 }
 
 /// A stream of one frame: the error, as 0.3 streaming methods answer errors.

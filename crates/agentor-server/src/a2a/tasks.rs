@@ -35,16 +35,25 @@ pub(crate) fn start(
             .store
             .create(message.task_id.clone(), message.context_id.clone(), message)?;
     let task_id = handle.id().to_owned();
-    let run = state
-        .agent
-        .stream_chat_with_run_id(conversation, Agentor::new_run_id())
-        .into_inner();
+    let span = crate::trace::a2a_task(&state.a2a.store, &task_id);
+    let run = span.in_scope(|| {
+        state
+            .agent
+            .stream_chat_with_run_id(conversation, Agentor::new_run_id())
+            .into_inner()
+    });
     let run = super::shared::logged(state, &task_id, run);
     let stop = state.shutdown.triggered_owned();
-    let task = state.shutdown.track(async move {
-        handle.drive(run, stop).await;
-        drop(permit);
-    });
+    let store = state.a2a.store.clone();
+    let id = task_id.clone();
+    let task = state.shutdown.track(tracing::Instrument::instrument(
+        async move {
+            handle.drive(run, stop).await;
+            drop(permit);
+            crate::metrics::a2a_task_ended(&store, &id);
+        },
+        span,
+    ));
     tokio::spawn(task);
     Ok((task_id, subscription))
 }

@@ -1,0 +1,345 @@
+//! Spans and metrics of a run, its provider turns and its tools, after the
+//! OpenTelemetry GenAI conventions (semconv v1.41.0). The names live in
+//! [`agentor_core::telemetry`]; this module records them where the agent loop
+//! calls it, one line at each place.
+//!
+//! `tracing` span names are static, so a span's name is the operation
+//! (`invoke_agent`, `chat`, `execute_tool`) and its `otel.name` field holds
+//! the conventions' full name (`chat gpt-5-mini`), which OpenTelemetry
+//! bridges use as the span name. No message or tool content is recorded.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use agentor_core::telemetry::{
+    ERROR_TYPE, GEN_AI_AGENT_NAME, GEN_AI_OPERATION_NAME, GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_MODEL, GEN_AI_TOKEN_TYPE, GEN_AI_TOOL_NAME, HTTP_STATUS, OPERATION_DURATION,
+    PROVIDER_ERRORS, RUNS_ACTIVE, RUNS_ENDED, RUNS_STARTED, STATUS, TIME_TO_FIRST_CHUNK,
+    TOKEN_USAGE, TOOL_DURATION, TOOL_ERRORS,
+};
+use agentor_core::{Error, Event, EventKind, EventResult, RunStatus, Text};
+use futures_core::Stream;
+use pin_project_lite::pin_project;
+use tokio::time::Instant;
+use tracing::field::Empty;
+use tracing::Span;
+
+/// The conventions' provider name: `openai` for both OpenAI APIs.
+pub(crate) fn provider_name(name: &str) -> &str {
+    if name.starts_with("openai") {
+        "openai"
+    } else {
+        name
+    }
+}
+
+/// One run: its `invoke_agent` span and its run counters. Dropped before
+/// [`RunRecord::end`], the run counts as cancelled (drop = cancel).
+pub(crate) struct RunRecord {
+    agent: Text,
+    span: Span,
+    ended: bool,
+}
+
+impl RunRecord {
+    pub(crate) fn start(agent: &Text, model: &str, provider: &str, run_id: &Text) -> Self {
+        let span = tracing::info_span!(
+            "invoke_agent",
+            otel.name = %format_args!("invoke_agent {agent}"),
+            gen_ai.operation.name = "invoke_agent",
+            gen_ai.agent.name = %agent,
+            gen_ai.request.model = %model,
+            gen_ai.provider.name = provider_name(provider),
+            gen_ai.conversation.id = %run_id,
+            agentor.run.status = Empty,
+            error.type = Empty,
+        );
+        let name = agent.to_string();
+        metrics::counter!(RUNS_STARTED, GEN_AI_AGENT_NAME => name.clone()).increment(1);
+        metrics::gauge!(RUNS_ACTIVE, GEN_AI_AGENT_NAME => name).increment(1.0);
+        RunRecord {
+            agent: agent.clone(),
+            span,
+            ended: false,
+        }
+    }
+
+    pub(crate) fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Notes the run's end, seen in the run end event it yields.
+    pub(crate) fn observe(&mut self, item: &EventResult) {
+        if let Ok(Event {
+            kind: EventKind::RunEnd { status },
+            parent: None,
+            ..
+        }) = item
+        {
+            self.end(*status);
+        }
+    }
+
+    fn end(&mut self, status: RunStatus) {
+        if std::mem::replace(&mut self.ended, true) {
+            return;
+        }
+        self.span.record("agentor.run.status", status.as_str());
+        if !matches!(status, RunStatus::Completed) {
+            self.span.record(ERROR_TYPE, status.as_str());
+        }
+        let name = self.agent.to_string();
+        metrics::counter!(RUNS_ENDED, GEN_AI_AGENT_NAME => name.clone(), STATUS => status.as_str())
+            .increment(1);
+        metrics::gauge!(RUNS_ACTIVE, GEN_AI_AGENT_NAME => name).decrement(1.0);
+    }
+}
+
+impl Drop for RunRecord {
+    fn drop(&mut self) {
+        self.end(RunStatus::Cancelled);
+    }
+}
+
+/// One provider turn: its `chat` span, time to first chunk, usage and duration.
+pub(crate) struct TurnRecord {
+    span: Span,
+    provider: &'static str,
+    model: String,
+    started: Instant,
+    first_seen: bool,
+    response_model: bool,
+    failure: Option<String>,
+}
+
+impl TurnRecord {
+    pub(crate) fn start(run: &Span, model: &Text, provider: &str) -> Self {
+        let span = tracing::info_span!(
+            parent: run,
+            "chat",
+            otel.name = %format_args!("chat {model}"),
+            gen_ai.operation.name = "chat",
+            gen_ai.provider.name = provider_name(provider),
+            gen_ai.request.model = %model,
+            gen_ai.response.model = Empty,
+            gen_ai.usage.input_tokens = Empty,
+            gen_ai.usage.output_tokens = Empty,
+            gen_ai.response.finish_reasons = Empty,
+            error.type = Empty,
+        );
+        TurnRecord {
+            span,
+            provider: static_provider(provider_name(provider)),
+            model: model.to_string(),
+            started: Instant::now(),
+            first_seen: false,
+            response_model: false,
+            failure: None,
+        }
+    }
+
+    pub(crate) fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Looks at one item of the turn: the first starts the clock's first
+    /// chunk, the provider's run start names the model answering, usage is
+    /// recorded, a failure noted.
+    pub(crate) fn observe(&mut self, item: &EventResult) {
+        if !self.first_seen {
+            self.first_seen = true;
+            metrics::histogram!(
+                TIME_TO_FIRST_CHUNK,
+                GEN_AI_OPERATION_NAME => "chat",
+                GEN_AI_PROVIDER_NAME => self.provider,
+                GEN_AI_REQUEST_MODEL => self.model.clone(),
+            )
+            .record(self.started.elapsed().as_secs_f64());
+        }
+        match item {
+            Ok(event) => match &event.kind {
+                EventKind::RunStart {
+                    model: Some(model), ..
+                } if !self.response_model => {
+                    self.response_model = true;
+                    self.span.record("gen_ai.response.model", model.as_str());
+                }
+                EventKind::Usage {
+                    input_tokens,
+                    output_tokens,
+                    ..
+                } => self.usage(*input_tokens, *output_tokens),
+                EventKind::Error { kind, .. } => {
+                    self.failure.get_or_insert_with(|| kind.as_str().to_owned());
+                }
+                _ => {}
+            },
+            Err(err) => self.failed(err),
+        }
+    }
+
+    fn usage(&self, input: u64, output: u64) {
+        self.span.record("gen_ai.usage.input_tokens", input);
+        self.span.record("gen_ai.usage.output_tokens", output);
+        for (kind, tokens) in [("input", input), ("output", output)] {
+            metrics::histogram!(
+                TOKEN_USAGE,
+                GEN_AI_OPERATION_NAME => "chat",
+                GEN_AI_PROVIDER_NAME => self.provider,
+                GEN_AI_REQUEST_MODEL => self.model.clone(),
+                GEN_AI_TOKEN_TYPE => kind,
+            )
+            .record(tokens as f64);
+        }
+    }
+
+    fn failed(&mut self, err: &Error) {
+        if self.failure.is_some() {
+            return;
+        }
+        let status = err
+            .status()
+            .map_or_else(|| "none".to_owned(), |s| s.to_string());
+        metrics::counter!(PROVIDER_ERRORS, GEN_AI_PROVIDER_NAME => self.provider, HTTP_STATUS => status.clone())
+            .increment(1);
+        self.failure = Some(match err.status() {
+            Some(_) => status,
+            None => err.kind().as_str().to_owned(),
+        });
+    }
+
+    /// Ends the turn. The event model carries no provider finish reason, so
+    /// the one recorded is what the turn led to: `tool_calls`, `stop` or
+    /// `error`.
+    pub(crate) fn finish(self, failed: bool, tool_calls: bool) {
+        // One reason per turn, recorded as its JSON array.
+        let reason = if failed {
+            r#"["error"]"#
+        } else if tool_calls {
+            r#"["tool_calls"]"#
+        } else {
+            r#"["stop"]"#
+        };
+        self.span.record("gen_ai.response.finish_reasons", reason);
+        let error = failed.then(|| self.failure.clone().unwrap_or_else(|| "_OTHER".to_owned()));
+        if let Some(error) = &error {
+            self.span.record(ERROR_TYPE, error.as_str());
+        }
+        let duration = self.started.elapsed().as_secs_f64();
+        match error {
+            Some(error) => metrics::histogram!(
+                OPERATION_DURATION,
+                GEN_AI_OPERATION_NAME => "chat",
+                GEN_AI_PROVIDER_NAME => self.provider,
+                GEN_AI_REQUEST_MODEL => self.model,
+                ERROR_TYPE => error,
+            )
+            .record(duration),
+            None => metrics::histogram!(
+                OPERATION_DURATION,
+                GEN_AI_OPERATION_NAME => "chat",
+                GEN_AI_PROVIDER_NAME => self.provider,
+                GEN_AI_REQUEST_MODEL => self.model,
+            )
+            .record(duration),
+        }
+    }
+}
+
+/// Provider names as label values without an allocation per record: the
+/// known ones are static, others are leaked once per distinct name (there
+/// are as many as provider types, a handful).
+fn static_provider(name: &str) -> &'static str {
+    match name {
+        "openai" => "openai",
+        "anthropic" => "anthropic",
+        "demo" => "demo",
+        "replay" => "replay",
+        "a2a" => "a2a",
+        other => intern(other),
+    }
+}
+
+fn intern(name: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    // Bounded: past this many distinct names, the rest share one label.
+    const MAX_NAMES: usize = 64;
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    if names.len() >= MAX_NAMES {
+        return "_OTHER";
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
+/// The `execute_tool` span of a function tool call, a child of the current
+/// (the run's) span.
+pub(crate) fn tool_span(name: &Text, call_id: &Text) -> Span {
+    tracing::info_span!(
+        "execute_tool",
+        otel.name = %format_args!("execute_tool {name}"),
+        gen_ai.operation.name = "execute_tool",
+        gen_ai.tool.name = %name,
+        gen_ai.tool.call.id = %call_id,
+        gen_ai.tool.type = "function",
+        error.type = Empty,
+    )
+}
+
+/// Records a finished tool call: its duration, and its failure.
+pub(crate) fn tool_done(span: &Span, name: &Text, duration: Duration, is_error: bool) {
+    let tool = name.to_string();
+    metrics::histogram!(TOOL_DURATION, GEN_AI_TOOL_NAME => tool.clone())
+        .record(duration.as_secs_f64());
+    if is_error {
+        span.record(ERROR_TYPE, "tool_error");
+        metrics::counter!(TOOL_ERRORS, GEN_AI_TOOL_NAME => tool).increment(1);
+    }
+}
+
+pin_project! {
+    /// A run's stream, polled inside its `invoke_agent` span (so what it
+    /// starts while polled, tool spans and sub-runs, are the span's
+    /// children), its run end noted in its [`RunRecord`].
+    pub(crate) struct Traced<S> {
+        #[pin]
+        inner: S,
+        record: RunRecord,
+    }
+}
+
+impl<S> Traced<S> {
+    pub(crate) fn new(inner: S, record: RunRecord) -> Self {
+        Traced { inner, record }
+    }
+}
+
+impl<S: Stream<Item = EventResult>> Stream for Traced<S> {
+    type Item = EventResult;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventResult>> {
+        let this = self.project();
+        let item = {
+            let _entered = this.record.span.enter();
+            std::task::ready!(this.inner.poll_next(cx))
+        };
+        if let Some(item) = &item {
+            this.record.observe(item);
+        }
+        Poll::Ready(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
