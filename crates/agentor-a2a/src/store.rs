@@ -26,7 +26,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::timestamp;
 use agentor_core::EventResult;
 use futures_core::Stream;
 use futures_util::StreamExt;
@@ -428,73 +427,11 @@ impl TaskStore {
     /// at a time (`pageToken` is the opaque offset of the page). A page
     /// token this store did not issue → `-32602`.
     pub fn list(&self, params: &ListTasksParams) -> Result<ListTasksResult, A2aError> {
-        let offset = match &params.page_token {
-            None => 0,
-            Some(token) => token.parse::<usize>().map_err(|_| {
-                A2aError::invalid_params("params.pageToken is not a token this server issued")
-            })?,
-        };
-        let page_size = match params.page_size {
-            None | Some(0) => DEFAULT_PAGE_SIZE,
-            Some(size) => size.min(MAX_PAGE_SIZE),
-        };
-        // Checked when the params were parsed; a caller that built them by
-        // hand with a bad one gets the same error.
-        let after = match params.status_timestamp_after.as_deref() {
-            Some(at) => Some(timestamp::parse_nanos(at).map_err(|why| {
-                A2aError::invalid_params(format!("params.statusTimestampAfter is {why}"))
-            })?),
-            None => None,
-        };
         let mut inner = self.lock();
         self.purge(&mut inner);
-        let mut matching: Vec<&Entry> = inner
-            .tasks
-            .values()
-            .filter(|entry| {
-                let task = entry.projector.task();
-                params
-                    .context_id
-                    .as_ref()
-                    .is_none_or(|c| *c == task.context_id)
-                    && params.status.is_none_or(|s| s == task.status.state)
-                    && after.as_ref().is_none_or(|after| {
-                        task.status
-                            .timestamp
-                            .as_deref()
-                            .and_then(|at| timestamp::parse_nanos(at).ok())
-                            .is_some_and(|at| at >= *after)
-                    })
-            })
-            .collect();
-        matching.sort_by_key(|entry| std::cmp::Reverse(entry.touched));
-        let total = matching.len();
-        let end = offset.saturating_add(page_size as usize).min(total);
-        let tasks = matching
-            .get(offset.min(total)..end)
-            .unwrap_or_default()
-            .iter()
-            .map(|entry| {
-                let mut task = entry
-                    .projector
-                    .task()
-                    .with_history_length(params.history_length);
-                if !params.include_artifacts.unwrap_or(false) {
-                    task.artifacts.clear();
-                }
-                task
-            })
-            .collect();
-        Ok(ListTasksResult {
-            tasks,
-            next_page_token: if end < total {
-                end.to_string()
-            } else {
-                String::new()
-            },
-            page_size,
-            total_size: u32::try_from(total).unwrap_or(u32::MAX),
-        })
+        let mut entries: Vec<&Entry> = inner.tasks.values().collect();
+        entries.sort_by_key(|entry| std::cmp::Reverse(entry.touched));
+        params.page(entries.iter().map(|entry| entry.projector.task()))
     }
 
     /// Applies `step` to task `id`'s projector and publishes what it emits,

@@ -12,6 +12,7 @@
 mod enums;
 mod events;
 mod fields;
+mod list;
 mod message;
 mod params;
 mod part;

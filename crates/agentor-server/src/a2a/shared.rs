@@ -18,14 +18,11 @@ use std::time::Duration;
 
 use agentor::wire::sse::encode_heartbeat;
 use agentor::{BoxEventStream, Event, EventResult, RunStatus};
-use agentor_a2a::jsonrpc::{self, RequestId};
-use agentor_a2a::store::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use agentor_a2a::jsonrpc::RequestId;
 use agentor_a2a::{
-    timestamp, A2aError, Dialect, ErrorCode, ListTasksParams, ListTasksResult, Message,
-    StreamResponse, Task, TaskProjector,
+    A2aError, Dialect, ErrorCode, ListTasksParams, ListTasksResult, Message, StreamResponse, Task,
+    TaskProjector,
 };
-use axum::body::Body;
-use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use bytes::BytesMut;
 use futures_core::Stream;
@@ -363,13 +360,9 @@ pub(crate) fn event_stream(
             let mut chunk = BytesMut::with_capacity(256);
             tokio::select! {
                 event = events.next() => {
-                    let event = match event? {
-                        StreamResponse::Task(task) => StreamResponse::Task(task.with_history_length(history_length)),
-                        event => event,
-                    };
-                    let terminal = event.is_terminal();
-                    jsonrpc::push_sse_frame(&mut chunk, &jsonrpc::response(&id, event.render(dialect)));
-                    let next = (!terminal).then_some(events);
+                    let event = event?;
+                    super::sse::push_event(&mut chunk, &id, &event, dialect, history_length);
+                    let next = (!event.is_terminal()).then_some(events);
                     return Some((Ok::<_, Infallible>(chunk.freeze()), next));
                 }
                 () = tokio::time::sleep(heartbeat) => encode_heartbeat(&mut chunk),
@@ -377,15 +370,7 @@ pub(crate) fn event_stream(
             Some((Ok(chunk.freeze()), Some(events)))
         }
     });
-    let mut response = Response::new(Body::from_stream(frames));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+    super::sse::sse_response(crate::metrics::body(frames, crate::metrics::Wire::A2a))
 }
 
 /// `ListTasks` with a shared log: the newest [`LIST_SCAN`] tasks of every
@@ -395,22 +380,6 @@ pub(crate) async fn list(
     state: &AppState,
     params: &ListTasksParams,
 ) -> Result<ListTasksResult, A2aError> {
-    let offset = match &params.page_token {
-        None => 0,
-        Some(token) => token.parse::<usize>().map_err(|_| {
-            A2aError::invalid_params("params.pageToken is not a token this server issued")
-        })?,
-    };
-    let page_size = match params.page_size {
-        None | Some(0) => DEFAULT_PAGE_SIZE,
-        Some(size) => size.min(MAX_PAGE_SIZE),
-    };
-    let after = match params.status_timestamp_after.as_deref() {
-        Some(at) => Some(timestamp::parse_nanos(at).map_err(|why| {
-            A2aError::invalid_params(format!("params.statusTimestampAfter is {why}"))
-        })?),
-        None => None,
-    };
     let log = &*state.runs;
     let ids = log.recent(KIND, LIST_SCAN).await.map_err(unavailable)?;
     let tasks: Vec<Task> = stream::iter(ids)
@@ -419,47 +388,7 @@ pub(crate) async fn list(
         .filter_map(|rebuilt| async move { rebuilt.map(|(p, _)| p.task().clone()) })
         .collect()
         .await;
-    let matching: Vec<Task> = tasks
-        .into_iter()
-        .filter(|task| {
-            params
-                .context_id
-                .as_ref()
-                .is_none_or(|c| *c == task.context_id)
-                && params.status.is_none_or(|s| s == task.status.state)
-                && after.as_ref().is_none_or(|after| {
-                    task.status
-                        .timestamp
-                        .as_deref()
-                        .and_then(|at| timestamp::parse_nanos(at).ok())
-                        .is_some_and(|at| at >= *after)
-                })
-        })
-        .collect();
-    let total = matching.len();
-    let end = offset.saturating_add(page_size as usize).min(total);
-    let tasks = matching
-        .get(offset.min(total)..end)
-        .unwrap_or_default()
-        .iter()
-        .map(|task| {
-            let mut task = task.with_history_length(params.history_length);
-            if !params.include_artifacts.unwrap_or(false) {
-                task.artifacts.clear();
-            }
-            task
-        })
-        .collect();
-    Ok(ListTasksResult {
-        tasks,
-        next_page_token: if end < total {
-            end.to_string()
-        } else {
-            String::new()
-        },
-        page_size,
-        total_size: u32::try_from(total).unwrap_or(u32::MAX),
-    })
+    params.page(&tasks)
 }
 
 #[cfg(test)]

@@ -16,7 +16,8 @@ use futures_util::{stream, FutureExt};
 
 use crate::event_body::{COALESCE_BYTES, COALESCE_EVENTS};
 
-fn sse_response(body: Body) -> Response {
+/// `body` as an SSE response, with the headers every A2A stream carries.
+pub(crate) fn sse_response(body: Body) -> Response {
     let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(
@@ -33,7 +34,7 @@ fn sse_response(body: Body) -> Response {
 /// frame, serialized straight into `chunk`; a Task (the stream's first
 /// event, or a lagging subscriber's snapshot) keeps only the last
 /// `history_length` messages of its history, as the request asked.
-fn push_event(
+pub(crate) fn push_event(
     chunk: &mut BytesMut,
     id: &RequestId,
     event: &StreamResponse,
