@@ -52,7 +52,9 @@ impl AgentSkill {
 /// An agent card, rendered per dialect.
 ///
 /// - 1.0: `supportedInterfaces` lists a JSON-RPC 1.0 and a JSON-RPC 0.3
-///   interface, both at the card's URL (one endpoint serves both dialects).
+///   interface, both at the card's URL (one endpoint serves both dialects),
+///   then the HTTP+JSON 1.0 interface when the card has a
+///   [`rest_url`](AgentCard::rest_url).
 /// - 0.3: `protocolVersion: "0.3.0"`, `url`, `preferredTransport: "JSONRPC"`
 ///   and `additionalInterfaces`, **plus** every 1.0 field — the shape the
 ///   official Python SDK serves: a 0.3 client reads its fields, and a 1.0
@@ -87,6 +89,7 @@ pub struct AgentCard {
     output_modes: Vec<String>,
     bearer_auth: bool,
     documentation_url: Option<String>,
+    rest_url: Option<String>,
 }
 
 impl AgentCard {
@@ -107,6 +110,7 @@ impl AgentCard {
             output_modes: vec!["text/plain".into(), "application/json".into()],
             bearer_auth: false,
             documentation_url: None,
+            rest_url: None,
         }
     }
 
@@ -167,6 +171,27 @@ impl AgentCard {
         self
     }
 
+    /// Also offers the HTTP+JSON (REST) binding of 1.0, whose routes
+    /// (`/message:send`, `/tasks/{id}`, …) sit under `url`. Listed after the
+    /// JSON-RPC interfaces, so clients that pick the first one they speak
+    /// keep JSON-RPC.
+    ///
+    /// ```
+    /// use agentor_a2a::card::AgentCard;
+    /// use agentor_a2a::Dialect;
+    ///
+    /// let card = AgentCard::new("helper", "http://127.0.0.1:8000/")
+    ///     .rest_url("http://127.0.0.1:8000/v1")
+    ///     .render(Dialect::V1_0);
+    /// assert_eq!(card["supportedInterfaces"][2]["protocolBinding"], "HTTP+JSON");
+    /// assert_eq!(card["supportedInterfaces"][2]["url"], "http://127.0.0.1:8000/v1");
+    /// ```
+    #[must_use]
+    pub fn rest_url(mut self, url: impl Into<String>) -> Self {
+        self.rest_url = Some(url.into());
+        self
+    }
+
     /// The JSON-RPC endpoint's URL.
     pub fn url(&self) -> &str {
         &self.url
@@ -178,13 +203,14 @@ impl AgentCard {
         let mut card = Map::new();
         card.insert("name".into(), self.name.clone().into());
         card.insert("description".into(), self.description.clone().into());
-        card.insert(
-            "supportedInterfaces".into(),
-            json!([
-                interface(Dialect::V1_0.version()),
-                interface(Dialect::V0_3.version())
-            ]),
-        );
+        let mut interfaces = vec![
+            interface(Dialect::V1_0.version()),
+            interface(Dialect::V0_3.version()),
+        ];
+        if let Some(url) = &self.rest_url {
+            interfaces.push(json!({"url": url, "protocolBinding": "HTTP+JSON", "protocolVersion": Dialect::V1_0.version()}));
+        }
+        card.insert("supportedInterfaces".into(), Value::Array(interfaces));
         card.insert("version".into(), self.version.clone().into());
         if let Some(url) = &self.documentation_url {
             card.insert("documentationUrl".into(), url.clone().into());

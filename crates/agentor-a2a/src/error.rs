@@ -114,6 +114,31 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// The HTTP status and `google.rpc` status name this error answers with
+    /// in the HTTP+JSON (REST) binding, as the official 1.3.0 SDK servers
+    /// map them; a request body in a media type the server does not read is
+    /// answered `415` by the server itself, before any method runs.
+    pub fn rest_status(self) -> (u16, &'static str) {
+        match self {
+            ErrorCode::TaskNotFound | ErrorCode::MethodNotFound => (404, "NOT_FOUND"),
+            ErrorCode::TaskNotCancelable
+            | ErrorCode::PushNotificationNotSupported
+            | ErrorCode::UnsupportedOperation
+            | ErrorCode::ExtendedCardNotConfigured
+            | ErrorCode::ExtensionSupportRequired
+            | ErrorCode::VersionNotSupported => (400, "FAILED_PRECONDITION"),
+            ErrorCode::ParseError
+            | ErrorCode::InvalidRequest
+            | ErrorCode::InvalidParams
+            | ErrorCode::ContentTypeNotSupported => (400, "INVALID_ARGUMENT"),
+            ErrorCode::Internal | ErrorCode::InvalidAgentResponse | ErrorCode::Other(_) => {
+                (500, "INTERNAL")
+            }
+        }
+    }
+}
+
 /// The `@type` of the error-info objects in a 1.0 error's `data`.
 pub const ERROR_INFO_TYPE: &str = "type.googleapis.com/google.rpc.ErrorInfo";
 /// The `domain` of A2A's error-info objects.
@@ -244,6 +269,34 @@ impl A2aError {
             );
         }
         Value::Object(error)
+    }
+
+    /// The body of an HTTP+JSON (REST) error answer, a `google.rpc.Status`
+    /// in JSON: `{"error": {code, status, message, details}}`, where `code`
+    /// is the HTTP status ([`ErrorCode::rest_status`]) and `details` holds
+    /// the same `ErrorInfo` as the 1.0 JSON-RPC error's `data`.
+    ///
+    /// ```
+    /// use agentor_a2a::A2aError;
+    ///
+    /// let body = A2aError::task_not_found("t-1").rest_body();
+    /// assert_eq!(body["error"]["code"], 404);
+    /// assert_eq!(body["error"]["status"], "NOT_FOUND");
+    /// assert_eq!(body["error"]["details"][0]["reason"], "TASK_NOT_FOUND");
+    /// ```
+    pub fn rest_body(&self) -> Value {
+        let (http, status) = self.code.rest_status();
+        json!({"error": {
+            "code": http,
+            "status": status,
+            "message": self.message,
+            "details": [{
+                "@type": ERROR_INFO_TYPE,
+                "reason": self.code.reason(),
+                "domain": ERROR_DOMAIN,
+                "metadata": {},
+            }],
+        }})
     }
 
     /// An error from a JSON-RPC `error` object received from a peer.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use agentor::Agentor;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{middleware, Json, Router};
 use serde_json::json;
 use tower::util::MapRequestLayer;
@@ -19,7 +19,7 @@ use crate::headers::{A2A_VERSION_HEADER, LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
 use crate::state::AppState;
 
 /// The agentor app: `POST /chat`, `GET /ws`, `GET /health`, A2A JSON-RPC at
-/// `POST /` and the agent card at `GET /.well-known/agent-card.json`, the
+/// `POST /` (and its HTTP+JSON binding under `/v1`) and the agent card at `GET /.well-known/agent-card.json`, the
 /// playground page at `GET /` (a JSON list of the routes for `Accept:
 /// application/json`), the
 /// frontends' routes (`POST /api/chat` and `GET /api/chat/{id}/stream` for
@@ -39,6 +39,7 @@ pub fn router(agent: Agentor, config: ServerConfig) -> Router {
         .with_state(state.clone());
     let mut routes = Router::new()
         .route("/", post(crate::a2a::json_rpc))
+        .route("/v1/{*route}", any(crate::a2a::rest))
         .route("/chat", post(crate::chat::chat))
         .route("/runs/{run_id}/events", get(crate::resume::run_events))
         .route("/runs/{run_id}/cancel", post(crate::cancel::cancel_run))
@@ -109,7 +110,7 @@ fn cors_layer(cors: &Cors) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(origin)
-            .allow_methods([Method::GET, Method::POST])
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
             .allow_headers([
                 axum::http::header::CONTENT_TYPE,
                 axum::http::header::AUTHORIZATION,

@@ -1289,6 +1289,7 @@ async fn agent_card_in_both_dialects() {
         json!([
             {"url": url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
             {"url": url, "protocolBinding": "JSONRPC", "protocolVersion": "0.3.0"},
+            {"url": format!("{url}v1"), "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"},
         ])
     );
     assert!(v10.get("url").is_none());

@@ -71,7 +71,9 @@ pub(crate) async fn agent_card(
 
 fn build(state: &AppState, a2a: &A2aState, url: String) -> AgentCard {
     let agent = &state.agent;
+    let rest_url = format!("{}{}", url.trim_end_matches('/'), super::rest::PREFIX);
     let mut card = AgentCard::new(agent.name(), url)
+        .rest_url(rest_url)
         .version(
             a2a.agent_version
                 .clone()

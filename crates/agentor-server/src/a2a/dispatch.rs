@@ -25,7 +25,7 @@ const CANCEL_WAIT: Duration = Duration::from_secs(10);
 
 /// What a method answers: one JSON result, or a stream of task events
 /// (with the `historyLength` its Tasks are trimmed to).
-enum Reply {
+pub(super) enum Reply {
     Json(Value),
     Stream(agentor_a2a::store::Subscription, Option<u32>),
     /// The events of a task of another instance, from the shared log.
@@ -85,23 +85,44 @@ pub(crate) async fn json_rpc(
     }
 
     match call(&state, method, dialect, request.params).await {
-        Ok(Reply::Json(result)) => Json(jsonrpc::response(&request.id, result)).into_response(),
-        Ok(Reply::Shared(events, history_length)) => {
-            shared::event_stream(events, request.id, dialect, history_length, state.heartbeat)
-        }
-        Ok(Reply::Stream(subscription, history_length)) => sse::event_stream(
-            subscription,
-            request.id,
+        Ok(reply) => reply.respond(
+            &state,
+            sse::Framing::JsonRpc(request.id.clone()),
             dialect,
-            history_length,
-            state.heartbeat,
-            state.coalesce,
+            |result| Json(jsonrpc::response(&request.id, result)).into_response(),
         ),
         Err(error) => error_reply(method, dialect, &request.id, &error),
     }
 }
 
-async fn call(
+impl Reply {
+    /// The reply as a response: a JSON result through `json`, a stream as
+    /// SSE with each event framed by `framing`.
+    pub(super) fn respond(
+        self,
+        state: &AppState,
+        framing: sse::Framing,
+        dialect: Dialect,
+        json: impl FnOnce(Value) -> Response,
+    ) -> Response {
+        match self {
+            Reply::Json(result) => json(result),
+            Reply::Shared(events, history_length) => {
+                shared::event_stream(events, framing, dialect, history_length, state.heartbeat)
+            }
+            Reply::Stream(subscription, history_length) => sse::event_stream(
+                subscription,
+                framing,
+                dialect,
+                history_length,
+                state.heartbeat,
+                state.coalesce,
+            ),
+        }
+    }
+}
+
+pub(super) async fn call(
     state: &AppState,
     method: Method,
     dialect: Dialect,

@@ -1,5 +1,5 @@
 //! A2A (Agent2Agent) on the agentor server: JSON-RPC at `POST /` in both
-//! protocol dialects, the agent card at `/.well-known/agent-card.json` (and
+//! protocol dialects, the HTTP+JSON binding of 1.0 under `/v1`, the agent card at `/.well-known/agent-card.json` (and
 //! the legacy `/.well-known/agent.json`).
 //!
 //! The protocol itself — types, the projection of a run onto a task, the
@@ -8,9 +8,11 @@
 
 mod card;
 mod dispatch;
+mod rest;
 mod shared;
 mod sse;
 mod tasks;
 
 pub(crate) use card::agent_card;
 pub(crate) use dispatch::json_rpc;
+pub(crate) use rest::rest;

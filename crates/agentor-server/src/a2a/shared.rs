@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use agentor::wire::sse::encode_heartbeat;
 use agentor::{BoxEventStream, Event, EventResult, RunStatus};
-use agentor_a2a::jsonrpc::RequestId;
 use agentor_a2a::{
     A2aError, Dialect, ErrorCode, ListTasksParams, ListTasksResult, Message, StreamResponse, Task,
     TaskProjector,
@@ -348,20 +347,20 @@ pub(crate) async fn subscribe(state: &AppState, task_id: &str) -> Result<TaskEve
 /// heartbeat comment after `heartbeat` of silence; ends after the final.
 pub(crate) fn event_stream(
     events: TaskEvents,
-    id: RequestId,
+    framing: super::sse::Framing,
     dialect: Dialect,
     history_length: Option<u32>,
     heartbeat: Duration,
 ) -> Response {
     let frames = stream::unfold(Some(events), move |state| {
-        let id = id.clone();
+        let framing = framing.clone();
         async move {
             let mut events = state?;
             let mut chunk = BytesMut::with_capacity(256);
             tokio::select! {
                 event = events.next() => {
                     let event = event?;
-                    super::sse::push_event(&mut chunk, &id, &event, dialect, history_length);
+                    super::sse::push_event(&mut chunk, &framing, &event, dialect, history_length);
                     let next = (!event.is_terminal()).then_some(events);
                     return Some((Ok::<_, Infallible>(chunk.freeze()), next));
                 }
