@@ -25,13 +25,15 @@ pub struct RedisLogConfig {
     pub(crate) max_queued_bytes: usize,
     pub(crate) max_readers: usize,
     pub(crate) timeout: Duration,
+    pub(crate) claim_after: Duration,
 }
 
 impl Default for RedisLogConfig {
     /// Keys under `agentor:`, 10 000 entries per run (`MAXLEN ~`), kept
     /// 5 min after the run's last write, a 5 s lease, at most 65 536 events
     /// or 16 MiB queued per run while Redis is slow, 256 blocking readers
-    /// per instance, 2 s for a connection or a command.
+    /// per instance, 2 s for a connection or a command, a consumer group's
+    /// runs claimed from a reader silent for 30 s.
     fn default() -> Self {
         RedisLogConfig {
             prefix: "agentor".into(),
@@ -42,6 +44,7 @@ impl Default for RedisLogConfig {
             max_queued_bytes: 16 * 1024 * 1024,
             max_readers: 256,
             timeout: Duration::from_secs(2),
+            claim_after: Duration::from_secs(30),
         }
     }
 }
@@ -113,6 +116,19 @@ impl RedisLogConfig {
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long a run taken by a reader of a consumer group
+    /// ([`RedisSource::group`](crate::RedisSource::group)) may go without
+    /// that reader's keepalive before another reader of the group claims it
+    /// (`XAUTOCLAIM`) and reads it whole (default 30 s, at least 30 ms). A
+    /// reader keeps each run it reads alive every third of this, so only a
+    /// reader that is gone (crashed, dropped, cut off from Redis) loses its
+    /// runs, and it loses them within this time and a lease's fifth.
+    #[must_use]
+    pub fn claim_after(mut self, idle: Duration) -> Self {
+        self.claim_after = idle.max(Duration::from_millis(30));
         self
     }
 

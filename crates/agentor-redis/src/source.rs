@@ -13,9 +13,11 @@ use agentor_server::event_log::LogError;
 use futures_core::Stream;
 use futures_util::stream::{self, BoxStream, SelectAll};
 use futures_util::StreamExt;
-use redis::streams::StreamReadReply;
+use redis::streams::{StreamAutoClaimReply, StreamReadReply};
 use redis::AsyncConnectionConfig;
 use tokio::sync::mpsc;
+use tokio::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 use crate::keys::{runs_index, valid_run_id};
 use crate::log::{unavailable, Inner, RedisLog};
@@ -74,8 +76,17 @@ impl Stream for RedisSource {
 /// A run to read, and what to do once its run end was read.
 struct Run {
     id: String,
-    /// The consumer group entry to acknowledge (group name, entry id).
-    ack: Option<(String, String)>,
+    /// The consumer group entry that handed it out, to keep alive while
+    /// the run is read and to acknowledge at its end.
+    ack: Option<Taken>,
+}
+
+/// A runs-index entry a consumer of a group holds.
+#[derive(Clone)]
+struct Taken {
+    group: String,
+    consumer: String,
+    entry: String,
 }
 
 impl RedisSource {
@@ -144,8 +155,12 @@ impl RedisSource {
     /// (created on the runs index at its end if missing): each run goes to
     /// one reader of the group, which reads it whole and then acknowledges
     /// it (`XACK`). A reader that comes back under the same `consumer` name
-    /// first reads again the runs it had not acknowledged, so a run is
-    /// never lost to a reader's crash. Goes on until dropped.
+    /// first reads again the runs it had not acknowledged; a reader that
+    /// does not come back has its runs claimed (`XAUTOCLAIM`) by another
+    /// reader of the group once they went
+    /// [`claim_after`](crate::RedisLogConfig::claim_after) without its
+    /// keepalive, and read whole again. So a run is never lost to a
+    /// reader's crash; it may be read twice. Goes on until dropped.
     pub fn group(log: &RedisLog, group: &str, consumer: &str) -> RedisSource {
         let (tx, rx) = mpsc::channel(QUEUED_RUNS);
         let membership = Some((group.to_owned(), consumer.to_owned()));
@@ -203,6 +218,12 @@ fn merged(inner: Arc<Inner>, runs: BoxStream<'static, Run>) -> RedisSource {
 fn read_run(inner: Arc<Inner>, run: Run) -> BoxStream<'static, SourceItem> {
     let Run { id, ack } = run;
     let ended = Arc::new(AtomicBool::new(false));
+    // Stops the keepalive when the run's stream ends or is dropped.
+    let keeping = ack.as_ref().map(|taken| {
+        let stop = CancellationToken::new();
+        tokio::spawn(keep_alive(inner.clone(), taken.clone(), stop.clone()));
+        stop.drop_guard()
+    });
     let failed = |id: &str, error| RunError {
         run_id: id.to_owned(),
         error,
@@ -237,14 +258,16 @@ fn read_run(inner: Arc<Inner>, run: Run) -> BoxStream<'static, SourceItem> {
         })
     };
     let acknowledge = stream::once(async move {
-        if let (Some((group, entry)), true) = (ack, ended.load(Ordering::Acquire)) {
+        drop(keeping);
+        if let (Some(taken), true) = (ack, ended.load(Ordering::Acquire)) {
             let mut conn = inner.conn.clone();
             // Not acknowledged (Redis lost): the run is read again when
-            // this consumer comes back; a duplicate, never a loss.
+            // this consumer comes back, or by another once it is claimed;
+            // a duplicate, never a loss.
             let _ = redis::cmd("XACK")
                 .arg(runs_index(&inner.config.prefix))
-                .arg(group)
-                .arg(entry)
+                .arg(taken.group)
+                .arg(taken.entry)
                 .query_async::<()>(&mut conn)
                 .await;
         }
@@ -267,6 +290,7 @@ async fn discover(inner: Arc<Inner>, membership: Option<(String, String)>, tx: m
         None => "$".to_owned(),
     };
     let mut conn = None;
+    let mut last_claim = Instant::now();
     while !tx.is_closed() {
         let Some(c) = conn.as_mut() else {
             conn = match inner
@@ -354,12 +378,93 @@ async fn discover(inner: Arc<Inner>, membership: Option<(String, String)>, tx: m
             let Some(id) = entry.get::<String>("run") else {
                 continue;
             };
-            let ack = membership
-                .as_ref()
-                .map(|(group, _)| (group.clone(), entry.id.clone()));
+            let ack = membership.as_ref().map(|(group, consumer)| Taken {
+                group: group.clone(),
+                consumer: consumer.clone(),
+                entry: entry.id.clone(),
+            });
             if tx.send(Run { id, ack }).await.is_err() {
                 return;
             }
         }
+        if let Some((group, consumer)) = &membership {
+            if cursor == ">" && last_claim.elapsed() >= inner.config.claim_after / 3 {
+                last_claim = Instant::now();
+                let Ok(claimed) = claim(c, &index, group, consumer, inner.config.claim_after).await
+                else {
+                    conn = None;
+                    continue;
+                };
+                for run in claimed {
+                    if tx.send(run).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The runs of the group's readers that went `idle` without a keepalive
+/// (their reader is gone), now this `consumer`'s.
+async fn claim(
+    conn: &mut redis::aio::MultiplexedConnection,
+    index: &str,
+    group: &str,
+    consumer: &str,
+    idle: Duration,
+) -> redis::RedisResult<Vec<Run>> {
+    let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
+        .arg(index)
+        .arg(group)
+        .arg(consumer)
+        .arg(millis(idle))
+        .arg("0-0")
+        .arg("COUNT")
+        .arg(QUEUED_RUNS)
+        .query_async(conn)
+        .await?;
+    Ok(reply
+        .claimed
+        .into_iter()
+        .filter_map(|entry| {
+            let id = entry.get::<String>("run")?;
+            Some(Run {
+                id,
+                ack: Some(Taken {
+                    group: group.to_owned(),
+                    consumer: consumer.to_owned(),
+                    entry: entry.id,
+                }),
+            })
+        })
+        .collect())
+}
+
+/// Resets the idle time of the entry `taken` every third of
+/// [`claim_after`](crate::RedisLogConfig::claim_after) (`XCLAIM` to its own
+/// consumer, `JUSTID`), so no other reader claims a run being read; until
+/// `stop`.
+async fn keep_alive(inner: Arc<Inner>, taken: Taken, stop: CancellationToken) {
+    let index = runs_index(&inner.config.prefix);
+    let every = inner.config.claim_after / 3;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let mut conn = inner.conn.clone();
+        let mut touch = redis::cmd("XCLAIM");
+        touch
+            .arg(&index)
+            .arg(&taken.group)
+            .arg(&taken.consumer)
+            .arg(0)
+            .arg(&taken.entry)
+            .arg("JUSTID");
+        // A failure (Redis lost) is tried again next time; a run claimed
+        // meanwhile by another reader is read twice, never lost.
+        let _ =
+            tokio::time::timeout(inner.config.timeout, touch.query_async::<()>(&mut conn)).await;
     }
 }

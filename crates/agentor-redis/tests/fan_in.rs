@@ -228,3 +228,71 @@ async fn a_consumer_group_shares_the_runs_and_a_returning_reader_gets_its_own_ba
     }
     assert_eq!(by_run.len(), tags.len() + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gone_readers_runs_are_claimed_by_another_but_a_live_readers_are_not() {
+    let redis = RedisServer::start();
+    let producer_log = log(&redis, RedisLogConfig::default()).await;
+    let claim_after = Duration::from_millis(300);
+    // A short lease: the group's blocking reads return every 100 ms.
+    let config = RedisLogConfig::default()
+        .claim_after(claim_after)
+        .lease(Duration::from_millis(500));
+    let reader_log = log(&redis, config).await;
+
+    // `gone` takes a run, reads one event, and never comes back.
+    let gone = RedisSource::group(&reader_log, "crew", "gone");
+    let mut gone = Box::pin(gone);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let orphan = tokio::spawn(producer_log.sink("orphan_run").unwrap().send_all(producer(
+        "O",
+        10,
+        Duration::from_millis(10),
+    )));
+    let first = tokio::time::timeout(Duration::from_secs(5), gone.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.run_id.as_deref(), Some("orphan_run"));
+    drop(gone);
+    orphan.await.unwrap().unwrap();
+
+    // `live` reads a run that lasts four times `claim_after`, while
+    // `other` watches the same group: the live run stays with `live`; the
+    // orphan is claimed by one of them and read whole.
+    let live = RedisSource::group(&reader_log, "crew", "live");
+    let other = RedisSource::group(&reader_log, "crew", "other");
+    let mut merged = futures::stream::select(live.map(|i| (1u8, i)), other.map(|i| (2u8, i)));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let long = tokio::spawn(producer_log.sink("long_run").unwrap().send_all(producer(
+        "L",
+        60,
+        Duration::from_millis(20),
+    )));
+    let mut by_run: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    let mut reader_of: BTreeMap<String, BTreeSet<u8>> = BTreeMap::new();
+    let mut ended = 0;
+    let read = async {
+        while ended < 2 {
+            let (reader, item) = merged.next().await.unwrap();
+            let event = item.unwrap();
+            let run = event.run_id.as_deref().unwrap().to_owned();
+            ended += usize::from(matches!(event.kind, EventKind::RunEnd { .. }));
+            reader_of.entry(run.clone()).or_default().insert(reader);
+            by_run.entry(run).or_default().push(event);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .unwrap();
+    long.await.unwrap().unwrap();
+    assert_whole(&by_run["orphan_run"], "O", 10);
+    assert_eq!(reader_of["orphan_run"].len(), 1, "claimed by one reader");
+    assert_whole(&by_run["long_run"], "L", 60);
+    assert_eq!(
+        reader_of["long_run"].len(),
+        1,
+        "a run being read is kept alive, never claimed"
+    );
+}
