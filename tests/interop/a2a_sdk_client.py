@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import uuid
 
 import httpx
 
 from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
+from wire_tap import WireTap
 from a2a.types.a2a_pb2 import AgentInterface, Message, Part, Role, SendMessageRequest, TaskState
 
 TERMINAL = {
@@ -45,50 +45,6 @@ TERMINAL = {
     TaskState.TASK_STATE_REJECTED,
 }
 WRAPPERS = {"task", "message", "statusUpdate", "artifactUpdate"}
-
-
-class Wire(httpx.AsyncBaseTransport):
-    """Records each POST's JSON-RPC method and headers, and the SSE `data:` payloads."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.methods: list[str] = []
-        self.versions: list[str | None] = []
-        self.messages: list[dict] = []
-        self.datas: list[dict] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            body = json.loads(request.content or b"{}")
-            self.methods.append(body.get("method"))
-            self.versions.append(request.headers.get("a2a-version"))
-            self.messages.append((body.get("params") or {}).get("message") or {})
-        response = await self.inner.handle_async_request(request)
-        if request.method != "POST":
-            return response
-        wire, inner = self, response.stream
-
-        class Tee(httpx.AsyncByteStream):
-            async def __aiter__(self):
-                pending = b""
-                async for chunk in inner:
-                    # An SSE event ends at a blank line (sse-starlette writes \r\n).
-                    pending = (pending + chunk).replace(b"\r\n", b"\n")
-                    while b"\n\n" in pending:
-                        block, pending = pending.split(b"\n\n", 1)
-                        for line in block.splitlines():
-                            if line.startswith(b"data:"):
-                                wire.datas.append(json.loads(line[5:]))
-                    yield chunk
-
-            async def aclose(self) -> None:
-                await inner.aclose()
-
-        return httpx.Response(response.status_code, headers=response.headers, stream=Tee(),
-                              extensions=response.extensions)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 def keep_only(card, protocol: str) -> None:
@@ -101,7 +57,7 @@ def keep_only(card, protocol: str) -> None:
 
 
 async def run(args: argparse.Namespace) -> list[str]:
-    wire = Wire()
+    wire = WireTap()
     problems: list[str] = []
     async with httpx.AsyncClient(transport=wire, timeout=30) as http:
         card = await A2ACardResolver(http, args.url).get_agent_card()
@@ -162,25 +118,27 @@ async def run(args: argparse.Namespace) -> list[str]:
         problems.append(f"{chunks} artifact chunk(s): the answer was not streamed as deltas")
 
     dialect = args.protocol if args.protocol != "auto" else ("1.0" if offers_1_0 else "0.3")
+    methods = [r.body.get("method") for r in wire.posts()]
+    versions = [r.headers.get("a2a-version") for r in wire.posts()]
     results = [d.get("result", {}) for d in wire.datas]
     if dialect == "0.3":
-        if wire.methods[-1] != "message/stream":
-            problems.append(f"0.3 forced but the SDK called {wire.methods[-1]}")
+        if methods[-1] != "message/stream":
+            problems.append(f"0.3 forced but the SDK called {methods[-1]}")
         if not all("kind" in r for r in results):
             problems.append("0.3: a result without `kind`")
     else:
-        if wire.methods[-1] != "SendStreamingMessage":
-            problems.append(f"1.0 expected but the SDK called {wire.methods[-1]}")
-        if wire.versions[-1] != "1.0":
-            problems.append(f"1.0: the request's A2A-Version header was {wire.versions[-1]!r}")
+        if methods[-1] != "SendStreamingMessage":
+            problems.append(f"1.0 expected but the SDK called {methods[-1]}")
+        if versions[-1] != "1.0":
+            problems.append(f"1.0: the request's A2A-Version header was {versions[-1]!r}")
         if not all(len(r) == 1 and set(r) <= WRAPPERS for r in results):
             problems.append("1.0: a result that is not wrapped in task/message/statusUpdate/artifactUpdate")
     if args.minimal:
-        problems += minimal_checks(dialect, wire.messages[-1], events[0])
+        problems += minimal_checks(dialect, (wire.posts()[-1].body.get("params") or {}).get("message") or {}, events[0])
     label = f"python a2a-sdk {args.protocol:>4}{' minimal' if args.minimal else ''}"
     if not problems:
         print(f"ok  {label}: {len(events)} events ({chunks} artifact chunks) over {dialect} "
-              f"({wire.methods[-1]}), ended {TaskState.Name(events[-1].status_update.status.state)}")
+              f"({methods[-1]}), ended {TaskState.Name(events[-1].status_update.status.state)}")
     return problems
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import uuid
 
@@ -40,43 +39,7 @@ from a2a.types.a2a_pb2 import (
     TaskState,
 )
 from a2a.utils.errors import TaskNotCancelableError, TaskNotFoundError
-
-
-class Wire(httpx.AsyncBaseTransport):
-    """Records each request's method and path, and the SSE `data:` payloads."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.requests: list[tuple[str, str]] = []
-        self.datas: list[dict] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append((request.method, request.url.path))
-        response = await self.inner.handle_async_request(request)
-        if "text/event-stream" not in response.headers.get("content-type", ""):
-            return response
-        wire, inner = self, response.stream
-
-        class Tee(httpx.AsyncByteStream):
-            async def __aiter__(self):
-                pending = b""
-                async for chunk in inner:
-                    pending = (pending + chunk).replace(b"\r\n", b"\n")
-                    while b"\n\n" in pending:
-                        block, pending = pending.split(b"\n\n", 1)
-                        for line in block.splitlines():
-                            if line.startswith(b"data:"):
-                                wire.datas.append(json.loads(line[5:]))
-                    yield chunk
-
-            async def aclose(self) -> None:
-                await inner.aclose()
-
-        return httpx.Response(response.status_code, headers=response.headers, stream=Tee(),
-                              extensions=response.extensions)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+from wire_tap import WireTap
 
 
 def message(text: str) -> Message:
@@ -84,7 +47,7 @@ def message(text: str) -> Message:
 
 
 async def run(args: argparse.Namespace) -> list[str]:
-    wire = Wire()
+    wire = WireTap()
     problems: list[str] = []
     async with httpx.AsyncClient(transport=wire, timeout=30) as http:
         card = await A2ACardResolver(http, args.url).get_agent_card()
@@ -94,7 +57,7 @@ async def run(args: argparse.Namespace) -> list[str]:
         config = ClientConfig(streaming=True, httpx_client=http, supported_protocol_bindings=["HTTP+JSON"])
         client = ClientFactory(config).create(card)
         events = [ev async for ev in client.send_message(SendMessageRequest(message=message(args.text)))]
-        stream_path = wire.requests[-1]
+        stream_path = (wire.requests[-1].method, wire.requests[-1].path)
         if stream_path != ("POST", "/v1/message:stream"):
             problems.append(f"the streamed send went to {stream_path}")
         if len(wire.datas) != len(events):
@@ -120,8 +83,9 @@ async def run(args: argparse.Namespace) -> list[str]:
         blocking = ClientFactory(ClientConfig(streaming=False, httpx_client=http,
                                               supported_protocol_bindings=["HTTP+JSON"])).create(card)
         answers = [ev async for ev in blocking.send_message(SendMessageRequest(message=message(args.text)))]
-        if wire.requests[-1] != ("POST", "/v1/message:send"):
-            problems.append(f"the non-streaming send went to {wire.requests[-1]}")
+        sent = (wire.requests[-1].method, wire.requests[-1].path)
+        if sent != ("POST", "/v1/message:send"):
+            problems.append(f"the non-streaming send went to {sent}")
         if not answers or answers[-1].WhichOneof("payload") != "task" \
                 or answers[-1].task.status.state != TaskState.TASK_STATE_COMPLETED:
             problems.append(f"the non-streaming send answered {answers!r}")

@@ -56,6 +56,31 @@ async fn collect(source: RedisSource, runs: usize) -> BTreeMap<String, Vec<Event
     by_run
 }
 
+/// Collects readers' items, each tagged with its reader's number, until
+/// `runs` run ends came: per run, its events and who read them.
+async fn collect_readers(
+    merged: &mut (impl futures::Stream<Item = (u8, SourceItem)> + Unpin),
+    runs: usize,
+) -> (BTreeMap<String, Vec<Event>>, BTreeMap<String, BTreeSet<u8>>) {
+    let mut by_run: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    let mut reader_of: BTreeMap<String, BTreeSet<u8>> = BTreeMap::new();
+    let mut ended = 0;
+    let read = async {
+        while ended < runs {
+            let (reader, item) = merged.next().await.unwrap();
+            let event = item.unwrap();
+            let run = event.run_id.as_deref().unwrap().to_owned();
+            ended += usize::from(matches!(event.kind, EventKind::RunEnd { .. }));
+            reader_of.entry(run.clone()).or_default().insert(reader);
+            by_run.entry(run).or_default().push(event);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .unwrap();
+    (by_run, reader_of)
+}
+
 /// Each run whole: ids 0, 1, … in order, the producer's deltas in order,
 /// all tagged with the run's source, ending completed.
 fn assert_whole(events: &[Event], tag: &str, n: usize) {
@@ -187,7 +212,7 @@ async fn a_consumer_group_shares_the_runs_and_a_returning_reader_gets_its_own_ba
     let c1 = RedisSource::group(&reader_log, "workers", "c1");
     let c2 = RedisSource::group(&reader_log, "workers", "c2");
     let tags = ["R0", "R1", "R2", "R3", "R4", "R5"];
-    let mut merged = futures::stream::select(c1.map(|i| (1, i)), c2.map(|i| (2, i)));
+    let mut merged = futures::stream::select(c1.map(|i| (1u8, i)), c2.map(|i| (2u8, i)));
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut sending = Vec::new();
     for tag in tags {
@@ -198,22 +223,7 @@ async fn a_consumer_group_shares_the_runs_and_a_returning_reader_gets_its_own_ba
             Duration::from_millis(1),
         ))));
     }
-    let mut by_run: BTreeMap<String, Vec<Event>> = BTreeMap::new();
-    let mut reader_of: BTreeMap<String, BTreeSet<u8>> = BTreeMap::new();
-    let mut ended = 0;
-    let read = async {
-        while ended < tags.len() + 1 {
-            let (reader, item) = merged.next().await.unwrap();
-            let event = item.unwrap();
-            let run = event.run_id.as_deref().unwrap().to_owned();
-            ended += usize::from(matches!(event.kind, EventKind::RunEnd { .. }));
-            reader_of.entry(run.clone()).or_default().insert(reader);
-            by_run.entry(run).or_default().push(event);
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(20), read)
-        .await
-        .unwrap();
+    let (by_run, reader_of) = collect_readers(&mut merged, tags.len() + 1).await;
     for sent in sending {
         sent.await.unwrap().unwrap();
     }
@@ -270,22 +280,7 @@ async fn a_gone_readers_runs_are_claimed_by_another_but_a_live_readers_are_not()
         60,
         Duration::from_millis(20),
     )));
-    let mut by_run: BTreeMap<String, Vec<Event>> = BTreeMap::new();
-    let mut reader_of: BTreeMap<String, BTreeSet<u8>> = BTreeMap::new();
-    let mut ended = 0;
-    let read = async {
-        while ended < 2 {
-            let (reader, item) = merged.next().await.unwrap();
-            let event = item.unwrap();
-            let run = event.run_id.as_deref().unwrap().to_owned();
-            ended += usize::from(matches!(event.kind, EventKind::RunEnd { .. }));
-            reader_of.entry(run.clone()).or_default().insert(reader);
-            by_run.entry(run).or_default().push(event);
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(20), read)
-        .await
-        .unwrap();
+    let (by_run, reader_of) = collect_readers(&mut merged, 2).await;
     long.await.unwrap().unwrap();
     assert_whole(&by_run["orphan_run"], "O", 10);
     assert_eq!(reader_of["orphan_run"].len(), 1, "claimed by one reader");
