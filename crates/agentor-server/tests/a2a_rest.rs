@@ -240,15 +240,7 @@ async fn the_routes_sit_behind_the_token_and_the_card_lists_them() {
     assert_eq!(code, 200, "{listed}");
     assert_eq!(listed["tasks"], json!([]));
 
-    let card: Value = client
-        .get(server.url("/.well-known/agent-card.json"))
-        .header("A2A-Version", "1.0")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let card = agent_card(&server, Some("1.0")).await;
     let interfaces = card["supportedInterfaces"].as_array().unwrap();
     let rest = interfaces
         .iter()

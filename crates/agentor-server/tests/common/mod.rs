@@ -210,3 +210,14 @@ pub async fn assert_dropped_soon(dropped_at: &Mutex<Option<Instant>>, closed_at:
         "dropped after {delay:?}"
     );
 }
+
+/// The agent card as JSON, asked in `version` (`A2A-Version`) when given.
+pub async fn agent_card(server: &TestServer, version: Option<&str>) -> serde_json::Value {
+    let mut request = reqwest::Client::new().get(server.url("/.well-known/agent-card.json"));
+    if let Some(version) = version {
+        request = request.header("A2A-Version", version);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
