@@ -58,6 +58,6 @@ mod turn;
 
 pub use client::{HttpClient, Post};
 pub use config::TransportConfig;
-pub use parser::TurnParser;
+pub use parser::{TurnParser, TurnState};
 pub use retry::RetryPolicy;
 pub use turn::{turn_stream, Body, ByteStream, TurnStart, DEFAULT_MAX_EVENT_BYTES};

@@ -70,3 +70,63 @@ pub trait TurnParser: Send {
         out.push(Ok(Event::run_end(RunStatus::Failed)));
     }
 }
+
+/// Where a model turn's parser is, and what [`TurnParser::finish`] owes from
+/// there: the one end-of-turn state machine of the model parsers.
+///
+/// ```
+/// use agentor_core::{Event, EventResult, RunStatus};
+/// use agentor_transport::TurnState;
+///
+/// let mut state = TurnState::Streaming;
+/// let mut out: Vec<EventResult> = Vec::new();
+/// state.finish("stream ended before [DONE]", &mut out, |_| unreachable!());
+/// assert!(out[0].is_err());
+/// assert_eq!(out[1], Ok(Event::run_end(RunStatus::Failed)));
+/// assert_eq!(state, TurnState::Finished);
+/// assert!(state.is_done());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TurnState {
+    /// Before the end marker.
+    #[default]
+    Streaming,
+    /// The end marker came: the turn completed.
+    Ended,
+    /// An error ended the turn; only the run end is owed.
+    Failed,
+    /// `finish` ran: nothing is owed.
+    Finished,
+}
+
+impl TurnState {
+    /// Pushes what the turn owes at the end of the body, then is
+    /// [`Finished`](TurnState::Finished): after the end marker, what `ended`
+    /// pushes (the message, usage and a `completed` run end); after a
+    /// failure, a `failed` run end; with no end marker, a provider error
+    /// saying `cut_short` and a `failed` run end.
+    pub fn finish(
+        &mut self,
+        cut_short: &str,
+        out: &mut Vec<EventResult>,
+        ended: impl FnOnce(&mut Vec<EventResult>),
+    ) {
+        match *self {
+            TurnState::Ended => ended(out),
+            TurnState::Failed => out.push(Ok(Event::run_end(RunStatus::Failed))),
+            TurnState::Streaming => {
+                out.push(Err(Error::provider(format!(
+                    "{cut_short}: the response was cut short"
+                ))));
+                out.push(Ok(Event::run_end(RunStatus::Failed)));
+            }
+            TurnState::Finished => {}
+        }
+        *self = TurnState::Finished;
+    }
+
+    /// Whether the turn is over ([`TurnParser::is_done`]).
+    pub fn is_done(self) -> bool {
+        self != TurnState::Streaming
+    }
+}

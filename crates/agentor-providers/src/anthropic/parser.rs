@@ -8,6 +8,7 @@ use agentor_transport::status::truncate;
 use super::thinking::{ThinkingBlock, ThinkingMemory};
 use super::wire::{Block, Delta, StreamEvent, Usage};
 use crate::TurnParser;
+use agentor_transport::TurnState as State;
 
 /// Turns the events of one streamed Messages answer into agentor events.
 ///
@@ -87,18 +88,6 @@ pub struct MessagesParser {
     usage: Option<Usage>,
     stop_reason: Option<String>,
     memory: Option<ThinkingMemory>,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum State {
-    #[default]
-    Streaming,
-    /// `message_stop` came.
-    Ended,
-    /// An error ended the turn; only the run end is owed.
-    Failed,
-    /// `finish` ran.
-    Finished,
 }
 
 #[derive(Debug)]
@@ -384,22 +373,15 @@ impl TurnParser for MessagesParser {
     }
 
     fn finish(&mut self, out: &mut Vec<EventResult>) {
-        match self.state {
-            State::Ended => self.ended(out),
-            State::Failed => out.push(Ok(Event::run_end(RunStatus::Failed))),
-            State::Streaming => {
-                out.push(Err(Error::provider(
-                    "stream ended before message_stop: the response was cut short",
-                )));
-                out.push(Ok(Event::run_end(RunStatus::Failed)));
-            }
-            State::Finished => {}
-        }
-        self.state = State::Finished;
+        let mut state = self.state;
+        state.finish("stream ended before message_stop", out, |out| {
+            self.ended(out)
+        });
+        self.state = state;
     }
 
     fn is_done(&self) -> bool {
-        self.state != State::Streaming
+        self.state.is_done()
     }
 }
 

@@ -6,6 +6,7 @@ use super::chunk::{Chunk, Delta, ToolCallDelta};
 use super::hot::{self, Hot};
 use crate::TurnParser;
 use agentor_transport::status::truncate;
+use agentor_transport::TurnState as State;
 
 /// Parses the streamed body of `POST /chat/completions`.
 ///
@@ -46,18 +47,6 @@ pub struct ChatCompletionsParser {
     /// make a handful of calls, and an index from the wire never sizes memory).
     calls: Vec<PendingCall>,
     usage: Option<EventKind>,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum State {
-    #[default]
-    Streaming,
-    /// `[DONE]` came.
-    Ended,
-    /// An error ended the turn; only the run end is owed.
-    Failed,
-    /// `finish` ran.
-    Finished,
 }
 
 #[derive(Debug)]
@@ -307,33 +296,24 @@ impl TurnParser for ChatCompletionsParser {
     }
 
     fn finish(&mut self, out: &mut Vec<EventResult>) {
-        match self.state {
-            State::Ended => {
-                if !self.text.is_empty() {
-                    out.push(Ok(Event::new(EventKind::Message {
-                        text: Text::from(std::mem::take(&mut self.text)),
-                        message_id: self.message_id.clone(),
-                    })));
-                }
-                if let Some(usage) = self.usage.take() {
-                    out.push(Ok(Event::new(usage)));
-                }
-                out.push(Ok(Event::run_end(RunStatus::Completed)));
+        let mut state = self.state;
+        state.finish("stream ended before [DONE]", out, |out| {
+            if !self.text.is_empty() {
+                out.push(Ok(Event::new(EventKind::Message {
+                    text: Text::from(std::mem::take(&mut self.text)),
+                    message_id: self.message_id.clone(),
+                })));
             }
-            State::Failed => out.push(Ok(Event::run_end(RunStatus::Failed))),
-            State::Streaming => {
-                out.push(Err(Error::provider(
-                    "stream ended before [DONE]: the response was cut short",
-                )));
-                out.push(Ok(Event::run_end(RunStatus::Failed)));
+            if let Some(usage) = self.usage.take() {
+                out.push(Ok(Event::new(usage)));
             }
-            State::Finished => {}
-        }
-        self.state = State::Finished;
+            out.push(Ok(Event::run_end(RunStatus::Completed)));
+        });
+        self.state = state;
     }
 
     fn is_done(&self) -> bool {
-        self.state != State::Streaming
+        self.state.is_done()
     }
 }
 
