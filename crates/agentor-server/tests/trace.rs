@@ -14,13 +14,16 @@ use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
-/// The fields of every `request` span, in the order the spans opened.
+/// A span's fields by name.
+type Fields = HashMap<String, String>;
+
+/// The id and fields of every `request` span, in the order the spans opened.
 #[derive(Clone, Default)]
-struct Requests(Arc<Mutex<Vec<(u64, HashMap<String, String>)>>>);
+struct Requests(Arc<Mutex<Vec<(u64, Fields)>>>);
 
-struct Fields<'a>(&'a mut HashMap<String, String>);
+struct Visitor<'a>(&'a mut Fields);
 
-impl Visit for Fields<'_> {
+impl Visit for Visitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.0.insert(field.name().to_owned(), value.to_owned());
     }
@@ -33,7 +36,7 @@ impl<S: tracing::Subscriber> Layer<S> for Requests {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _ctx: Context<'_, S>) {
         if attrs.metadata().name() == "request" {
             let mut fields = HashMap::new();
-            attrs.record(&mut Fields(&mut fields));
+            attrs.record(&mut Visitor(&mut fields));
             self.0.lock().unwrap().push((id.into_u64(), fields));
         }
     }
@@ -41,7 +44,7 @@ impl<S: tracing::Subscriber> Layer<S> for Requests {
     fn on_record(&self, id: &Id, values: &Record<'_>, _ctx: Context<'_, S>) {
         let mut spans = self.0.lock().unwrap();
         if let Some((_, fields)) = spans.iter_mut().find(|(i, _)| *i == id.into_u64()) {
-            values.record(&mut Fields(fields));
+            values.record(&mut Visitor(fields));
         }
     }
 }
