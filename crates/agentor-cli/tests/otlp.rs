@@ -255,3 +255,32 @@ async fn a_collector_that_never_answers_does_not_hold_up_shutdown() {
     assert!(rest.contains("warning: OTLP"), "{rest}");
     drop(silent);
 }
+
+#[test]
+fn a_configuration_that_cannot_work_exits_1_naming_the_variable() {
+    let dir = workdir("invalid");
+    for (name, value, endpoint) in [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "not a url", "not a url"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s", "http://127.0.0.1:9"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_agentor"))
+            .current_dir(&dir)
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--host",
+                "127.0.0.1",
+                "--provider",
+                "demo",
+            ])
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+            .env(name, value)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(name) && stderr.contains(value), "{stderr}");
+    }
+}
