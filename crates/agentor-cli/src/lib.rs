@@ -24,6 +24,8 @@ pub mod logging;
 
 mod commands;
 mod interrupt;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod pipeline;
 mod provider;
 mod render;

@@ -2,13 +2,17 @@
 //! `RUST_LOG` (default `info`), as text or JSON lines (`--log-format`).
 //!
 //! Writes to a closed stderr are dropped, never a panic: a server whose log
-//! pipe went away keeps serving.
+//! pipe went away keeps serving. Built with the `otlp` feature, the same
+//! subscriber also exports spans over OTLP when the environment names a
+//! collector (see `otlp.rs` and docs/observability.md).
 
 use std::sync::OnceLock;
 
 use clap::ValueEnum;
 use serde::Deserialize;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// How `serve` writes its log.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -23,27 +27,6 @@ pub enum LogFormat {
 
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();
 
-/// Installs the subscriber (once per process; a later call changes nothing).
-pub(crate) fn init(format: LogFormat) {
-    if FORMAT.set(format).is_err() {
-        return;
-    }
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .log_internal_errors(false);
-    let _ = match format {
-        LogFormat::Text => builder.with_ansi(false).try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
-}
-
-/// Whether status lines go out as JSON log events.
-pub(crate) fn json() -> bool {
-    FORMAT.get() == Some(&LogFormat::Json)
-}
-
 /// A status line: plain on stderr (as before the subscriber existed), or a
 /// JSON log event with `--log-format json`. Never panics on a closed stderr.
 macro_rules! note {
@@ -57,3 +40,59 @@ macro_rules! note {
     }};
 }
 pub(crate) use note;
+
+/// What the subscriber exports besides the log; [`Telemetry::shutdown`]
+/// flushes it when the server stops.
+#[derive(Debug, Default)]
+pub(crate) struct Telemetry {
+    #[cfg(feature = "otlp")]
+    otlp: Option<crate::otlp::Otlp>,
+}
+
+impl Telemetry {
+    /// Flushes and stops the exporters (a bounded wait); a failure is
+    /// reported, never fatal.
+    pub(crate) async fn shutdown(self) {
+        #[cfg(feature = "otlp")]
+        if let Some(otlp) = self.otlp {
+            if let Err(err) = otlp.shutdown().await {
+                note!("agentor: warning: {err}");
+            }
+        }
+    }
+}
+
+/// Installs the subscriber (once per process; a later call changes nothing
+/// and exports nothing). Fails only on an OTLP configuration that cannot
+/// work, before anything is installed.
+pub(crate) fn init(format: LogFormat) -> Result<Telemetry, String> {
+    if FORMAT.get().is_some() {
+        return Ok(Telemetry::default());
+    }
+    #[cfg(feature = "otlp")]
+    let otlp = crate::otlp::Otlp::from_env()?;
+    if FORMAT.set(format).is_err() {
+        return Ok(Telemetry::default());
+    }
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let log = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false);
+    let log = match format {
+        LogFormat::Text => log.with_ansi(false).boxed(),
+        LogFormat::Json => log.json().boxed(),
+    };
+    let registry = tracing_subscriber::registry().with(log.with_filter(filter));
+    #[cfg(feature = "otlp")]
+    let registry = registry.with(otlp.as_ref().map(crate::otlp::Otlp::layer));
+    let _ = registry.try_init();
+    Ok(Telemetry {
+        #[cfg(feature = "otlp")]
+        otlp,
+    })
+}
+
+/// Whether status lines go out as JSON log events.
+pub(crate) fn json() -> bool {
+    FORMAT.get() == Some(&LogFormat::Json)
+}

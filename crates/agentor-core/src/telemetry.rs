@@ -63,6 +63,24 @@ pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
 pub const GEN_AI_TOOL_NAME: &str = "gen_ai.tool.name";
 /// Attribute `error.type`: the class of a failure.
 pub const ERROR_TYPE: &str = "error.type";
+/// Attribute `gen_ai.system_instructions` (opt-in content): a `chat` span's
+/// system instructions, a JSON array of text parts.
+pub const GEN_AI_SYSTEM_INSTRUCTIONS: &str = "gen_ai.system_instructions";
+/// Attribute `gen_ai.input.messages` (opt-in content): the messages a `chat`
+/// span sent, JSON in the conventions' input messages schema.
+pub const GEN_AI_INPUT_MESSAGES: &str = "gen_ai.input.messages";
+/// Attribute `gen_ai.output.messages` (opt-in content): what the model
+/// answered, JSON in the conventions' output messages schema.
+pub const GEN_AI_OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
+/// Attribute `gen_ai.tool.call.arguments` (opt-in content): an
+/// `execute_tool` span's arguments, as JSON text.
+pub const GEN_AI_TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
+/// Attribute `gen_ai.tool.call.result` (opt-in content): what a tool that
+/// succeeded returned.
+pub const GEN_AI_TOOL_CALL_RESULT: &str = "gen_ai.tool.call.result";
+/// The environment variable that opts in to recording contents on spans
+/// (`true`), the de-facto name among OpenTelemetry GenAI instrumentations.
+pub const CAPTURE_CONTENT_ENV: &str = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 /// Label `status`: how a run ended.
 pub const STATUS: &str = "status";
 /// Label `http.response.status_code`: an HTTP status.

@@ -1,4 +1,5 @@
-//! The server's spans: one per HTTP request, carrying the run id it
+//! The server's spans: one per HTTP request, named by its matched route
+//! template (it runs as a route layer, after routing), carrying the run id it
 //! started or read (the `x-run-id` it answers with), and one per A2A task's
 //! run, carrying the task and context ids. An agent run started while a
 //! request is handled is that request's child.
@@ -23,22 +24,32 @@ pub(crate) async fn request(request: Request, next: Next) -> Response {
         agentor.run.id = Empty,
     );
     if !span.is_disabled() {
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or_else(|| request.uri().path(), MatchedPath::as_str);
-        span.record("http.route", route);
-        span.record(
-            "otel.name",
-            format_args!("{} {route}", request.method())
-                .to_string()
-                .as_str(),
-        );
+        // The route template (`/runs/{run_id}/events`), never the raw path:
+        // a path is caller-chosen and unbounded. A request no route matched
+        // has no `http.route`, and its span is named by the method alone.
+        match request.extensions().get::<MatchedPath>() {
+            Some(route) => {
+                span.record("http.route", route.as_str());
+                span.record(
+                    "otel.name",
+                    format_args!("{} {}", request.method(), route.as_str())
+                        .to_string()
+                        .as_str(),
+                );
+            }
+            None => {
+                span.record("otel.name", request.method().as_str());
+            }
+        }
     }
     let response = next.run(request).instrument(span.clone()).await;
     tracing::debug!(parent: &span, status = response.status().as_u16(), "answered");
     if !span.is_disabled() {
-        span.record("http.response.status_code", response.status().as_u16());
+        // As i64, OpenTelemetry's integer: bridges turn a u64 into a string.
+        span.record(
+            "http.response.status_code",
+            i64::from(response.status().as_u16()),
+        );
         if let Some(run_id) = response
             .headers()
             .get(RUN_ID_HEADER)

@@ -309,6 +309,7 @@ pub struct AgentorBuilder {
     max_turns: Option<usize>,
     tool_timeout: Option<Duration>,
     handoffs: Vec<Arc<Config>>,
+    capture_content: Option<bool>,
 }
 
 impl AgentorBuilder {
@@ -405,6 +406,22 @@ impl AgentorBuilder {
         self
     }
 
+    /// Whether the run's spans record contents, which the OpenTelemetry
+    /// GenAI conventions leave out unless the user opts in: the messages sent
+    /// to and received from the model on each `chat` span
+    /// (`gen_ai.system_instructions`, `gen_ai.input.messages`,
+    /// `gen_ai.output.messages`), and each tool call's arguments and result
+    /// on its `execute_tool` span (`gen_ai.tool.call.arguments`,
+    /// `gen_ai.tool.call.result`). Each text is clipped to 16 KiB, and the
+    /// input to its last 64 messages. Default: off, unless
+    /// [`CAPTURE_CONTENT_ENV`](crate::telemetry::CAPTURE_CONTENT_ENV)
+    /// (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`) is `true` when
+    /// the agent is built.
+    pub fn capture_content(mut self, capture: bool) -> Self {
+        self.capture_content = Some(capture);
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Agentor {
         let provider = self.provider.unwrap_or_else(crate::default_provider);
@@ -424,6 +441,9 @@ impl AgentorBuilder {
                 max_turns: self.max_turns.unwrap_or(10),
                 tool_timeout: self.tool_timeout.unwrap_or(Duration::from_secs(60)),
                 handoffs: self.handoffs,
+                capture_content: self
+                    .capture_content
+                    .unwrap_or_else(crate::content::wanted_by_env),
             }),
         }
     }

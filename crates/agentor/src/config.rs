@@ -67,6 +67,8 @@ pub(crate) struct Config {
     pub(crate) tool_timeout: Duration,
     /// Agents this one may hand the conversation to.
     pub(crate) handoffs: Vec<Arc<Config>>,
+    /// Whether its spans record message contents, tool arguments and results.
+    pub(crate) capture_content: bool,
 }
 
 impl Config {

@@ -6,24 +6,28 @@
 //! `tracing` span names are static, so a span's name is the operation
 //! (`invoke_agent`, `chat`, `execute_tool`) and its `otel.name` field holds
 //! the conventions' full name (`chat gpt-5-mini`), which OpenTelemetry
-//! bridges use as the span name. No message or tool content is recorded.
+//! bridges use as the span name. Message and tool contents are recorded only
+//! for an agent that opted in ([`crate::content`]).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use agentor_core::telemetry::{
-    ERROR_TYPE, GEN_AI_AGENT_NAME, GEN_AI_OPERATION_NAME, GEN_AI_PROVIDER_NAME,
-    GEN_AI_REQUEST_MODEL, GEN_AI_TOKEN_TYPE, GEN_AI_TOOL_NAME, HTTP_STATUS, OPERATION_DURATION,
-    PROVIDER_ERRORS, RUNS_ACTIVE, RUNS_ENDED, RUNS_STARTED, STATUS, TIME_TO_FIRST_CHUNK,
-    TOKEN_USAGE, TOOL_DURATION, TOOL_ERRORS,
+    ERROR_TYPE, GEN_AI_AGENT_NAME, GEN_AI_INPUT_MESSAGES, GEN_AI_OPERATION_NAME,
+    GEN_AI_OUTPUT_MESSAGES, GEN_AI_PROVIDER_NAME, GEN_AI_REQUEST_MODEL, GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_TOKEN_TYPE, GEN_AI_TOOL_CALL_ARGUMENTS, GEN_AI_TOOL_CALL_RESULT, GEN_AI_TOOL_NAME,
+    HTTP_STATUS, OPERATION_DURATION, PROVIDER_ERRORS, RUNS_ACTIVE, RUNS_ENDED, RUNS_STARTED,
+    STATUS, TIME_TO_FIRST_CHUNK, TOKEN_USAGE, TOOL_DURATION, TOOL_ERRORS,
 };
-use agentor_core::{Error, Event, EventKind, EventResult, RunStatus, Text};
+use agentor_core::{ChatMessage, Error, Event, EventKind, EventResult, RunStatus, Text, ToolCall};
 use futures_core::Stream;
 use pin_project_lite::pin_project;
 use tokio::time::Instant;
 use tracing::field::Empty;
 use tracing::Span;
+
+use crate::content;
 
 /// The conventions' provider name: `openai` for both OpenAI APIs.
 pub(crate) fn provider_name(name: &str) -> &str {
@@ -127,6 +131,9 @@ impl TurnRecord {
             gen_ai.usage.output_tokens = Empty,
             gen_ai.response.finish_reasons = Empty,
             error.type = Empty,
+            gen_ai.system_instructions = Empty,
+            gen_ai.input.messages = Empty,
+            gen_ai.output.messages = Empty,
         );
         TurnRecord {
             span,
@@ -141,6 +148,37 @@ impl TurnRecord {
 
     pub(crate) fn span(&self) -> &Span {
         &self.span
+    }
+
+    /// Records the messages sent (opted-in content).
+    pub(crate) fn input(&self, messages: &[ChatMessage]) {
+        if self.span.is_disabled() {
+            return;
+        }
+        let (instructions, input) = content::input(messages);
+        if let Some(instructions) = instructions {
+            self.span
+                .record(GEN_AI_SYSTEM_INSTRUCTIONS, instructions.as_str());
+        }
+        self.span.record(GEN_AI_INPUT_MESSAGES, input.as_str());
+    }
+
+    /// Records what the model answered (opted-in content): its message
+    /// text and tool calls.
+    pub(crate) fn output(&self, text: &str, calls: &[ToolCall], failed: bool) {
+        if self.span.is_disabled() {
+            return;
+        }
+        // The output schema's reasons (`tool_call`), not OpenAI's.
+        let reason = if failed {
+            "error"
+        } else if calls.is_empty() {
+            "stop"
+        } else {
+            "tool_call"
+        };
+        let output = content::output(text, calls, reason);
+        self.span.record(GEN_AI_OUTPUT_MESSAGES, output.as_str());
     }
 
     /// Looks at one item of the turn: the first starts the clock's first
@@ -180,8 +218,15 @@ impl TurnRecord {
     }
 
     fn usage(&self, input: u64, output: u64) {
-        self.span.record("gen_ai.usage.input_tokens", input);
-        self.span.record("gen_ai.usage.output_tokens", output);
+        // As i64, OpenTelemetry's integer: bridges turn a u64 into a string.
+        self.span.record(
+            "gen_ai.usage.input_tokens",
+            i64::try_from(input).unwrap_or(i64::MAX),
+        );
+        self.span.record(
+            "gen_ai.usage.output_tokens",
+            i64::try_from(output).unwrap_or(i64::MAX),
+        );
         for (kind, tokens) in [("input", input), ("output", output)] {
             metrics::histogram!(
                 TOKEN_USAGE,
@@ -293,7 +338,26 @@ pub(crate) fn tool_span(name: &Text, call_id: &Text) -> Span {
         gen_ai.tool.call.id = %call_id,
         gen_ai.tool.type = "function",
         error.type = Empty,
+        gen_ai.tool.call.arguments = Empty,
+        gen_ai.tool.call.result = Empty,
     )
+}
+
+/// Records a tool call's arguments (opted-in content).
+pub(crate) fn tool_arguments(span: &Span, arguments: &serde_json::Value) {
+    if !span.is_disabled() {
+        span.record(
+            GEN_AI_TOOL_CALL_ARGUMENTS,
+            content::clip_json(arguments).as_str(),
+        );
+    }
+}
+
+/// Records what a tool that succeeded returned (opted-in content).
+pub(crate) fn tool_result(span: &Span, output: &str) {
+    if !span.is_disabled() {
+        span.record(GEN_AI_TOOL_CALL_RESULT, content::clip(output).as_str());
+    }
 }
 
 /// Records a finished tool call: its duration, and its failure.

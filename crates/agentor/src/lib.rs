@@ -12,6 +12,7 @@
 mod agent;
 mod chat_stream;
 mod config;
+mod content;
 mod handoff;
 mod instrument;
 mod nested;

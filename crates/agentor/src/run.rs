@@ -87,6 +87,9 @@ pub(crate) fn run(
                 .with_agent(agent.name.clone())
                 .with_run_id(envelope.run_id.clone());
             let mut turn_record = TurnRecord::start(&run_span, &agent.model, agent.provider.name());
+            if agent.capture_content {
+                turn_record.input(&messages);
+            }
             let mut turn = {
                 let _entered = turn_record.span().enter();
                 agent.provider.stream(request)
@@ -148,6 +151,9 @@ pub(crate) fn run(
                     "provider `{}` ended its turn without a run end",
                     agent.provider.name()
                 )));
+            }
+            if agent.capture_content {
+                turn_record.output(&text, &calls, failed);
             }
             turn_record.finish(failed, !calls.is_empty());
             if failed {
@@ -263,6 +269,7 @@ struct ToolRun {
     name: Text,
     started: tokio::time::Instant,
     span: tracing::Span,
+    capture_content: bool,
     task: Option<JoinHandle<Result<String, String>>>,
 }
 
@@ -279,6 +286,9 @@ impl ToolRun {
             .map_or(config.tool_timeout, |t| t.timeout_or(config.tool_timeout));
         let name = call.name.clone();
         let span = instrument::tool_span(&call.name, &call.call_id);
+        if config.capture_content {
+            instrument::tool_arguments(&span, &call.arguments);
+        }
         let task = tokio::spawn(tracing::Instrument::instrument(
             async move {
                 let Some(tool) = tool else {
@@ -303,6 +313,7 @@ impl ToolRun {
             name: call.name.clone(),
             started: tokio::time::Instant::now(),
             span,
+            capture_content: config.capture_content,
             task: Some(task),
         }
     }
@@ -332,6 +343,9 @@ impl std::future::Future for ToolRun {
         };
         let duration = self.started.elapsed();
         instrument::tool_done(&self.span, &self.name, duration, is_error);
+        if self.capture_content && !is_error {
+            instrument::tool_result(&self.span, &output);
+        }
         let result = ToolResult {
             call_id: self.call_id.clone(),
             name: self.name.clone(),

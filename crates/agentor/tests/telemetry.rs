@@ -427,3 +427,152 @@ async fn a_failed_call_and_a_dropped_run_are_counted() {
     assert_eq!(dropped.fields["error.type"], "cancelled");
     assert!(dropped.closed);
 }
+
+#[tokio::test]
+async fn opted_in_content_is_recorded_on_chat_and_tool_spans() {
+    let collect = Collect::default();
+    let subscriber = tracing_subscriber::registry().with(collect.clone());
+    let _tracing = tracing::subscriber::set_default(subscriber);
+
+    let provider = scripted(vec![
+        vec![
+            Ok(Event::text_delta("Checking.")),
+            Ok(Event::message("Checking.")),
+            Ok(Event::tool_call(
+                "call_a",
+                "get_weather",
+                json!({"city": "Oslo"}),
+            )),
+            Ok(Event::tool_call(
+                "call_b",
+                "get_time",
+                json!({"city": "Oslo"}),
+            )),
+            Ok(Event::run_end(RunStatus::Completed)),
+        ],
+        vec![
+            Ok(Event::message("Sunny in Oslo")),
+            Ok(Event::run_end(RunStatus::Completed)),
+        ],
+    ]);
+    let agent = Agentor::builder()
+        .name("Weather")
+        .instructions("Answer briefly.")
+        .provider(provider)
+        .tools(tools())
+        .capture_content(true)
+        .build();
+    let _: Vec<_> = agent.stream_chat("Weather in Oslo?").collect().await;
+
+    let spans = collect.0.lock().unwrap().clone();
+    let mut chats: Vec<(u64, SpanData)> = spans
+        .iter()
+        .filter(|(_, s)| s.name == "chat")
+        .map(|(id, s)| (*id, s.clone()))
+        .collect();
+    chats.sort_by_key(|(id, _)| *id);
+    assert_eq!(chats.len(), 2, "{spans:#?}");
+    let json = |span: &SpanData, key: &str| -> serde_json::Value {
+        serde_json::from_str(&span.fields[key]).unwrap_or_else(|e| panic!("{key}: {e}"))
+    };
+    let (first, second) = (&chats[0].1, &chats[1].1);
+    assert_eq!(
+        json(first, "gen_ai.system_instructions"),
+        json!([{"type": "text", "content": "Answer briefly."}])
+    );
+    assert_eq!(
+        json(first, "gen_ai.input.messages"),
+        json!([{"role": "user", "parts": [{"type": "text", "content": "Weather in Oslo?"}]}])
+    );
+    assert_eq!(
+        json(first, "gen_ai.output.messages"),
+        json!([{"role": "assistant", "finish_reason": "tool_call", "parts": [
+            {"type": "text", "content": "Checking."},
+            {"type": "tool_call", "id": "call_a", "name": "get_weather", "arguments": {"city": "Oslo"}},
+            {"type": "tool_call", "id": "call_b", "name": "get_time", "arguments": {"city": "Oslo"}},
+        ]}])
+    );
+    // The second call's input carries the first turn and both tool results
+    // (a failed tool's message included: it is what the model was sent).
+    let input = json(second, "gen_ai.input.messages");
+    let input = input.as_array().unwrap();
+    assert_eq!(input.len(), 4, "{input:?}");
+    assert_eq!(input[1]["role"], "assistant");
+    assert_eq!(
+        input[2]["parts"][0],
+        json!({"type": "tool_call_response", "id": "call_a", "result": "sunny"})
+    );
+    assert_eq!(input[3]["parts"][0]["id"], "call_b");
+    assert_eq!(
+        json(second, "gen_ai.output.messages"),
+        json!([{"role": "assistant", "finish_reason": "stop", "parts": [
+            {"type": "text", "content": "Sunny in Oslo"}
+        ]}])
+    );
+
+    let tool = |name: &str| {
+        spans
+            .values()
+            .find(|s| s.name == "execute_tool" && s.fields["gen_ai.tool.name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let weather = tool("get_weather");
+    assert_eq!(
+        json(&weather, "gen_ai.tool.call.arguments"),
+        json!({"city": "Oslo"})
+    );
+    assert_eq!(weather.fields["gen_ai.tool.call.result"], "sunny");
+    // A failed call has arguments but no result (the conventions record a
+    // result only for a call that succeeded).
+    let time = tool("get_time");
+    assert!(time.fields.contains_key("gen_ai.tool.call.arguments"));
+    assert!(!time.fields.contains_key("gen_ai.tool.call.result"));
+}
+
+#[tokio::test]
+async fn content_is_not_recorded_unless_opted_in() {
+    let collect = Collect::default();
+    let subscriber = tracing_subscriber::registry().with(collect.clone());
+    let _tracing = tracing::subscriber::set_default(subscriber);
+    let provider = scripted(vec![
+        vec![
+            Ok(Event::tool_call(
+                "call_a",
+                "get_weather",
+                json!({"city": "Oslo"}),
+            )),
+            Ok(Event::run_end(RunStatus::Completed)),
+        ],
+        vec![
+            Ok(Event::message("Sunny in Oslo")),
+            Ok(Event::run_end(RunStatus::Completed)),
+        ],
+    ]);
+    let agent = Agentor::builder()
+        .instructions("Answer briefly.")
+        .provider(provider)
+        .tools(tools())
+        .capture_content(false)
+        .build();
+    let _: Vec<_> = agent.stream_chat("Weather in Oslo?").collect().await;
+    let spans = collect.0.lock().unwrap();
+    assert!(spans.values().any(|s| s.name == "execute_tool"));
+    for span in spans.values() {
+        for key in [
+            "gen_ai.system_instructions",
+            "gen_ai.input.messages",
+            "gen_ai.output.messages",
+            "gen_ai.tool.call.arguments",
+            "gen_ai.tool.call.result",
+        ] {
+            assert!(!span.fields.contains_key(key), "{key} on {}", span.name);
+        }
+        for value in span.fields.values() {
+            assert!(
+                !value.contains("Oslo") && !value.contains("briefly"),
+                "{value}"
+            );
+        }
+    }
+}

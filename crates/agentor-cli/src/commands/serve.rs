@@ -23,7 +23,11 @@ const DEFAULT_HOST: &str = "0.0.0.0";
 
 pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     let file = config.serve;
-    crate::logging::init(args.log_format.or(file.log_format).unwrap_or_default());
+    let telemetry =
+        match crate::logging::init(args.log_format.or(file.log_format).unwrap_or_default()) {
+            Ok(telemetry) => telemetry,
+            Err(err) => return Outcome::Failed(err),
+        };
     let (limits, cors) = connection_settings(args.connections, &file);
     let routes = frontend_routes(ServerConfig::default(), &file);
     let host = args
@@ -120,7 +124,10 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         );
     }
     note!("agentor: playground: open {browse} in a browser");
-    match bound.serve().await {
+    let served = bound.serve().await;
+    // The spans of the last runs go out before the process does.
+    telemetry.shutdown().await;
+    match served {
         Ok(()) => {
             note!("agentor: server stopped");
             Outcome::Success
