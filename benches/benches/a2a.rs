@@ -2,14 +2,14 @@
 //! events and framed as the server frames them, in each dialect.
 //!
 //! The A2A path is the server's per-event work: [`TaskProjector`] (the task
-//! snapshot, status and artifact updates), then the JSON-RPC response
-//! envelope around `wire(dialect)` serialized as one frame per event
-//! (`jsonrpc::push_response_frame`, the function the server writes with). The
+//! snapshot, status and artifact updates), then one frame per event inside
+//! the JSON-RPC response ([`StreamFrames`], what the server writes with). The
 //! baseline encodes the same events as `/chat` SSE frames ([`drain_sse`]).
 //! Neither counts the task store or the socket.
 //!
 //! `cargo bench -p agentor-benches --bench a2a -- --sample-size 10 --measurement-time 5`
 
+use agentor_a2a::frames::StreamFrames;
 use agentor_a2a::jsonrpc::{self, RequestId};
 use agentor_a2a::{Dialect, Message, Part, Role, StreamResponse, TaskProjector};
 use agentor_benches::{drain_sse, synthetic_run, Sink};
@@ -38,11 +38,12 @@ impl FrameSink {
     /// One event as the server's A2A stream sends it; with `tree`, through
     /// a `serde_json::Value` per event as it was before the typed frames
     /// (`render`, then the envelope), for the comparison in the same run.
-    fn frame(&mut self, id: &RequestId, event: &StreamResponse, dialect: Dialect, tree: bool) {
+    fn frame(&mut self, frames: &StreamFrames, id: &RequestId, event: &StreamResponse, tree: bool) {
         if tree {
-            jsonrpc::push_sse_frame(&mut self.buf, &jsonrpc::response(id, event.render(dialect)));
+            let result = event.render(frames.dialect());
+            jsonrpc::push_sse_frame(&mut self.buf, &jsonrpc::response(id, result));
         } else {
-            jsonrpc::push_response_frame(&mut self.buf, id, &event.wire(dialect));
+            frames.push(&mut self.buf, event);
         }
         if self.buf.len() >= 64 * 1024 {
             self.written += self.buf.len() as u64;
@@ -58,19 +59,20 @@ impl FrameSink {
 /// The run as one A2A task's stream in `dialect`: bytes framed.
 fn a2a_stream(input: Vec<Event>, dialect: Dialect, tree: bool) -> u64 {
     let id = RequestId::String("bench".to_owned());
+    let frames = StreamFrames::json_rpc(&id, dialect);
     let user = Message::new("m-1", Role::User, vec![Part::text("Go")]);
     let mut projector = TaskProjector::new("task-1", "ctx-1", user);
     let mut sink = FrameSink::new();
     for event in projector.start() {
-        sink.frame(&id, &event, dialect, tree);
+        sink.frame(&frames, &id, &event, tree);
     }
     for item in input {
         for event in projector.on_item(Ok(item)) {
-            sink.frame(&id, &event, dialect, tree);
+            sink.frame(&frames, &id, &event, tree);
         }
     }
     for event in projector.on_end_of_stream() {
-        sink.frame(&id, &event, dialect, tree);
+        sink.frame(&frames, &id, &event, tree);
     }
     sink.finish()
 }

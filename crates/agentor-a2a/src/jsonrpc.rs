@@ -2,7 +2,7 @@
 
 use agentor_core::wire::sse;
 use bytes::{BufMut, BytesMut};
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::{A2aError, Dialect};
@@ -175,52 +175,6 @@ pub fn push_sse_frame(dst: &mut BytesMut, message: &Value) {
         // strings and a `BytesMut` takes every byte.
         let _ = serde_json::to_writer(dst.writer(), message);
     });
-}
-
-/// Appends the success response `{"jsonrpc":"2.0","id":…,"result":…}` to
-/// `dst` as one SSE frame, like [`push_sse_frame`] of [`response`] but
-/// serializing `result` straight into the buffer: a stream's events go out
-/// this way ([`StreamResponse::wire`](crate::StreamResponse::wire)), with no
-/// `Value` tree per event.
-///
-/// ```
-/// use agentor_a2a::jsonrpc::{push_response_frame, RequestId};
-/// use agentor_a2a::{Dialect, Message, Part, Role, StreamResponse};
-///
-/// let event = StreamResponse::Message(Message::new("m1", Role::Agent, vec![Part::text("hi")]));
-/// let mut frames = bytes::BytesMut::new();
-/// push_response_frame(&mut frames, &RequestId::from(1), &event.wire(Dialect::V1_0));
-/// assert_eq!(
-///     std::str::from_utf8(&frames).unwrap(),
-///     concat!(
-///         "data: ",
-///         r#"{"jsonrpc":"2.0","id":1,"result":{"message":{"messageId":"m1","role":"ROLE_AGENT","parts":[{"text":"hi"}]}}}"#,
-///         "\n\n"
-///     )
-/// );
-/// ```
-pub fn push_response_frame(dst: &mut BytesMut, id: &RequestId, result: &impl Serialize) {
-    sse::write_frame(dst, None, None, |dst| {
-        // Writing to memory cannot fail; a `Serialize` that fails leaves a
-        // truncated frame, which none of this crate's types do.
-        let _ = serde_json::to_writer(dst.writer(), &Envelope { id, result });
-    });
-}
-
-/// `{"jsonrpc":"2.0","id":…,"result":…}` as it serializes.
-struct Envelope<'a, T: ?Sized> {
-    id: &'a RequestId,
-    result: &'a T,
-}
-
-impl<T: Serialize + ?Sized> Serialize for Envelope<'_, T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(3))?;
-        map.serialize_entry("jsonrpc", "2.0")?;
-        map.serialize_entry("id", self.id)?;
-        map.serialize_entry("result", self.result)?;
-        map.end()
-    }
 }
 
 /// An error response in `dialect` (see [`A2aError::render`]).

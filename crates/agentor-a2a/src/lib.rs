@@ -13,6 +13,7 @@
 pub mod card;
 mod dialect;
 mod error;
+pub mod frames;
 mod ids;
 pub mod jsonrpc;
 pub mod project;

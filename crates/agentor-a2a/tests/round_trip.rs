@@ -2,6 +2,8 @@
 //! parses back to itself.
 #![allow(clippy::unwrap_used)]
 
+use agentor_a2a::frames::StreamFrames;
+use agentor_a2a::jsonrpc::{self, RequestId};
 use agentor_a2a::types::Wire;
 use agentor_a2a::{
     Artifact, Dialect, FileContent, FilePart, Message, Part, PartContent, Role, SendConfiguration,
@@ -172,6 +174,53 @@ fn event() -> impl Strategy<Value = StreamResponse> {
     ]
 }
 
+/// The events a streamed run is mostly made of, with nothing optional set
+/// but an artifact's name and a status's timestamp: the frames written by
+/// hand.
+fn streamed_event() -> impl Strategy<Value = StreamResponse> {
+    prop_oneof![
+        (
+            id(),
+            id(),
+            id(),
+            proptest::option::of(text()),
+            proptest::collection::vec(text(), 0..3),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(task_id, context_id, artifact_id, name, texts, append, last_chunk)| {
+                    StreamResponse::ArtifactUpdate(TaskArtifactUpdate {
+                        task_id,
+                        context_id,
+                        artifact: Artifact {
+                            name,
+                            ..Artifact::new(
+                                artifact_id,
+                                texts.into_iter().map(Part::text).collect(),
+                            )
+                        },
+                        append,
+                        last_chunk,
+                        metadata: None,
+                    })
+                }
+            ),
+        (id(), id(), status(), any::<bool>()).prop_map(
+            |(task_id, context_id, mut status, is_final)| {
+                status.message = None;
+                StreamResponse::StatusUpdate(TaskStatusUpdate {
+                    task_id,
+                    context_id,
+                    status,
+                    is_final,
+                    metadata: None,
+                })
+            }
+        ),
+    ]
+}
+
 fn dialect() -> impl Strategy<Value = Dialect> {
     prop_oneof![Just(Dialect::V0_3), Just(Dialect::V1_0)]
 }
@@ -192,6 +241,30 @@ proptest! {
         let wire: Value = serde_json::from_str(&text).unwrap();
         prop_assert_eq!(&wire, &event.render(dialect));
         prop_assert_eq!(StreamResponse::parse_at(dialect, &wire, "result").unwrap(), event);
+    }
+
+    #[test]
+    fn stream_frames_carry_what_render_builds(
+        event in prop_oneof![streamed_event(), event()],
+        dialect in dialect(),
+        id in prop_oneof![
+            "[a-z\"\\\\]{0,8}".prop_map(RequestId::String),
+            any::<i64>().prop_map(RequestId::from),
+        ],
+    ) {
+        let expected = jsonrpc::response(&id, event.render(dialect));
+        for (frames, expected) in [
+            (StreamFrames::json_rpc(&id, dialect), expected.clone()),
+            (StreamFrames::bare(dialect), expected["result"].clone()),
+        ] {
+            let mut out = bytes::BytesMut::new();
+            frames.push(&mut out, &event);
+            let text = std::str::from_utf8(&out).unwrap();
+            let data = text.strip_prefix("data: ").and_then(|t| t.strip_suffix("\n\n")).unwrap();
+            prop_assert!(!data.contains('\n') && !data.contains('\r'), "one line: {data}");
+            let wire: Value = serde_json::from_str(data).unwrap();
+            prop_assert_eq!(wire, expected);
+        }
     }
 
     #[test]

@@ -33,6 +33,23 @@ pub mod sse;
 pub use framing::Framing;
 pub use native::{decode_lines, read_json_lines, read_timed_json_lines, DecodeError};
 
+/// Writes `s` as a quoted JSON string, the way every encoder here does: one
+/// scan, one copy per run of bytes needing no escape, and `\n` / `\r`
+/// always escaped, so the result never spans lines (safe in an SSE `data:`
+/// line or an NDJSON line). For hand-written encoders of other protocols.
+///
+/// ```
+/// use agentor_core::wire::write_json_str;
+/// use bytes::BytesMut;
+///
+/// let mut dst = BytesMut::new();
+/// write_json_str(&mut dst, "say \"hi\"\n");
+/// assert_eq!(&dst[..], br#""say \"hi\"\n""#);
+/// ```
+pub fn write_json_str(dst: &mut BytesMut, s: &str) {
+    json::write_str(dst, s);
+}
+
 /// Which JSON shape to write events in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Format {

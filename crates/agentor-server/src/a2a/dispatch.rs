@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use agentor_a2a::frames::StreamFrames;
 use agentor_a2a::jsonrpc::{self, RequestId};
 use agentor_a2a::store::wait_final_within;
 use agentor_a2a::{
@@ -87,8 +88,7 @@ pub(crate) async fn json_rpc(
     match call(&state, method, dialect, request.params).await {
         Ok(reply) => reply.respond(
             &state,
-            sse::Framing::JsonRpc(request.id.clone()),
-            dialect,
+            StreamFrames::json_rpc(&request.id, dialect),
             |result| Json(jsonrpc::response(&request.id, result)).into_response(),
         ),
         Err(error) => error_reply(method, dialect, &request.id, &error),
@@ -97,23 +97,21 @@ pub(crate) async fn json_rpc(
 
 impl Reply {
     /// The reply as a response: a JSON result through `json`, a stream as
-    /// SSE with each event framed by `framing`.
+    /// SSE with each event framed by `frames`.
     pub(super) fn respond(
         self,
         state: &AppState,
-        framing: sse::Framing,
-        dialect: Dialect,
+        frames: StreamFrames,
         json: impl FnOnce(Value) -> Response,
     ) -> Response {
         match self {
             Reply::Json(result) => json(result),
             Reply::Shared(events, history_length) => {
-                shared::event_stream(events, framing, dialect, history_length, state.heartbeat)
+                shared::event_stream(events, frames, history_length, state.heartbeat)
             }
             Reply::Stream(subscription, history_length) => sse::event_stream(
                 subscription,
-                framing,
-                dialect,
+                frames,
                 history_length,
                 state.heartbeat,
                 state.coalesce,

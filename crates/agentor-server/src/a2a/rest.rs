@@ -20,6 +20,7 @@
 //! | `GET /v1/tasks/{id}/pushNotificationConfigs/{configId}` | `GetTaskPushNotificationConfig` |
 //! | `DELETE /v1/tasks/{id}/pushNotificationConfigs/{configId}` | `DeleteTaskPushNotificationConfig` |
 
+use agentor_a2a::frames::StreamFrames;
 use agentor_a2a::{A2aError, Dialect, ErrorCode, Method};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -27,7 +28,7 @@ use axum::http::{self, header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::{dispatch, sse};
+use super::dispatch;
 use crate::extract::is_json;
 use crate::headers::A2A_VERSION_HEADER;
 use crate::state::AppState;
@@ -45,7 +46,7 @@ pub(crate) async fn rest(
 ) -> Response {
     match request(&method, &uri, &headers, &body) {
         Ok((method, params)) => match dispatch::call(&state, method, Dialect::V1_0, params).await {
-            Ok(reply) => reply.respond(&state, sse::Framing::Bare, Dialect::V1_0, json_ok),
+            Ok(reply) => reply.respond(&state, StreamFrames::bare(Dialect::V1_0), json_ok),
             Err(error) => error_response(&Refusal::from(error)),
         },
         Err(refusal) => error_response(&refusal),

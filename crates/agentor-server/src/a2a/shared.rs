@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use agentor::wire::sse::encode_heartbeat;
 use agentor::{BoxEventStream, Event, EventResult, RunStatus};
+use agentor_a2a::frames::StreamFrames;
 use agentor_a2a::{
     A2aError, Dialect, ErrorCode, ListTasksParams, ListTasksResult, Message, StreamResponse, Task,
     TaskProjector,
@@ -347,20 +348,19 @@ pub(crate) async fn subscribe(state: &AppState, task_id: &str) -> Result<TaskEve
 /// heartbeat comment after `heartbeat` of silence; ends after the final.
 pub(crate) fn event_stream(
     events: TaskEvents,
-    framing: super::sse::Framing,
-    dialect: Dialect,
+    frames: StreamFrames,
     history_length: Option<u32>,
     heartbeat: Duration,
 ) -> Response {
     let frames = stream::unfold(Some(events), move |state| {
-        let framing = framing.clone();
+        let frames = frames.clone();
         async move {
             let mut events = state?;
             let mut chunk = BytesMut::with_capacity(256);
             tokio::select! {
                 event = events.next() => {
                     let event = event?;
-                    super::sse::push_event(&mut chunk, &framing, &event, dialect, history_length);
+                    super::sse::push_event(&mut chunk, &frames, &event, history_length);
                     let next = (!event.is_terminal()).then_some(events);
                     return Some((Ok::<_, Infallible>(chunk.freeze()), next));
                 }

@@ -1,18 +1,20 @@
 //! Streaming answers: each task event as one SSE frame, either
 //! `data: <single-line JSON-RPC response with the request id>` (JSON-RPC)
-//! or `data: <the StreamResponse itself>` (the HTTP+JSON binding).
+//! or `data: <the StreamResponse itself>` (the HTTP+JSON binding), as
+//! [`StreamFrames`] writes them.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
-use agentor::wire::sse::{self, encode_heartbeat};
+use agentor::wire::sse::encode_heartbeat;
+use agentor_a2a::frames::StreamFrames;
 use agentor_a2a::jsonrpc::{self, RequestId};
 use agentor_a2a::store::Subscription;
 use agentor_a2a::{A2aError, Dialect, StreamResponse};
 use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use futures_util::{stream, FutureExt};
 
 use crate::event_body::{COALESCE_BYTES, COALESCE_EVENTS};
@@ -31,45 +33,22 @@ pub(crate) fn sse_response(body: Body) -> Response {
     response
 }
 
-/// How each event of a stream is framed.
-#[derive(Clone, Debug)]
-pub(crate) enum Framing {
-    /// In a JSON-RPC response with the request's id.
-    JsonRpc(RequestId),
-    /// On its own (the HTTP+JSON binding).
-    Bare,
-}
-
-impl Framing {
-    fn push(&self, chunk: &mut BytesMut, event: &StreamResponse, dialect: Dialect) {
-        let wire = event.wire(dialect);
-        match self {
-            Framing::JsonRpc(id) => jsonrpc::push_response_frame(chunk, id, &wire),
-            Framing::Bare => sse::write_frame(chunk, None, None, |dst| {
-                // Writing to memory cannot fail.
-                let _ = serde_json::to_writer(dst.writer(), &wire);
-            }),
-        }
-    }
-}
-
 /// Appends `event` in `dialect` as one frame, serialized straight into
 /// `chunk`; a Task (the stream's first event, or a lagging subscriber's
 /// snapshot) keeps only the last `history_length` messages of its history,
 /// as the request asked.
 pub(crate) fn push_event(
     chunk: &mut BytesMut,
-    framing: &Framing,
+    frames: &StreamFrames,
     event: &StreamResponse,
-    dialect: Dialect,
     history_length: Option<u32>,
 ) {
     match event {
         StreamResponse::Task(task) if history_length.is_some() => {
             let trimmed = StreamResponse::Task(task.with_history_length(history_length));
-            framing.push(chunk, &trimmed, dialect);
+            frames.push(chunk, &trimmed);
         }
-        event => framing.push(chunk, event, dialect),
+        event => frames.push(chunk, event),
     }
 }
 
@@ -80,21 +59,20 @@ pub(crate) fn push_event(
 /// only unsubscribes: the task runs on.
 pub(crate) fn event_stream(
     subscription: Subscription,
-    framing: Framing,
-    dialect: Dialect,
+    frames: StreamFrames,
     history_length: Option<u32>,
     heartbeat: Duration,
     coalesce: bool,
 ) -> Response {
     let max_events = if coalesce { COALESCE_EVENTS } else { 1 };
     let frames = stream::unfold(Some(subscription), move |state| {
-        let framing = framing.clone();
+        let frames = frames.clone();
         async move {
             let mut subscription = state?;
             let mut chunk = BytesMut::with_capacity(256);
             tokio::select! {
                 event = subscription.next() => {
-                    push_event(&mut chunk, &framing, &event?, dialect, history_length);
+                    push_event(&mut chunk, &frames, &event?, history_length);
                 }
                 () = tokio::time::sleep(heartbeat) => encode_heartbeat(&mut chunk),
             }
@@ -103,7 +81,7 @@ pub(crate) fn event_stream(
                 // `next` is cancel-safe: an event not ready stays queued.
                 match subscription.next().now_or_never() {
                     Some(Some(event)) => {
-                        push_event(&mut chunk, &framing, &event, dialect, history_length);
+                        push_event(&mut chunk, &frames, &event, history_length);
                         events += 1;
                     }
                     // Over (the next poll ends the body) or nothing ready yet.
