@@ -67,7 +67,7 @@ pub enum Command {
     Chat(ChatArgs),
     /// Serves an agent over HTTP (SSE, NDJSON, WebSocket, A2A) until Ctrl-C or SIGTERM.
     #[command(after_help = EXIT_CODES_HELP)]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Plays a recording (from `chat --record`) through the same layers and output.
     #[command(after_help = EXIT_CODES_HELP)]
     Replay(ReplayArgs),

@@ -171,23 +171,28 @@ impl PushConfig {
     /// Parses a config at `path`: the params of
     /// `tasks/pushNotificationConfig/set` / `CreateTaskPushNotificationConfig`,
     /// or their result. `taskId` and `url` are required.
-    pub fn parse_at(dialect: Dialect, value: &Value, path: &str) -> Result<Self, A2aError> {
+    pub fn parse_at(_dialect: Dialect, value: &Value, path: &str) -> Result<Self, A2aError> {
         let fields = Fields::of(value, path)?;
         let task_id = fields.id_req("taskId")?;
         let config = match nested(&fields) {
-            Some((key, inner)) => Self::parse_inline_at(dialect, inner, &fields.path(key))?,
-            None => Self::parse_inline_at(dialect, value, path)?,
+            Some((key, inner)) => Self::parse_any_at(inner, &fields.path(key))?,
+            None => Self::parse_any_at(value, path)?,
         };
         Ok(PushConfig { task_id, ..config })
     }
 
     /// Parses a config without its task, as a send's `configuration`
-    /// carries it; `url` is required, a `taskId` given is kept.
-    pub fn parse_inline_at(dialect: Dialect, value: &Value, path: &str) -> Result<Self, A2aError> {
+    /// carries it; `url` is required, a `taskId` given is kept. Both
+    /// dialects' shapes are read alike.
+    pub fn parse_inline_at(_dialect: Dialect, value: &Value, path: &str) -> Result<Self, A2aError> {
+        Self::parse_any_at(value, path)
+    }
+
+    fn parse_any_at(value: &Value, path: &str) -> Result<Self, A2aError> {
         let fields = Fields::of(value, path)?;
         if let Some((key, inner)) = nested(&fields) {
             let task_id = fields.id_opt("taskId")?.unwrap_or_default();
-            let config = Self::parse_inline_at(dialect, inner, &fields.path(key))?;
+            let config = Self::parse_any_at(inner, &fields.path(key))?;
             return Ok(PushConfig { task_id, ..config });
         }
         let url = bounded(&fields, "url", MAX_PUSH_URL_BYTES)?
