@@ -472,3 +472,41 @@ fn agent_with_stall(stall: Duration) -> agentor::Agentor {
         .provider(Stalling::new(Some(stall)))
         .build()
 }
+
+#[tokio::test]
+async fn a_named_host_is_resolved_checked_and_delivered_to() {
+    let receiver = Receiver::start(StatusCode::OK).await;
+    let named = receiver.url.replace("127.0.0.1", "localhost");
+    // `localhost` resolves to loopback addresses only: allowed as a range.
+    let settings = PushSettings::default()
+        .allow("loopback".parse().unwrap())
+        .retries(2, Duration::from_millis(20));
+    let server = server(settings).await;
+    let dialect = Dialect::V1_0;
+    let push = json!({"url": named, "token": "named"});
+    let answer = call(
+        &server,
+        dialect,
+        "SendMessage",
+        send_with_push(dialect, push),
+    )
+    .await;
+    assert!(answer["result"]["task"]["id"].is_string(), "{answer}");
+    let hits = receiver.wait_for(3).await;
+    assert_eq!(state_of(dialect, &hits[2].body).1, "TASK_STATE_COMPLETED");
+
+    // A token that cannot travel in a header is refused when set.
+    let bad = json!({"url": named, "token": "line\nbreak"});
+    let refused = call(
+        &server,
+        dialect,
+        "SendMessage",
+        send_with_push(dialect, bad),
+    )
+    .await;
+    assert_eq!(refused["error"]["code"], -32602, "{refused}");
+    assert_eq!(
+        refused["error"]["message"],
+        "params.configuration.taskPushNotificationConfig.token cannot be sent in an HTTP header (it holds control characters)"
+    );
+}

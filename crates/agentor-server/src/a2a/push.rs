@@ -270,6 +270,7 @@ async fn hook(
     dialect: Dialect,
     url_path: &str,
 ) -> Result<Hook, A2aError> {
+    sendable(&config, url_path)?;
     let webhook = webhook::check(&config.url, url_path, &registry.settings).await?;
     if config.id.is_empty() {
         config.id.clone_from(&config.task_id);
@@ -279,6 +280,34 @@ async fn hook(
         dialect,
         webhook,
     })
+}
+
+/// `-32602` unless the token and the authentication fit in HTTP headers
+/// (no control characters), so no POST can fail on them later. `url_path`
+/// names the config's `url`; the fields beside it are named from it.
+fn sendable(config: &PushConfig, url_path: &str) -> Result<(), A2aError> {
+    let beside = |field: &str| {
+        let parent = url_path.strip_suffix(".url").unwrap_or(url_path);
+        format!("{parent}.{field}")
+    };
+    let fits = |value: &str| reqwest::header::HeaderValue::from_str(value).is_ok();
+    if config.token.as_deref().is_some_and(|token| !fits(token)) {
+        return Err(A2aError::invalid_params(format!(
+            "{} cannot be sent in an HTTP header (it holds control characters)",
+            beside("token")
+        )));
+    }
+    let authorization = config
+        .authentication
+        .as_ref()
+        .and_then(agentor_a2a::PushAuthentication::authorization);
+    if authorization.as_deref().is_some_and(|value| !fits(value)) {
+        return Err(A2aError::invalid_params(format!(
+            "{} cannot be sent in an HTTP header (it holds control characters)",
+            beside("authentication.credentials")
+        )));
+    }
+    Ok(())
 }
 
 /// A webhook set with a send (`configuration.pushNotificationConfig` /
@@ -299,6 +328,7 @@ pub(crate) async fn inline(
         Dialect::V0_3 => "params.configuration.pushNotificationConfig.url",
         Dialect::V1_0 => "params.configuration.taskPushNotificationConfig.url",
     };
+    sendable(config, path)?;
     let webhook = webhook::check(&config.url, path, &state.a2a.push.settings).await?;
     Ok(InlineHook(Some((config.clone(), dialect, webhook))))
 }

@@ -103,6 +103,25 @@ struct Queue {
     closed: bool,
 }
 
+impl Queue {
+    /// Adds `notice`, then drops the oldest waiting ones until the queue is
+    /// within its bounds again (the newest is always kept); how many went.
+    fn push(&mut self, notice: Notice, settings: &PushSettings) -> u64 {
+        self.bytes += notice.bytes();
+        self.notices.push_back(notice);
+        let mut dropped = 0;
+        while self.notices.len() > 1
+            && (self.notices.len() > settings.queue_events || self.bytes > settings.queue_bytes)
+        {
+            if let Some(old) = self.notices.pop_front() {
+                self.bytes -= old.bytes();
+                dropped += 1;
+            }
+        }
+        dropped
+    }
+}
+
 struct Worker {
     store: agentor_a2a::store::TaskStore,
     registry: PushRegistry,
@@ -110,25 +129,29 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(&self, mut subscription: Subscription) {
-        let queue = Mutex::new(Queue::default());
-        let ready = Notify::new();
+    async fn run(&self, subscription: Subscription) {
+        let queue = &Mutex::new(Queue::default());
+        let ready = &Notify::new();
         let settings = &*self.registry.settings;
-        let reader = async {
+        // Owns the subscription, so the finished task is let go (evictable)
+        // as soon as its final event is read, not when delivery ends.
+        let reader = async move {
+            let mut subscription = subscription;
             let mut last = None;
             while let Some(event) = subscription.next().await {
                 if let Some(notice) = self.notice(event, &mut last) {
-                    self.enqueue(&queue, notice, settings);
+                    self.enqueue(queue, notice, settings);
                     ready.notify_one();
                 }
             }
-            lock(&queue).closed = true;
+            drop(subscription);
+            lock(queue).closed = true;
             ready.notify_one();
         };
         let sender = async {
             loop {
                 let next = {
-                    let mut queue = lock(&queue);
+                    let mut queue = lock(queue);
                     let notice = queue.notices.pop_front();
                     if let Some(notice) = &notice {
                         queue.bytes -= notice.bytes();
@@ -181,21 +204,9 @@ impl Worker {
         })
     }
 
-    /// Queues `notice`, dropping the oldest waiting ones to stay within
-    /// the bounds (the newest is always kept).
+    /// Queues `notice`; logs and counts what the bounds dropped.
     fn enqueue(&self, queue: &Mutex<Queue>, notice: Notice, settings: &PushSettings) {
-        let mut queue = lock(queue);
-        queue.bytes += notice.bytes();
-        queue.notices.push_back(notice);
-        let mut dropped = 0;
-        while queue.notices.len() > 1
-            && (queue.notices.len() > settings.queue_events || queue.bytes > settings.queue_bytes)
-        {
-            if let Some(old) = queue.notices.pop_front() {
-                queue.bytes -= old.bytes();
-                dropped += 1;
-            }
-        }
+        let dropped = lock(queue).push(notice, settings);
         if dropped > 0 {
             metrics::counter!(crate::metrics::A2A_PUSH_DROPPED).increment(dropped);
             tracing::warn!(
@@ -316,5 +327,36 @@ async fn send(hook: &Hook, body: Bytes) -> Outcome {
         // the config's fault: no retry fixes it.
         Err(error) if error.is_builder() => Outcome::Refused(error.to_string()),
         Err(error) => Outcome::Retry(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice(state: TaskState, bytes: usize) -> Notice {
+        Notice {
+            state,
+            v03: Bytes::from(vec![b'x'; bytes]),
+            v10: Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_the_oldest_and_keeps_the_newest() {
+        let settings = PushSettings::default().queue(2, 100);
+        let mut queue = Queue::default();
+        assert_eq!(queue.push(notice(TaskState::Submitted, 10), &settings), 0);
+        assert_eq!(queue.push(notice(TaskState::Working, 10), &settings), 0);
+        // Over the count: the oldest goes.
+        assert_eq!(queue.push(notice(TaskState::Completed, 10), &settings), 1);
+        let states: Vec<TaskState> = queue.notices.iter().map(|n| n.state).collect();
+        assert_eq!(states, [TaskState::Working, TaskState::Completed]);
+        assert_eq!(queue.bytes, 20);
+        // Over the bytes: everything older goes, the newest stays even alone
+        // above the bound.
+        assert_eq!(queue.push(notice(TaskState::Failed, 150), &settings), 2);
+        assert_eq!(queue.notices.len(), 1);
+        assert_eq!(queue.bytes, 150);
     }
 }

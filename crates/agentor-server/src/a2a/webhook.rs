@@ -1,7 +1,7 @@
 //! A push config's webhook, checked against the SSRF policy once, when the
 //! config is set: an http(s) URL whose host resolves only to addresses the
-//! [`PushSettings`] allow. The address found then is pinned for every POST
-//! (the HTTP client resolves the host to it and nothing else), so a DNS
+//! [`PushSettings`] allow. The addresses found then are pinned for every
+//! POST (the HTTP client resolves the host to them and nothing else), so a DNS
 //! answer that changes afterwards (DNS rebinding) cannot redirect the
 //! notifications; redirects are not followed and no proxy is used.
 
@@ -33,8 +33,8 @@ impl Webhook {
     }
 }
 
-/// Checks `url` (at `path` in the params) and pins its address; a refusal
-/// is a `-32602` naming why.
+/// Checks `url` (at `path` in the params) and pins its addresses; a
+/// refusal is a `-32602` naming why.
 pub(crate) async fn check(
     url: &str,
     path: &str,
@@ -65,8 +65,8 @@ pub(crate) async fn check(
     let builder = match literal.parse::<IpAddr>() {
         Ok(ip) => allowed(ip, settings).map(|()| builder).map_err(refuse)?,
         Err(_) => {
-            let addr = resolve(host, port, settings).await.map_err(refuse)?;
-            builder.resolve(host, addr)
+            let addrs = resolve(host, port, settings).await.map_err(refuse)?;
+            builder.resolve_to_addrs(host, &addrs)
         }
     };
     let client = builder
@@ -87,10 +87,14 @@ fn allowed(ip: IpAddr, settings: &PushSettings) -> Result<(), String> {
     }
 }
 
-/// The address to pin for `host`: every address it resolves to must be
+/// The addresses to pin for `host`: every address it resolves to must be
 /// allowed (one refused one is enough to refuse, so a name cannot mix a
-/// public address with an internal one), and the first is used.
-async fn resolve(host: &str, port: u16, settings: &PushSettings) -> Result<SocketAddr, String> {
+/// public address with an internal one); connections try them in order.
+async fn resolve(
+    host: &str,
+    port: u16,
+    settings: &PushSettings,
+) -> Result<Vec<SocketAddr>, String> {
     let found = tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port)))
         .await
         .map_err(|_| format!("{host} did not resolve within {RESOLVE_TIMEOUT:?}"))?
@@ -99,10 +103,10 @@ async fn resolve(host: &str, port: u16, settings: &PushSettings) -> Result<Socke
     for addr in &addrs {
         allowed(addr.ip(), settings).map_err(|why| format!("{host} resolves to {why}"))?;
     }
-    addrs
-        .first()
-        .copied()
-        .ok_or_else(|| format!("{host} resolves to no address"))
+    if addrs.is_empty() {
+        return Err(format!("{host} resolves to no address"));
+    }
+    Ok(addrs)
 }
 
 #[cfg(test)]
