@@ -510,3 +510,65 @@ async fn a_named_host_is_resolved_checked_and_delivered_to() {
         "params.configuration.taskPushNotificationConfig.token cannot be sent in an HTTP header (it holds control characters)"
     );
 }
+
+#[tokio::test]
+async fn a_shutdown_delivers_the_canceled_state_and_stops_within_the_grace() {
+    // A task that never ends on its own: the shutdown cancels it, and the
+    // `canceled` state still reaches the webhook.
+    let receiver = Receiver::start(StatusCode::OK).await;
+    let stalled = start(
+        agent_with_stall(Duration::from_secs(3600)),
+        ServerConfig::default().a2a_push(push_allowed()),
+    )
+    .await;
+    let dialect = Dialect::V1_0;
+    let mut params = send_with_push(dialect, json!({"url": receiver.url}));
+    params["configuration"]["returnImmediately"] = json!(true);
+    let answer = call(&stalled, dialect, "SendMessage", params).await;
+    assert!(answer["result"]["task"]["id"].is_string(), "{answer}");
+    receiver.wait_for(2).await;
+    stalled.shutdown.trigger();
+    let hits = receiver.wait_for(3).await;
+    assert_eq!(state_of(dialect, &hits[2].body).1, "TASK_STATE_CANCELED");
+    tokio::time::timeout(Duration::from_secs(5), stalled.task)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
+
+    // A webhook that keeps failing: delivery stops at the grace, not at the
+    // end of its retries (which would take minutes), so the server stops.
+    let failing = Receiver::start(StatusCode::SERVICE_UNAVAILABLE).await;
+    let settings = push_allowed()
+        .retries(100, Duration::from_millis(200))
+        .shutdown_grace(Duration::from_millis(300));
+    let server = server(settings).await;
+    let answer = call(
+        &server,
+        dialect,
+        "SendMessage",
+        send_with_push(dialect, json!({"url": failing.url})),
+    )
+    .await;
+    assert!(answer["result"]["task"]["id"].is_string(), "{answer}");
+    failing.wait_for(2).await;
+    let started = std::time::Instant::now();
+    server.shutdown.trigger();
+    tokio::time::timeout(Duration::from_secs(5), server.task)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let attempts = failing.hits().len();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        failing.hits().len(),
+        attempts,
+        "delivery went on after the grace"
+    );
+}
