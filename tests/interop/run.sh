@@ -74,6 +74,9 @@ for mode in 0.3 1.0; do
     node "$here/a2a_sdk_client.mjs" "$base" --protocol "$mode" --text "$minimal" --expect "$minimal_expected" --minimal
 done
 "$here/.venv/bin/python" "$here/a2a_errors.py" "$base"
+# Push notifications: the SDK sets webhooks (inline and by method) and a
+# receiver on 127.0.0.1 checks what the server POSTs, both dialects.
+"$here/.venv/bin/python" "$here/a2a_push.py" "$base"
 
 # Agentor's A2A client against an agent built with the official Python SDK.
 sdk_log="$(mktemp)"
