@@ -17,7 +17,7 @@ use agentor_a2a::{
 };
 use serde_json::Value;
 
-use super::webhook::{self, Webhook};
+use super::webhook::{Webhook, Webhooks};
 use crate::push_settings::PushSettings;
 use crate::state::AppState;
 
@@ -58,6 +58,7 @@ impl Inner {
 pub(crate) struct PushRegistry {
     inner: Arc<Mutex<Inner>>,
     pub(crate) settings: Arc<PushSettings>,
+    webhooks: Arc<Webhooks>,
 }
 
 impl std::fmt::Debug for PushRegistry {
@@ -70,9 +71,11 @@ impl std::fmt::Debug for PushRegistry {
 
 impl PushRegistry {
     pub(crate) fn new(settings: PushSettings) -> Self {
+        let settings = Arc::new(settings);
         PushRegistry {
             inner: Arc::default(),
-            settings: Arc::new(settings),
+            webhooks: Arc::new(Webhooks::new(settings.clone())),
+            settings,
         }
     }
 
@@ -271,7 +274,7 @@ async fn hook(
     url_path: &str,
 ) -> Result<Hook, A2aError> {
     sendable(&config, url_path)?;
-    let webhook = webhook::check(&config.url, url_path, &registry.settings).await?;
+    let webhook = registry.webhooks.check(&config.url, url_path).await?;
     if config.id.is_empty() {
         config.id.clone_from(&config.task_id);
     }
@@ -329,7 +332,7 @@ pub(crate) async fn inline(
         Dialect::V1_0 => "params.configuration.taskPushNotificationConfig.url",
     };
     sendable(config, path)?;
-    let webhook = webhook::check(&config.url, path, &state.a2a.push.settings).await?;
+    let webhook = state.a2a.push.webhooks.check(&config.url, path).await?;
     Ok(InlineHook(Some((config.clone(), dialect, webhook))))
 }
 
