@@ -194,24 +194,23 @@ pub(crate) async fn call(
     dialect: Dialect,
     params: &Value,
 ) -> Result<Value, A2aError> {
-    let store = &state.a2a.store;
     let registry = &state.a2a.push;
     match method {
         Method::CreatePushConfig => {
             let config = PushConfig::parse_at(dialect, params, "params")?;
-            known(store, &config.task_id)?;
+            known(state, &config.task_id).await?;
             let url_path = match dialect {
                 Dialect::V0_3 => "params.pushNotificationConfig.url",
                 Dialect::V1_0 => "params.url",
             };
             let hook = hook(registry, config, dialect, url_path).await?;
-            let config = registry.set(store, hook)?;
+            let config = registry.set(&state.a2a.store, hook)?;
             super::push_delivery::watch(state, &config.task_id);
             Ok(config.render(dialect))
         }
         Method::GetPushConfig => {
             let query = PushConfigQuery::parse_at(dialect, params, "params")?;
-            known(store, &query.task_id)?;
+            known(state, &query.task_id).await?;
             let hooks = registry.hooks(&query.task_id);
             let found = match &query.config_id {
                 Some(id) => hooks.iter().find(|h| h.config.id == *id),
@@ -228,7 +227,7 @@ pub(crate) async fn call(
         }
         Method::ListPushConfigs => {
             let params = ListPushConfigsParams::parse_at(dialect, params, "params")?;
-            known(store, &params.task_id)?;
+            known(state, &params.task_id).await?;
             // At most `configs_per_task` configs: one page holds them all.
             let configs = registry
                 .hooks(&params.task_id)
@@ -243,7 +242,7 @@ pub(crate) async fn call(
         }
         Method::DeletePushConfig => {
             let query = PushConfigQuery::parse_at(dialect, params, "params")?;
-            known(store, &query.task_id)?;
+            known(state, &query.task_id).await?;
             registry.delete(&query.task_id, query.config_id_required(dialect)?)?;
             // 0.3 answers `null`; 1.0 `google.protobuf.Empty`, `{}`.
             Ok(match dialect {
@@ -257,13 +256,21 @@ pub(crate) async fn call(
     }
 }
 
-/// `-32001` unless the store keeps task `task_id`.
-fn known(store: &TaskStore, task_id: &str) -> Result<(), A2aError> {
-    if store.contains(task_id) {
-        Ok(())
-    } else {
-        Err(A2aError::task_not_found(task_id))
+/// `-32001` unless the store keeps task `task_id`. A task of another
+/// instance (a shared log) is `-32004`: its configs live where it runs.
+async fn known(state: &AppState, task_id: &str) -> Result<(), A2aError> {
+    if state.a2a.store.contains(task_id) {
+        return Ok(());
     }
+    let missing = A2aError::task_not_found(task_id);
+    if !super::shared::falls_back(state, &missing) {
+        return Err(missing);
+    }
+    super::shared::get(state, task_id, Some(0)).await?;
+    Err(A2aError::unsupported_operation(format!(
+        "task {} runs on another instance, which keeps its push notification configs: set them with the send, or on that instance",
+        agentor::error::excerpt(task_id)
+    )))
 }
 
 /// Checks `config`'s webhook and gives it an id.
