@@ -25,7 +25,8 @@ struct Hit {
     body: Value,
 }
 
-/// A webhook receiver on 127.0.0.1 answering every POST with `status`.
+/// A webhook receiver on 127.0.0.1 answering every POST with `status`
+/// (after `delay`).
 struct Receiver {
     url: String,
     hits: Arc<Mutex<Vec<Hit>>>,
@@ -33,6 +34,10 @@ struct Receiver {
 
 impl Receiver {
     async fn start(status: StatusCode) -> Self {
+        Self::start_slow(status, Duration::ZERO).await
+    }
+
+    async fn start_slow(status: StatusCode, delay: Duration) -> Self {
         let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
         let recorded = hits.clone();
         let app = axum::Router::new().route(
@@ -48,6 +53,7 @@ impl Receiver {
                         authorization: header("authorization"),
                         body: serde_json::from_str(&body).unwrap(),
                     });
+                    tokio::time::sleep(delay).await;
                     status
                 },
             )
@@ -571,4 +577,35 @@ async fn a_shutdown_delivers_the_canceled_state_and_stops_within_the_grace() {
         attempts,
         "delivery went on after the grace"
     );
+}
+
+#[tokio::test]
+async fn a_webhook_that_hangs_does_not_hold_the_run() {
+    // Each POST takes 3 s to answer: the run and its blocking send do not wait.
+    let receiver = Receiver::start_slow(StatusCode::OK, Duration::from_secs(3)).await;
+    let server = server(push_allowed().timeout(Duration::from_secs(10))).await;
+    for dialect in [Dialect::V0_3, Dialect::V1_0] {
+        let started = std::time::Instant::now();
+        let push = json!({"url": receiver.url});
+        let answer = call(
+            &server,
+            dialect,
+            send_method(dialect),
+            send_with_push(dialect, push),
+        )
+        .await;
+        let state = match dialect {
+            Dialect::V0_3 => &answer["result"]["status"]["state"],
+            Dialect::V1_0 => &answer["result"]["task"]["status"]["state"],
+        };
+        assert_eq!(state, states(dialect)[2], "{answer}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    // The first notification of each task has reached the webhook meanwhile.
+    receiver.wait_for(2).await;
+    server.shutdown.trigger();
 }
