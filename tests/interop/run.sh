@@ -77,6 +77,9 @@ done
 "$here/.venv/bin/python" "$here/a2a_errors.py" "$base"
 # The HTTP+JSON binding under /v1, read by the official Python SDK's REST transport.
 "$here/.venv/bin/python" "$here/a2a_sdk_rest.py" "$base" --text "$question" --expect "$expected"
+# Push notifications: the SDK sets webhooks (inline and by method) and a
+# receiver on 127.0.0.1 checks what the server POSTs, both dialects.
+"$here/.venv/bin/python" "$here/a2a_push.py" "$base"
 
 # Agentor's A2A client against an agent built with the official Python SDK.
 sdk_log="$(mktemp)"

@@ -85,6 +85,7 @@ pub struct AgentCard {
     version: String,
     skills: Vec<AgentSkill>,
     streaming: bool,
+    push_notifications: bool,
     input_modes: Vec<String>,
     output_modes: Vec<String>,
     bearer_auth: bool,
@@ -106,6 +107,7 @@ impl AgentCard {
             version: "0.1.0".into(),
             skills: Vec::new(),
             streaming: true,
+            push_notifications: false,
             input_modes: vec!["text/plain".into()],
             output_modes: vec!["text/plain".into(), "application/json".into()],
             bearer_auth: false,
@@ -140,6 +142,14 @@ impl AgentCard {
     #[must_use]
     pub fn streaming(mut self, streaming: bool) -> Self {
         self.streaming = streaming;
+        self
+    }
+
+    /// Whether the agent POSTs task updates to webhooks clients configure
+    /// (`capabilities.pushNotifications`; default false).
+    #[must_use]
+    pub fn push_notifications(mut self, supported: bool) -> Self {
+        self.push_notifications = supported;
         self
     }
 
@@ -215,7 +225,8 @@ impl AgentCard {
         if let Some(url) = &self.documentation_url {
             card.insert("documentationUrl".into(), url.clone().into());
         }
-        let mut capabilities = json!({"streaming": self.streaming, "pushNotifications": false});
+        let mut capabilities =
+            json!({"streaming": self.streaming, "pushNotifications": self.push_notifications});
         card.insert("defaultInputModes".into(), json!(self.input_modes));
         card.insert("defaultOutputModes".into(), json!(self.output_modes));
         card.insert(

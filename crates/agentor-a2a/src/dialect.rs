@@ -147,8 +147,7 @@ impl Method {
         matches!(self, Method::SendStreamingMessage | Method::SubscribeToTask)
     }
 
-    /// Whether the method manages push-notification configs, which agentor
-    /// does not support.
+    /// Whether the method manages a task's push-notification configs.
     pub const fn is_push_config(self) -> bool {
         matches!(
             self,

@@ -26,7 +26,8 @@ pub use error::{A2aError, ErrorCode, ERROR_DOMAIN, ERROR_INFO_TYPE};
 pub use ids::new_id;
 pub use project::TaskProjector;
 pub use types::{
-    Artifact, FileContent, FilePart, ListTasksParams, ListTasksResult, Message, Part, PartContent,
+    Artifact, FileContent, FilePart, ListPushConfigsParams, ListPushConfigsResult, ListTasksParams,
+    ListTasksResult, Message, Part, PartContent, PushAuthentication, PushConfig, PushConfigQuery,
     Role, SendConfiguration, SendMessageParams, SendMessageResult, StreamResponse, Task,
     TaskArtifactUpdate, TaskQuery, TaskState, TaskStatus, TaskStatusUpdate, MAX_ID_CHARS,
 };

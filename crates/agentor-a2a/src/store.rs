@@ -337,6 +337,13 @@ impl TaskStore {
             .ok_or_else(|| A2aError::task_not_found(id))
     }
 
+    /// Whether task `id` is kept (not yet evicted or expired).
+    pub fn contains(&self, id: &str) -> bool {
+        let mut inner = self.lock();
+        self.purge(&mut inner);
+        inner.tasks.contains_key(id)
+    }
+
     /// Follows task `id`: its current snapshot first, then its live events
     /// until the final one (a finished task: the snapshot, then the end).
     pub fn subscribe(&self, id: &str) -> Result<Subscription, A2aError> {

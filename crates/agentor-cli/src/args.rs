@@ -67,7 +67,7 @@ pub enum Command {
     Chat(ChatArgs),
     /// Serves an agent over HTTP (SSE, NDJSON, WebSocket, A2A) until Ctrl-C or SIGTERM.
     #[command(after_help = EXIT_CODES_HELP)]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Plays a recording (from `chat --record`) through the same layers and output.
     #[command(after_help = EXIT_CODES_HELP)]
     Replay(ReplayArgs),
@@ -301,6 +301,14 @@ pub struct ServeArgs {
     /// died ends `failed` for its readers within it (and a fifth more) [default: 5].
     #[arg(long, value_name = "SECS", value_parser = parse_duration, env = "AGENTOR_REDIS_LEASE")]
     pub redis_lease: Option<Duration>,
+
+    /// Lets A2A push notifications go to webhooks in this range, which the
+    /// SSRF policy refuses otherwise (loopback, private, link-local,
+    /// unique-local addresses): an IP (`127.0.0.1`), a CIDR range
+    /// (`10.0.0.0/8`) or `loopback` (repeatable; comma-separated in the
+    /// variable) [default: public addresses only].
+    #[arg(long = "a2a-push-allow", value_name = "RANGE", env = "AGENTOR_A2A_PUSH_ALLOW", value_delimiter = ',', value_parser = parse_address_range)]
+    pub a2a_push_allow: Vec<agentor_server::AddressRange>,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -559,6 +567,10 @@ pub(crate) fn parse_public_url(url: &str) -> Result<String, String> {
 
 /// Checks a `--cors-origin`: `*`, or an http(s) origin — scheme and host,
 /// no path — as browsers send it in `Origin`.
+pub(crate) fn parse_address_range(range: &str) -> Result<agentor_server::AddressRange, String> {
+    range.parse()
+}
+
 pub(crate) fn parse_cors_origin(origin: &str) -> Result<String, String> {
     let origin = origin.trim();
     if origin == "*" {

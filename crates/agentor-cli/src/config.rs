@@ -35,6 +35,7 @@
 //! redis = "redis://127.0.0.1:6379/0"   # scale-out: see docs/scale-out.md
 //! redis_retention = 300                # seconds
 //! redis_lease = 5                      # seconds
+//! a2a_push_allow = ["127.0.0.1"]       # webhooks the SSRF policy refuses otherwise
 //! ai_sdk = true               # POST /api/chat for the AI SDK's useChat
 //! ai_sdk_path = "/api/chat"
 //! agui = true                 # POST /agui for AG-UI clients
@@ -183,6 +184,9 @@ pub struct ServeConfig {
     /// `--redis-lease`, in seconds.
     #[serde(default, deserialize_with = "duration")]
     pub redis_lease: Option<Duration>,
+    /// `--a2a-push-allow`, each range.
+    #[serde(default, deserialize_with = "address_ranges")]
+    pub a2a_push_allow: Option<Vec<agentor_server::AddressRange>>,
     /// Whether the AI SDK route (`POST /api/chat`) is on (default true).
     pub ai_sdk: Option<bool>,
     /// Where the AI SDK route is (default `/api/chat`).
@@ -256,6 +260,18 @@ fn cors_origins<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, 
     origins
         .iter()
         .map(|o| args::parse_cors_origin(o))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+fn address_ranges<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<agentor_server::AddressRange>>, D::Error> {
+    let ranges = Vec::<String>::deserialize(d)?;
+    ranges
+        .iter()
+        .map(|range| args::parse_address_range(range))
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
         .map_err(serde::de::Error::custom)
@@ -372,6 +388,10 @@ mod tests {
         let url = Config::parse("[serve]\npublic_url = \"example.com\"\n").unwrap_err();
         assert!(url.starts_with("line 2:"), "{url}");
         assert!(Config::parse("[serve]\npublic_url = \"https://example.com/a2a\"\n").is_ok());
+        let push =
+            Config::parse("[serve]\na2a_push_allow = [\"127.0.0.1\", \"10.0.0.0/8\"]\n").unwrap();
+        assert_eq!(push.serve.a2a_push_allow.unwrap().len(), 2);
+        assert!(Config::parse("[serve]\na2a_push_allow = [\"example.com\"]\n").is_err());
         let path = Config::parse("[serve]\nai_sdk_path = \"api/{x}\"\n").unwrap_err();
         assert!(
             path.starts_with("line 2:") && path.contains("not a route path"),

@@ -91,7 +91,7 @@ async fn command(command: Command, config: Config) -> Outcome {
     match command {
         Command::Chat(args) => commands::chat::run(args, config).await,
         Command::Replay(args) => commands::replay::run(args, config).await,
-        Command::Serve(args) => commands::serve::run(args, config).await,
+        Command::Serve(args) => commands::serve::run(*args, config).await,
         Command::A2a(A2aCommand::Card(args)) => commands::a2a::card(args, config).await,
         Command::A2a(A2aCommand::Stream(args)) => commands::a2a::stream(args, config).await,
         Command::Bench(args) => commands::bench::run(args).await,

@@ -411,3 +411,37 @@ async fn a_live_task_of_a_followed_on_b_to_its_end_and_listed_on_both() {
         assert_eq!(page2["result"]["tasks"][0]["id"], ids[0].as_str());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_configs_of_a_task_stay_on_the_instance_that_runs_it() {
+    let provider = Slow {
+        n: 3,
+        every: Duration::from_millis(20),
+        dropped_at: Arc::default(),
+    };
+    let cluster = cluster(provider).await;
+    for dialect in [Dialect::V0_3, Dialect::V1_0] {
+        let task = send(&cluster.a, dialect, "hi", true).await;
+        let id = task["id"].as_str().unwrap();
+        let (method, params) = match dialect {
+            Dialect::V0_3 => ("tasks/pushNotificationConfig/list", json!({"id": id})),
+            Dialect::V1_0 => ("ListTaskPushNotificationConfigs", json!({"taskId": id})),
+        };
+        let on_a = call(&cluster.a, dialect, method, params.clone()).await;
+        assert!(on_a.get("error").is_none(), "{on_a}");
+        // B knows the task through the log, and says where its configs are.
+        let on_b = call(&cluster.b, dialect, method, params).await;
+        assert_eq!(on_b["error"]["code"], -32004, "{on_b}");
+        assert!(on_b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("runs on another instance"));
+        // A task neither knows: -32001 on both.
+        let unknown = match dialect {
+            Dialect::V0_3 => json!({"id": "nope"}),
+            Dialect::V1_0 => json!({"taskId": "nope"}),
+        };
+        let missing = call(&cluster.b, dialect, method, unknown).await;
+        assert_eq!(missing["error"]["code"], -32001, "{missing}");
+    }
+}

@@ -16,7 +16,7 @@ use agentor::{
     Agentor, BoxEventStream, ChatRequest, ChatRole, Error, Event, Kind, Provider, RunStatus, Tool,
     ToolError,
 };
-use agentor_server::{Server, ServerConfig};
+use agentor_server::{AddressRange, PushSettings, Server, ServerConfig};
 use futures_util::StreamExt;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -42,7 +42,10 @@ async fn main() -> std::io::Result<()> {
     let config = ServerConfig::default()
         .heartbeat(Duration::from_secs(1))
         .resume_window(Duration::from_secs(10))
-        .description("A weather agent on agentor's offline demo provider, for the interop tests.");
+        .description("A weather agent on agentor's offline demo provider, for the interop tests.")
+        // The push round trip's webhook receiver listens on 127.0.0.1, which
+        // the SSRF policy refuses unless the operator allows it.
+        .a2a_push(PushSettings::default().allow(AddressRange::Loopback));
     let server = Server::new(agent)
         .config(config)
         .bind("127.0.0.1:0")

@@ -8,6 +8,7 @@ use agentor_a2a::Dialect;
 
 use crate::connection::ConnectionLimits;
 use crate::event_log::EventLog;
+use crate::push_settings::PushSettings;
 use crate::shutdown::Shutdown;
 
 /// The environment variable holding the bearer token, read by
@@ -67,6 +68,7 @@ pub struct ServerConfig {
     pub(crate) ai_sdk_path: Option<String>,
     pub(crate) ag_ui_path: Option<String>,
     pub(crate) metrics: bool,
+    pub(crate) push: PushSettings,
 }
 
 /// The default path of the AI SDK route (`useChat`'s default `api`).
@@ -121,6 +123,7 @@ impl Default for ServerConfig {
             ai_sdk_path: Some(DEFAULT_AI_SDK_PATH.to_owned()),
             ag_ui_path: Some(DEFAULT_AG_UI_PATH.to_owned()),
             metrics: true,
+            push: PushSettings::default(),
         }
     }
 }
@@ -154,6 +157,7 @@ impl fmt::Debug for ServerConfig {
             .field("ai_sdk_path", &self.ai_sdk_path)
             .field("ag_ui_path", &self.ag_ui_path)
             .field("metrics", &self.metrics)
+            .field("push", &self.push)
             .finish()
     }
 }
@@ -379,6 +383,15 @@ impl ServerConfig {
     #[must_use]
     pub fn a2a_max_bytes(mut self, bytes: usize) -> Self {
         self.a2a_max_bytes = bytes.max(1);
+        self
+    }
+
+    /// How A2A push notifications are delivered and which webhook addresses
+    /// are allowed (see [`PushSettings`]: by default loopback, private and
+    /// link-local addresses are refused).
+    #[must_use]
+    pub fn a2a_push(mut self, settings: PushSettings) -> Self {
+        self.push = settings;
         self
     }
 

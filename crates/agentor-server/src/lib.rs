@@ -102,6 +102,7 @@ mod metrics;
 mod numbering;
 mod options;
 mod playground;
+mod push_settings;
 mod response;
 mod resume;
 mod router;
@@ -124,6 +125,7 @@ pub use config::{Cors, ServerConfig, DEFAULT_AG_UI_PATH, DEFAULT_AI_SDK_PATH, TO
 pub use connection::ConnectionLimits;
 pub use error::{ApiError, MAX_RUN_ID_CHARS};
 pub use headers::{LAST_EVENT_ID_HEADER, RUN_ID_HEADER};
+pub use push_settings::{AddressRange, PushSettings};
 pub use response::EventStreamResponse;
 pub use router::router;
 pub use server::{AgentorServeExt, BoundServer, Server};

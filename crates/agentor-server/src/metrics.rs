@@ -37,6 +37,12 @@ pub(crate) const RESUME_REQUESTS: &str = "agentor.resume.requests";
 pub(crate) const RESUME_MISSES: &str = "agentor.resume.misses";
 /// Counter: A2A tasks that reached a final state, by `state`.
 pub(crate) const A2A_TASKS: &str = "agentor.a2a.tasks";
+/// Counter: A2A push notifications sent, by `outcome`.
+pub(crate) const A2A_PUSH_SENT: &str = "agentor.a2a.push.sent";
+/// Counter: A2A push notification POSTs retried.
+pub(crate) const A2A_PUSH_RETRIES: &str = "agentor.a2a.push.retries";
+/// Counter: A2A push notifications dropped from a full queue.
+pub(crate) const A2A_PUSH_DROPPED: &str = "agentor.a2a.push.dropped";
 /// Counter: requests refused with `503` because the run limit was reached.
 pub(crate) const LOAD_SHEDS: &str = "agentor.load_sheds";
 /// Label: how a stream is sent (`sse`, `ndjson`, `ai_sdk`, `ag_ui`, `ws`, `a2a`).
@@ -89,6 +95,15 @@ fn describe() {
     describe_counter!(RESUME_MISSES, "Resume requests refused (404, 410).");
     describe_counter!(A2A_TASKS, "A2A tasks that reached a final state.");
     describe_counter!(LOAD_SHEDS, "Requests refused with 503 at the run limit.");
+    describe_counter!(
+        A2A_PUSH_SENT,
+        "A2A push notifications sent, by outcome (delivered, refused, gave_up)."
+    );
+    describe_counter!(A2A_PUSH_RETRIES, "A2A push notification POSTs retried.");
+    describe_counter!(
+        A2A_PUSH_DROPPED,
+        "A2A push notifications dropped from a full per-task queue."
+    );
 }
 
 /// `GET /metrics`: every metric in the Prometheus text format.

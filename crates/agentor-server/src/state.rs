@@ -80,6 +80,8 @@ impl WsSettings {
 #[derive(Clone, Debug)]
 pub(crate) struct A2aState {
     pub(crate) store: TaskStore,
+    /// The tasks' push notification configs.
+    pub(crate) push: crate::a2a::PushRegistry,
     pub(crate) public_url: Option<String>,
     pub(crate) description: Option<String>,
     pub(crate) agent_version: Option<String>,
@@ -100,6 +102,7 @@ impl A2aState {
                 ttl: config.a2a_task_ttl,
                 ..StoreLimits::default()
             }),
+            push: crate::a2a::PushRegistry::new(config.push.clone()),
             public_url: config.public_url.clone(),
             description: config.description.clone(),
             agent_version: config.agent_version.clone(),

@@ -253,3 +253,47 @@ async fn the_routes_sit_behind_the_token_and_the_card_lists_them() {
         "JSON-RPC stays first"
     );
 }
+
+#[tokio::test]
+async fn push_configs_are_set_listed_read_and_deleted_by_route() {
+    let push = agentor_server::PushSettings::default().allow("127.0.0.1".parse().unwrap());
+    let server = start(demo_agent(), ServerConfig::default().a2a_push(push)).await;
+    let client = reqwest::Client::new();
+    let (code, sent) = json_call(
+        client
+            .post(server.url("/v1/message:send"))
+            .json(&send_body("Hi")),
+    )
+    .await;
+    assert_eq!(code, 200, "{sent}");
+    let task_id = sent["task"]["id"].as_str().unwrap().to_owned();
+    let configs = server.url(&format!("/v1/tasks/{task_id}/pushNotificationConfigs"));
+
+    // The path names the task; the body is the config.
+    let config = json!({"id": "hook-1", "url": "http://127.0.0.1:9/hook", "token": "t0k"});
+    let (code, created) = json_call(client.post(&configs).json(&config)).await;
+    assert_eq!(code, 200, "{created}");
+    assert_eq!(created["taskId"], task_id.as_str());
+    assert_eq!(created["id"], "hook-1");
+    let (code, listed) = json_call(client.get(&configs)).await;
+    assert_eq!(code, 200, "{listed}");
+    assert_eq!(
+        listed["configs"][0]["url"], "http://127.0.0.1:9/hook",
+        "{listed}"
+    );
+    let (code, one) = json_call(client.get(format!("{configs}/hook-1"))).await;
+    assert_eq!((code, &one["token"]), (200, &json!("t0k")), "{one}");
+    let (code, deleted) = json_call(client.delete(format!("{configs}/hook-1"))).await;
+    assert_eq!((code, deleted), (200, json!({})));
+    let answer = json_call(client.get(format!("{configs}/hook-1"))).await;
+    assert_error(&answer, 404, "NOT_FOUND", "TASK_NOT_FOUND");
+
+    let answer = json_call(
+        client
+            .post(&configs)
+            .body("")
+            .header("content-type", "application/json"),
+    )
+    .await;
+    assert_error(&answer, 400, "INVALID_ARGUMENT", "INVALID_PARAMS");
+}

@@ -16,6 +16,7 @@ mod list;
 mod message;
 mod params;
 mod part;
+mod push;
 mod size;
 mod task;
 mod wire;
@@ -28,6 +29,10 @@ pub use params::{
     ListTasksParams, ListTasksResult, SendConfiguration, SendMessageParams, TaskQuery,
 };
 pub use part::{FileContent, FilePart, Part, PartContent};
+pub use push::{
+    ListPushConfigsParams, ListPushConfigsResult, PushAuthentication, PushConfig, PushConfigQuery,
+    MAX_PUSH_CREDENTIALS_BYTES, MAX_PUSH_TOKEN_BYTES, MAX_PUSH_URL_BYTES,
+};
 pub(crate) use size::metadata_bytes;
 pub use task::{Artifact, Task, TaskStatus};
 pub use wire::Wire;

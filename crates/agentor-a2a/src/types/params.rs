@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::fields::{required, Fields, ObjectBuilder};
-use super::{Message, Task, TaskState};
+use super::{Message, PushConfig, Task, TaskState};
 use crate::{A2aError, Dialect};
 
 /// How a send is to be answered (`configuration`).
@@ -16,8 +16,9 @@ pub struct SendConfiguration {
     /// Whether a non-streaming send waits for the task to finish: 0.3
     /// `blocking`, 1.0 `!returnImmediately`. Unset means blocking in both.
     pub blocking: Option<bool>,
-    /// A push-notification config, as sent (agentor does not support push).
-    pub push_notification: Option<Value>,
+    /// A webhook for the task's updates, set with the send: 0.3
+    /// `pushNotificationConfig`, 1.0 `taskPushNotificationConfig`.
+    pub push_notification: Option<PushConfig>,
 }
 
 impl SendConfiguration {
@@ -76,14 +77,21 @@ impl SendMessageParams {
             .strings("acceptedOutputModes", &config.accepted_output_modes)
             .opt("historyLength", config.history_length);
         let configuration = match dialect {
-            Dialect::V0_3 => configuration
-                .opt("blocking", config.blocking)
-                .opt("pushNotificationConfig", config.push_notification.clone()),
+            Dialect::V0_3 => configuration.opt("blocking", config.blocking).opt(
+                "pushNotificationConfig",
+                config
+                    .push_notification
+                    .as_ref()
+                    .map(|c| c.render_inline(dialect)),
+            ),
             Dialect::V1_0 => configuration
                 .opt("returnImmediately", config.blocking.map(|b| !b))
                 .opt(
                     "taskPushNotificationConfig",
-                    config.push_notification.clone(),
+                    config
+                        .push_notification
+                        .as_ref()
+                        .map(|c| c.render_inline(dialect)),
                 ),
         }
         .build();
@@ -111,15 +119,25 @@ impl SendMessageParams {
                     Dialect::V0_3 => config.bool_opt("blocking")?,
                     Dialect::V1_0 => config.bool_opt("returnImmediately")?.map(|r| !r),
                 };
-                let push = match dialect {
-                    Dialect::V0_3 => config.get("pushNotificationConfig"),
-                    Dialect::V1_0 => config.get("taskPushNotificationConfig"),
+                let key = match dialect {
+                    Dialect::V0_3 => "pushNotificationConfig",
+                    Dialect::V1_0 => "taskPushNotificationConfig",
+                };
+                // An empty object is what some clients send for "none".
+                let push = match config.get(key) {
+                    Some(Value::Object(map)) if map.is_empty() => None,
+                    Some(push) => Some(PushConfig::parse_inline_at(
+                        dialect,
+                        push,
+                        &config.path(key),
+                    )?),
+                    None => None,
                 };
                 SendConfiguration {
                     accepted_output_modes: config.strings("acceptedOutputModes")?,
                     history_length: config.u32_opt("historyLength")?,
                     blocking,
-                    push_notification: push.cloned(),
+                    push_notification: push,
                 }
             }
         };

@@ -5,7 +5,8 @@ use std::time::Duration;
 use agentor::{Tool, ToolError};
 use agentor_redis::{RedisLog, RedisLogConfig};
 use agentor_server::{
-    ConnectionLimits, Cors, Server, ServerConfig, DEFAULT_AG_UI_PATH, DEFAULT_AI_SDK_PATH,
+    ConnectionLimits, Cors, PushSettings, Server, ServerConfig, DEFAULT_AG_UI_PATH,
+    DEFAULT_AI_SDK_PATH,
 };
 use serde_json::json;
 
@@ -54,6 +55,15 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         server_config = server_config.public_url(url);
     }
     server_config = server_config.trust_proxy(args.trust_proxy || file.trust_proxy == Some(true));
+    let push_allow = if args.a2a_push_allow.is_empty() {
+        file.a2a_push_allow.unwrap_or_default()
+    } else {
+        args.a2a_push_allow
+    };
+    let push = push_allow
+        .into_iter()
+        .fold(PushSettings::default(), PushSettings::allow);
+    server_config = server_config.a2a_push(push);
     if let Some(description) = args.description.or(file.description) {
         server_config = server_config.description(description);
     }

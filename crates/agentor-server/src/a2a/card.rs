@@ -79,7 +79,8 @@ fn build(state: &AppState, a2a: &A2aState, url: String) -> AgentCard {
                 .clone()
                 .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
         )
-        .bearer_auth(a2a.bearer_auth);
+        .bearer_auth(a2a.bearer_auth)
+        .push_notifications(true);
     if let Some(description) = &a2a.description {
         card = card.description(description.clone());
     }

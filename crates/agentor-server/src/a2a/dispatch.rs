@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use super::{shared, sse, tasks};
+use super::{push, shared, sse, tasks};
 use crate::extract::is_json;
 use crate::headers::A2A_VERSION_HEADER;
 use crate::state::AppState;
@@ -132,7 +132,7 @@ pub(super) async fn call(
             let params = SendMessageParams::parse_at(dialect, &params, "params")?;
             let blocking = params.configuration.is_blocking();
             let history_length = params.configuration.history_length;
-            let (task_id, mut subscription) = tasks::start(state, params)?;
+            let (task_id, mut subscription) = tasks::start(state, params, dialect).await?;
             shared::announce(state, &task_id).await;
             if blocking {
                 // Detached from this request: if the client goes away while
@@ -145,7 +145,7 @@ pub(super) async fn call(
         Method::SendStreamingMessage => {
             let params = SendMessageParams::parse_at(dialect, &params, "params")?;
             let history_length = params.configuration.history_length;
-            let (task_id, subscription) = tasks::start(state, params)?;
+            let (task_id, subscription) = tasks::start(state, params, dialect).await?;
             shared::announce(state, &task_id).await;
             Ok(Reply::Stream(subscription, history_length))
         }
@@ -201,7 +201,9 @@ pub(super) async fn call(
         Method::CreatePushConfig
         | Method::GetPushConfig
         | Method::ListPushConfigs
-        | Method::DeletePushConfig => Err(A2aError::push_not_supported()),
+        | Method::DeletePushConfig => push::call(state, method, dialect, &params)
+            .await
+            .map(Reply::Json),
         Method::GetExtendedCard => Err(A2aError::new(
             ErrorCode::ExtendedCardNotConfigured,
             "Authenticated Extended Card is not configured",

@@ -8,11 +8,15 @@
 
 mod card;
 mod dispatch;
+mod push;
+mod push_delivery;
 mod rest;
 mod shared;
 mod sse;
 mod tasks;
+mod webhook;
 
 pub(crate) use card::agent_card;
 pub(crate) use dispatch::json_rpc;
+pub(crate) use push::PushRegistry;
 pub(crate) use rest::rest;

@@ -9,20 +9,27 @@
 
 use agentor::{Agentor, Input};
 use agentor_a2a::store::Subscription;
-use agentor_a2a::{A2aError, ErrorCode, Message, PartContent, Role, SendMessageParams};
+use agentor_a2a::{A2aError, Dialect, ErrorCode, Message, PartContent, Role, SendMessageParams};
 
 use crate::state::AppState;
 
 /// Starts a task for `params`; its id and a subscription that sees every
 /// event from the first.
-pub(crate) fn start(
+pub(crate) async fn start(
     state: &AppState,
     params: SendMessageParams,
+    dialect: Dialect,
 ) -> Result<(String, Subscription), A2aError> {
     if state.shutdown.is_triggered() {
         return Err(A2aError::internal("the server is shutting down"));
     }
     let input = what_to_answer(&params)?;
+    let push = super::push::inline(
+        state,
+        dialect,
+        params.configuration.push_notification.as_ref(),
+    )
+    .await?;
     let permit = state
         .limit
         .acquire()
@@ -35,6 +42,9 @@ pub(crate) fn start(
             .store
             .create(message.task_id.clone(), message.context_id.clone(), message)?;
     let task_id = handle.id().to_owned();
+    // Before the run starts, so the webhook sees every state. A refusal
+    // drops the handle, which ends the task `failed`.
+    super::push::attach(state, &task_id, push)?;
     let span = crate::trace::a2a_task(&state.a2a.store, &task_id);
     let run = span.in_scope(|| {
         state
@@ -61,14 +71,6 @@ pub(crate) fn start(
 /// Checks what the send asks for against what the agent can do; the text
 /// the agent is to answer.
 fn what_to_answer(params: &SendMessageParams) -> Result<String, A2aError> {
-    if params
-        .configuration
-        .push_notification
-        .as_ref()
-        .is_some_and(|config| config.as_object().is_none_or(|c| !c.is_empty()))
-    {
-        return Err(A2aError::push_not_supported());
-    }
     let modes = &params.configuration.accepted_output_modes;
     if !modes.is_empty() && !modes.iter().any(|mode| answers_in(mode)) {
         return Err(A2aError::new(
