@@ -92,6 +92,9 @@ struct Entry {
     subscribers: usize,
     /// The projector's retained bytes as last added to [`Inner::bytes`].
     bytes: usize,
+    /// Which turn is being driven (0 first): a handle of an earlier turn
+    /// must not touch a later one.
+    turn: u64,
 }
 
 impl Entry {
@@ -241,9 +244,15 @@ impl TaskStore {
     /// `context_id` when given (fresh ids otherwise), and a subscription
     /// that sees every event from the first (the `Task`).
     ///
-    /// Errors: a `task_id` already in the store → `-32004`; a message larger
-    /// than `max_bytes` → `-32602`; the store full of running tasks (by
-    /// count or bytes) → `-32603`.
+    /// A `task_id` of a task waiting for the user (`input-required`,
+    /// `auth-required`) continues that task instead: `user` joins its
+    /// history, it is `working` again, and the subscription sees the turn
+    /// from its first event, the `Task` (see [`TaskProjector::resume`]).
+    ///
+    /// Errors: a `task_id` of a task in a terminal state, or still working,
+    /// → `-32004`; a `context_id` other than that task's → `-32602`; a
+    /// message larger than `max_bytes` → `-32602`; the store full of running
+    /// tasks (by count or bytes) → `-32603`.
     pub fn create(
         &self,
         task_id: Option<String>,
@@ -254,20 +263,8 @@ impl TaskStore {
         self.purge(&mut inner);
         let id = task_id.unwrap_or_else(crate::new_id);
         if let Some(entry) = inner.tasks.get(&id) {
-            // A2A 1.0 (CORE-SEND-002, §3.1.1): a message to a task in a
-            // terminal state is UnsupportedOperationError. Agentor tasks take
-            // one message, so a running one refuses it the same way.
-            let state = entry.projector.task().status.state;
-            let why = if state.is_terminal() {
-                "a terminal state: it takes no more messages"
-            } else {
-                "and an agentor task takes one message"
-            };
-            return Err(A2aError::unsupported_operation(format!(
-                "task {} is {}, {why}; send without taskId (same contextId) to continue the conversation",
-                agentor_core::error::excerpt(&id),
-                state.as_str(crate::Dialect::V0_3)
-            )));
+            check_continuable(&id, entry.projector.task(), context_id.as_deref())?;
+            return self.resume(&mut inner, id, user);
         }
         let context_id = context_id.unwrap_or_else(crate::new_id);
         let projector = TaskProjector::new(id.clone(), context_id, user);
@@ -308,12 +305,14 @@ impl TaskStore {
                 touched,
                 created: touched,
                 subscribers: 1,
+                turn: 0,
             },
         );
         let handle = TaskHandle {
             store: self.clone(),
             id: id.clone(),
             cancel,
+            turn: 0,
         };
         let subscription = Subscription {
             store: self.clone(),
@@ -323,6 +322,70 @@ impl TaskStore {
             skip_through: 0,
             done: false,
         };
+        Ok((handle, subscription))
+    }
+
+    /// The next turn of task `id`, which awaits the user (checked): the
+    /// message must fit the byte bound like a new task's, then the task is
+    /// driven again by a new handle and followed by a new subscription.
+    fn resume(
+        &self,
+        inner: &mut Inner,
+        id: String,
+        user: Message,
+    ) -> Result<(TaskHandle, Subscription), A2aError> {
+        let bytes = user.retained_bytes();
+        if bytes > self.limits.max_bytes {
+            return Err(A2aError::invalid_params(format!(
+                "params.message holds about {bytes} bytes, more than this server keeps for all its tasks ({} bytes)",
+                self.limits.max_bytes
+            )));
+        }
+        // Not evictable while it makes room: it is running again from here.
+        let (sender, receiver) = broadcast::channel(self.limits.subscriber_buffer);
+        let cancel = CancellationToken::new();
+        let mut turn = 0;
+        if let Some(entry) = inner.tasks.get_mut(&id) {
+            entry.turn += 1;
+            turn = entry.turn;
+            entry.finished_at = None;
+            entry.sender = Some(sender);
+            entry.cancel = cancel.clone();
+            entry.subscribers += 1;
+        }
+        while inner.bytes.saturating_add(bytes) > self.limits.max_bytes {
+            if !inner.evict_oldest() {
+                if let Some(entry) = inner.tasks.get_mut(&id) {
+                    // Back to waiting, as it was.
+                    entry.finished_at = Some(Instant::now());
+                    entry.sender = None;
+                    entry.subscribers -= 1;
+                }
+                return Err(A2aError::internal(format!(
+                    "task store is full: the tasks running or still being read hold {} of {} bytes (the limit); retry when one finishes",
+                    inner.bytes, self.limits.max_bytes
+                )));
+            }
+        }
+        let subscription = Subscription {
+            store: self.clone(),
+            id: id.clone(),
+            receiver: Some(receiver),
+            pending: VecDeque::new(),
+            skip_through: 0,
+            done: false,
+        };
+        let handle = TaskHandle {
+            store: self.clone(),
+            id: id.clone(),
+            cancel,
+            turn,
+        };
+        // Under the same lock: a message sent a moment later finds it working.
+        publish_locked(inner, self.limits, &id, |p| {
+            p.resume(user);
+            Vec::new()
+        });
         Ok((handle, subscription))
     }
 
@@ -413,6 +476,14 @@ impl TaskStore {
             .tasks
             .get(id)
             .ok_or_else(|| A2aError::task_not_found(id))?;
+        if entry.projector.awaits_user() {
+            // No run to stop: the task waits for the user, and is not
+            // terminal, so it can be canceled at once.
+            publish_locked(&mut inner, self.limits, id, |p| {
+                p.cancel("the task was canceled by the client")
+            });
+            return Ok(());
+        }
         if entry.projector.is_finished() {
             let state = entry.projector.task().status.state;
             return Err(A2aError::task_not_cancelable(
@@ -504,36 +575,75 @@ impl TaskStore {
         id: &str,
         step: impl FnOnce(&mut TaskProjector) -> Vec<StreamResponse>,
     ) -> bool {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let clock = inner.clock;
-        let Some(entry) = inner.tasks.get_mut(id) else {
-            // Evicted (only finished tasks are): nothing left to publish.
-            return true;
-        };
-        let events = step(&mut entry.projector);
-        if !events.is_empty() {
-            entry.touched = clock;
-        }
-        for event in events {
-            entry.seq += 1;
-            if let Some(sender) = &entry.sender {
-                // No receiver is fine: nobody is watching right now.
-                let _ = sender.send((entry.seq, Arc::new(event)));
-            }
-        }
-        let finished = entry.projector.is_finished();
-        if finished && entry.finished_at.is_none() {
-            entry.finished_at = Some(Instant::now());
-            entry.sender = None;
-        }
-        let (before, after) = (entry.bytes, entry.projector.retained_bytes());
-        entry.bytes = after;
-        inner.bytes = (inner.bytes + after).saturating_sub(before);
-        // A growing run pushes the finished tasks out, oldest first.
-        while inner.bytes > self.limits.max_bytes && inner.evict_oldest() {}
-        finished
+        publish_locked(&mut self.lock(), self.limits, id, step)
     }
+}
+
+/// Whether `task` takes `id`'s next message (sent with `context_id`):
+/// only when it waits for the user, and in its own context.
+fn check_continuable(id: &str, task: &Task, context_id: Option<&str>) -> Result<(), A2aError> {
+    let state = task.status.state;
+    let id = agentor_core::error::excerpt(id);
+    if state.is_terminal() {
+        // A2A 1.0 §3.1.1 (CORE-SEND-002): "Messages sent to Tasks that are
+        // in a terminal state (e.g., completed, canceled, rejected) cannot
+        // accept further messages": UnsupportedOperationError.
+        return Err(A2aError::unsupported_operation(format!(
+            "task {id} is {}, a terminal state: it takes no more messages; send without taskId (same contextId) to go on in a new task",
+            state.as_str(crate::Dialect::V0_3)
+        )));
+    }
+    if !state.is_interrupted() {
+        return Err(A2aError::unsupported_operation(format!(
+            "task {id} is {} and takes its next message when it asks for one (input-required); follow it with tasks/resubscribe (SubscribeToTask), or cancel it",
+            state.as_str(crate::Dialect::V0_3)
+        )));
+    }
+    match context_id {
+        Some(context) if context != task.context_id => Err(A2aError::invalid_params(format!(
+            "params.message.contextId {} is not the context of task {id} ({})",
+            agentor_core::error::excerpt(context),
+            task.context_id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// [`TaskStore::publish`] with the lock held.
+fn publish_locked(
+    inner: &mut Inner,
+    limits: StoreLimits,
+    id: &str,
+    step: impl FnOnce(&mut TaskProjector) -> Vec<StreamResponse>,
+) -> bool {
+    inner.clock += 1;
+    let clock = inner.clock;
+    let Some(entry) = inner.tasks.get_mut(id) else {
+        // Evicted (only finished tasks are): nothing left to publish.
+        return true;
+    };
+    let events = step(&mut entry.projector);
+    if !events.is_empty() {
+        entry.touched = clock;
+    }
+    for event in events {
+        entry.seq += 1;
+        if let Some(sender) = &entry.sender {
+            // No receiver is fine: nobody is watching right now.
+            let _ = sender.send((entry.seq, Arc::new(event)));
+        }
+    }
+    let finished = entry.projector.is_finished();
+    if finished && entry.finished_at.is_none() {
+        entry.finished_at = Some(Instant::now());
+        entry.sender = None;
+    }
+    let (before, after) = (entry.bytes, entry.projector.retained_bytes());
+    entry.bytes = after;
+    inner.bytes = (inner.bytes + after).saturating_sub(before);
+    // A growing run pushes the finished tasks out, oldest first.
+    while inner.bytes > limits.max_bytes && inner.evict_oldest() {}
+    finished
 }
 
 /// The producer side of one task: feeds the run's events to the store.
@@ -542,6 +652,8 @@ pub struct TaskHandle {
     store: TaskStore,
     id: String,
     cancel: CancellationToken,
+    /// The turn it drives (see [`Entry::turn`]).
+    turn: u64,
 }
 
 impl TaskHandle {
@@ -598,7 +710,16 @@ impl Drop for TaskHandle {
     /// subscribers end and it stops holding a running task's place in the
     /// store. After a final status this publishes nothing.
     fn drop(&mut self) {
-        self.store.publish(&self.id, |projector| {
+        let mut inner = self.store.lock();
+        if inner
+            .tasks
+            .get(&self.id)
+            .is_some_and(|e| e.turn != self.turn)
+        {
+            // The task went on to a later turn: not this handle's any more.
+            return;
+        }
+        publish_locked(&mut inner, self.store.limits, &self.id, |projector| {
             projector.on_item(Err(agentor_core::Error::internal(
                 "the task's run stopped before it ended (it panicked or was dropped)",
             )))

@@ -113,7 +113,7 @@ async fn call(
             let params = SendMessageParams::parse_at(dialect, &params, "params")?;
             let blocking = params.configuration.is_blocking();
             let history_length = params.configuration.history_length;
-            let (task_id, mut subscription) = tasks::start(state, params)?;
+            let (task_id, mut subscription) = tasks::start(state, params).await?;
             shared::announce(state, &task_id).await;
             if blocking {
                 // Detached from this request: if the client goes away while
@@ -126,7 +126,7 @@ async fn call(
         Method::SendStreamingMessage => {
             let params = SendMessageParams::parse_at(dialect, &params, "params")?;
             let history_length = params.configuration.history_length;
-            let (task_id, subscription) = tasks::start(state, params)?;
+            let (task_id, subscription) = tasks::start(state, params).await?;
             shared::announce(state, &task_id).await;
             Ok(Reply::Stream(subscription, history_length))
         }
