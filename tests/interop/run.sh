@@ -2,7 +2,8 @@
 # Interop tests: the real server on 127.0.0.1, read by independent clients
 # (Python httpx-sse and sseclient-py, curl -N, Python websockets, Node's
 # eventsource v4 including a Last-Event-ID reconnect, the official A2A SDKs
-# for Python and JS, raw A2A JSON-RPC error checks, the Python streaming
+# for Python and JS (a multi-turn input-required task with the Python one),
+# raw A2A JSON-RPC error checks, the Python streaming
 # guide's own client snippets with requests and websockets), GET /metrics
 # parsed by the official prometheus_client, the frontends'
 # clients (the Vercel AI SDK's `ai` package: its UI-message-stream reader and
@@ -74,6 +75,10 @@ for mode in 0.3 1.0; do
     node "$here/a2a_sdk_client.mjs" "$base" --protocol "$mode" --text "$minimal" --expect "$minimal_expected" --minimal
 done
 "$here/.venv/bin/python" "$here/a2a_errors.py" "$base"
+# A multi-turn task: input-required, answered on the same task, then closed.
+for mode in auto 0.3 1.0; do
+    "$here/.venv/bin/python" "$here/a2a_multi_turn.py" "$base" --protocol "$mode"
+done
 
 # Agentor's A2A client against an agent built with the official Python SDK.
 sdk_log="$(mktemp)"
