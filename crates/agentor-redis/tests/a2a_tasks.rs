@@ -73,8 +73,11 @@ struct Cluster {
 }
 
 async fn cluster(provider: Slow) -> Cluster {
+    cluster_of(Agentor::builder().provider(provider).build()).await
+}
+
+async fn cluster_of(agent: Agentor) -> Cluster {
     let redis = RedisServer::start();
-    let agent = Agentor::builder().provider(provider).build();
     let log_a = RedisLog::connect(&redis.url(), RedisLogConfig::default())
         .await
         .unwrap();
@@ -165,7 +168,7 @@ async fn send(server: &TestServer, dialect: Dialect, text: &str, blocking: bool)
 fn state(dialect: Dialect, name: &str) -> String {
     match dialect {
         Dialect::V0_3 => name.to_owned(),
-        Dialect::V1_0 => format!("TASK_STATE_{}", name.to_uppercase()),
+        Dialect::V1_0 => format!("TASK_STATE_{}", name.to_uppercase().replace('-', "_")),
     }
 }
 
@@ -409,5 +412,89 @@ async fn a_live_task_of_a_followed_on_b_to_its_end_and_listed_on_both() {
         )
         .await;
         assert_eq!(page2["result"]["tasks"][0]["id"], ids[0].as_str());
+    }
+}
+
+/// Asks which city (`request_input`) until the conversation has the
+/// question in it, then answers.
+#[derive(Debug)]
+struct AsksFirst;
+
+impl Provider for AsksFirst {
+    fn stream(&self, request: ChatRequest) -> BoxEventStream {
+        let asked = request
+            .messages
+            .iter()
+            .any(|m| m.role == agentor::ChatRole::Assistant);
+        let events = if asked {
+            vec![
+                Event::message("Sunny"),
+                Event::run_end(RunStatus::Completed),
+            ]
+        } else {
+            vec![
+                Event::tool_call("c1", "request_input", json!({"question": "Which city?"})),
+                Event::run_end(RunStatus::Completed),
+            ]
+        };
+        Box::pin(futures::stream::iter(events.into_iter().map(Ok)))
+    }
+
+    fn name(&self) -> &str {
+        "asks-first"
+    }
+}
+
+#[tokio::test]
+async fn a_task_asking_on_a_is_seen_on_b_and_answered_on_a_only() {
+    let agent = Agentor::builder()
+        .provider(AsksFirst)
+        .tool(agentor::Tool::request_input())
+        .build();
+    let cluster = cluster_of(agent).await;
+    for dialect in [Dialect::V0_3, Dialect::V1_0] {
+        let task = send(&cluster.a, dialect, "Weather?", true).await;
+        assert_eq!(
+            task["status"]["state"],
+            state(dialect, "input-required"),
+            "{task}"
+        );
+        let id = task["id"].as_str().unwrap().to_owned();
+        let get = name(dialect, "tasks/get", "GetTask");
+        let on_b = call(&cluster.b, dialect, get, json!({"id": id})).await;
+        assert_eq!(
+            on_b["result"]["status"]["state"],
+            state(dialect, "input-required"),
+            "{on_b}"
+        );
+        let mut answer = message(dialect, "Paris");
+        answer["taskId"] = json!(id);
+        let send_method = name(dialect, "message/send", "SendMessage");
+        let refused = call(
+            &cluster.b,
+            dialect,
+            send_method,
+            json!({"message": answer.clone()}),
+        )
+        .await;
+        assert_eq!(refused["error"]["code"], -32004, "{refused}");
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("another instance"),
+            "{refused}"
+        );
+        let done = call(&cluster.a, dialect, send_method, json!({"message": answer})).await;
+        let done = match dialect {
+            Dialect::V0_3 => done["result"].clone(),
+            Dialect::V1_0 => done["result"]["task"].clone(),
+        };
+        assert_eq!(done["id"], json!(id));
+        assert_eq!(
+            done["status"]["state"],
+            state(dialect, "completed"),
+            "{done}"
+        );
     }
 }
