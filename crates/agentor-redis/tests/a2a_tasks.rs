@@ -461,7 +461,17 @@ async fn a_task_asking_on_a_is_seen_on_b_and_answered_on_a_only() {
         );
         let id = task["id"].as_str().unwrap().to_owned();
         let get = name(dialect, "tasks/get", "GetTask");
-        let on_b = call(&cluster.b, dialect, get, json!({"id": id})).await;
+        // The log gets A's last events a moment after A answered.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let on_b = loop {
+            let on_b = call(&cluster.b, dialect, get, json!({"id": id})).await;
+            if on_b["result"]["status"]["state"] != state(dialect, "working")
+                || Instant::now() > deadline
+            {
+                break on_b;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         assert_eq!(
             on_b["result"]["status"]["state"],
             state(dialect, "input-required"),

@@ -77,17 +77,13 @@ async fn known_here_or_nowhere(state: &AppState, id: &str) -> Result<bool, A2aEr
     if state.a2a.store.get(id, None).is_ok() {
         return Ok(true);
     }
-    if !super::shared::enabled(state) {
-        return Ok(false);
-    }
-    match super::shared::get(state, id, Some(0)).await {
-        Ok(task) => Err(A2aError::unsupported_operation(format!(
-            "task {} ({}) runs on another instance of this server; a message to a task goes to the instance that runs it",
+    if super::shared::holds(state, id).await {
+        return Err(A2aError::unsupported_operation(format!(
+            "task {} runs on another instance of this server; a message to a task goes to the instance that runs it",
             agentor::error::excerpt(id),
-            task.status.state.as_str(agentor_a2a::Dialect::V0_3)
-        ))),
-        Err(_) => Ok(false),
+        )));
     }
+    Ok(false)
 }
 
 /// Checks what the send asks for against what the agent can do; the text
