@@ -2,7 +2,8 @@
 # Interop tests: the real server on 127.0.0.1, read by independent clients
 # (Python httpx-sse and sseclient-py, curl -N, Python websockets, Node's
 # eventsource v4 including a Last-Event-ID reconnect, the official A2A SDKs
-# for Python and JS (the Python one also over the HTTP+JSON binding), raw
+# for Python and JS (the Python one also over the HTTP+JSON binding, with
+# push notifications, and through a multi-turn input-required task), raw
 # A2A JSON-RPC error checks, the Python streaming
 # guide's own client snippets with requests and websockets), GET /metrics
 # parsed by the official prometheus_client, the frontends'
@@ -80,6 +81,10 @@ done
 # Push notifications: the SDK sets webhooks (inline and by method) and a
 # receiver on 127.0.0.1 checks what the server POSTs, both dialects.
 "$here/.venv/bin/python" "$here/a2a_push.py" "$base"
+# A multi-turn task: input-required, answered on the same task, then closed.
+for mode in auto 0.3 1.0; do
+    "$here/.venv/bin/python" "$here/a2a_multi_turn.py" "$base" --protocol "$mode"
+done
 
 # Agentor's A2A client against an agent built with the official Python SDK.
 sdk_log="$(mktemp)"

@@ -17,6 +17,8 @@
 //! | `run_end` `completed` | status `completed` (final); the answer joins `history` |
 //! | `run_end` `max_turns`, `failed`, `timed_out` | status `failed` with an agent message saying why |
 //! | `run_end` `cancelled`, [`TaskProjector::cancel`] | status `canceled` |
+//! | `run_end` `input_required`, `auth_required` | status `input-required` / `auth-required` (final for this turn) whose message is the run's last message: the question. That message is not also an answer artifact |
+//! | (a next turn, [`TaskProjector::resume`]) | the user's message joins `history`; then, as a first turn, the `Task` (now `working`) and status `working` |
 //! | end of stream without a run end | status `failed` |
 
 use agentor_core::{Event, EventKind, EventResult, RunStatus};
@@ -55,6 +57,9 @@ pub struct TaskProjector {
     answers: usize,
     /// The text of the last complete message: the final answer.
     last_answer: Option<String>,
+    /// A whole message that no delta streamed, not yet an artifact: if the
+    /// run ends asking the user, it is the question, not an answer.
+    held_message: Option<String>,
     /// The first failure seen (error event or `Err` item).
     failure: Option<String>,
     usage: Option<[u64; 3]>,
@@ -91,6 +96,7 @@ impl TaskProjector {
             open_text: String::new(),
             answers: 0,
             last_answer: None,
+            held_message: None,
             failure: None,
             usage: None,
             finished: false,
@@ -123,6 +129,34 @@ impl TaskProjector {
         ]
     }
 
+    /// Whether the task waits for the user's next message: its turn ended
+    /// `input-required` or `auth-required`.
+    pub fn awaits_user(&self) -> bool {
+        self.finished && self.task.status.state.is_interrupted()
+    }
+
+    /// The next turn of a task that [awaits the user](Self::awaits_user):
+    /// `user` (its `taskId` and `contextId` set to the task's) joins the
+    /// history and the task is `working` again; whether it did. The turn
+    /// then goes as the first did: [`start`](Self::start) (the `Task`, now
+    /// `working`, and a `working` status), then [`on_item`](Self::on_item).
+    /// Usage keeps summing over the turns.
+    pub fn resume(&mut self, mut user: Message) -> bool {
+        if !self.awaits_user() {
+            return false;
+        }
+        user.task_id = Some(self.task.id.clone());
+        user.context_id = Some(self.task.context_id.clone());
+        self.bytes = self.bytes.saturating_add(user.retained_bytes());
+        self.task.history.push(user);
+        self.finished = false;
+        self.failure = None;
+        self.last_answer = None;
+        // Published by `start`, with the snapshot.
+        let _ = self.status(TaskState::Working, None, None, false);
+        true
+    }
+
     /// The events one item of the run becomes (often none). After the final
     /// status, nothing.
     pub fn on_item(&mut self, item: EventResult) -> Vec<StreamResponse> {
@@ -151,9 +185,10 @@ impl TaskProjector {
     }
 
     /// The events when the task is cancelled (`tasks/cancel`, a shutdown):
-    /// a `canceled` final status whose message gives `reason`.
+    /// a `canceled` final status whose message gives `reason`. A task
+    /// waiting for the user (not terminal) can be cancelled too.
     pub fn cancel(&mut self, reason: &str) -> Vec<StreamResponse> {
-        if self.finished {
+        if self.finished && !self.awaits_user() {
             return Vec::new();
         }
         self.finish(TaskState::Canceled, Some(reason.to_owned()))
@@ -167,6 +202,14 @@ impl TaskProjector {
         // carries what it found, is projected like any other.
         if event.parent.is_some() {
             return out;
+        }
+        if let Some(text) = self.held_message.take() {
+            let asks_user =
+                matches!(event.kind, EventKind::RunEnd { status } if status.awaits_user());
+            if !asks_user {
+                let id = self.next_answer_id();
+                out.push(self.chunk(id, text, false, true));
+            }
         }
         match event.kind {
             EventKind::TextDelta { text, .. } => {
@@ -190,10 +233,7 @@ impl TaskProjector {
                     // Deltas carried the text: close the artifact with an
                     // empty last chunk, so no delta was held back.
                     Some(id) => out.push(self.chunk(id, String::new(), true, true)),
-                    None if !text.is_empty() => {
-                        let id = self.next_answer_id();
-                        out.push(self.chunk(id, text.to_string(), false, true));
-                    }
+                    None if !text.is_empty() => self.held_message = Some(text.to_string()),
                     None => {}
                 }
                 self.open_text.clear();
@@ -254,6 +294,8 @@ impl TaskProjector {
                         Some("the agent stopped at its turn limit (max_turns) without a final answer".to_owned()),
                     ),
                     RunStatus::TimedOut => (TaskState::Failed, Some(self.explain("the run timed out"))),
+                    RunStatus::InputRequired => (TaskState::InputRequired, None),
+                    RunStatus::AuthRequired => (TaskState::AuthRequired, None),
                     _ => (TaskState::Failed, None),
                 };
                 out.extend(self.finish_with(state, reason, Some(status)));
@@ -295,7 +337,12 @@ impl TaskProjector {
         reason: Option<String>,
         run_status: Option<RunStatus>,
     ) -> Vec<StreamResponse> {
-        let mut out: Vec<StreamResponse> = self.close_answer().into_iter().collect();
+        let mut out: Vec<StreamResponse> = Vec::new();
+        if let Some(text) = self.held_message.take() {
+            let id = self.next_answer_id();
+            out.push(self.chunk(id, text, false, true));
+        }
+        out.extend(self.close_answer());
         let text = match state {
             TaskState::Completed => None,
             TaskState::Failed => Some(reason.unwrap_or_else(|| self.explain("the run failed"))),

@@ -14,6 +14,11 @@
 //!   running tasks hold beyond it.
 //! - finished tasks are forgotten `ttl` after they finished, once no
 //!   subscription reads them (then `tasks/get` answers `-32001`).
+//! - a task whose turn ended asking the user (`input-required`,
+//!   `auth-required`) counts as finished for both bounds until the answer
+//!   comes: it may be evicted or expire while it waits. The answer (a
+//!   message naming the task, see [`TaskStore::create`]) is bounded like a
+//!   new task's message and reopens the task for its next turn.
 //! - each task's fan-out buffers `subscriber_buffer` events. A subscriber
 //!   that falls further behind is not cut off and loses nothing silently:
 //!   it is sent the current [`Task`] snapshot (status, artifacts with their
@@ -36,6 +41,10 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     A2aError, ListTasksParams, ListTasksResult, Message, StreamResponse, Task, TaskProjector,
 };
+
+mod turns;
+
+use turns::check_continuable;
 
 /// The bounds of a [`TaskStore`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +100,9 @@ struct Entry {
     subscribers: usize,
     /// The projector's retained bytes as last added to [`Inner::bytes`].
     bytes: usize,
+    /// Which turn is being driven (0 first): a handle of an earlier turn
+    /// must not touch a later one.
+    turn: u64,
 }
 
 impl Entry {
@@ -240,9 +252,15 @@ impl TaskStore {
     /// `context_id` when given (fresh ids otherwise), and a subscription
     /// that sees every event from the first (the `Task`).
     ///
-    /// Errors: a `task_id` already in the store → `-32004`; a message larger
-    /// than `max_bytes` → `-32602`; the store full of running tasks (by
-    /// count or bytes) → `-32603`.
+    /// A `task_id` of a task waiting for the user (`input-required`,
+    /// `auth-required`) continues that task instead: `user` joins its
+    /// history, it is `working` again, and the subscription sees the turn
+    /// from its first event, the `Task` (see [`TaskProjector::resume`]).
+    ///
+    /// Errors: a `task_id` of a task in a terminal state, or still working,
+    /// → `-32004`; a `context_id` other than that task's → `-32602`; a
+    /// message larger than `max_bytes` → `-32602`; the store full of running
+    /// tasks (by count or bytes) → `-32603`.
     pub fn create(
         &self,
         task_id: Option<String>,
@@ -253,20 +271,8 @@ impl TaskStore {
         self.purge(&mut inner);
         let id = task_id.unwrap_or_else(crate::new_id);
         if let Some(entry) = inner.tasks.get(&id) {
-            // A2A 1.0 (CORE-SEND-002, §3.1.1): a message to a task in a
-            // terminal state is UnsupportedOperationError. Agentor tasks take
-            // one message, so a running one refuses it the same way.
-            let state = entry.projector.task().status.state;
-            let why = if state.is_terminal() {
-                "a terminal state: it takes no more messages"
-            } else {
-                "and an agentor task takes one message"
-            };
-            return Err(A2aError::unsupported_operation(format!(
-                "task {} is {}, {why}; send without taskId (same contextId) to continue the conversation",
-                agentor_core::error::excerpt(&id),
-                state.as_str(crate::Dialect::V0_3)
-            )));
+            check_continuable(&id, entry.projector.task(), context_id.as_deref())?;
+            return self.resume(&mut inner, id, user);
         }
         let context_id = context_id.unwrap_or_else(crate::new_id);
         let projector = TaskProjector::new(id.clone(), context_id, user);
@@ -307,12 +313,14 @@ impl TaskStore {
                 touched,
                 created: touched,
                 subscribers: 1,
+                turn: 0,
             },
         );
         let handle = TaskHandle {
             store: self.clone(),
             id: id.clone(),
             cancel,
+            turn: 0,
         };
         let subscription = Subscription {
             store: self.clone(),
@@ -419,6 +427,14 @@ impl TaskStore {
             .tasks
             .get(id)
             .ok_or_else(|| A2aError::task_not_found(id))?;
+        if entry.projector.awaits_user() {
+            // No run to stop: the task waits for the user, and is not
+            // terminal, so it can be canceled at once.
+            publish_locked(&mut inner, self.limits, id, |p| {
+                p.cancel("the task was canceled by the client")
+            });
+            return Ok(());
+        }
         if entry.projector.is_finished() {
             let state = entry.projector.task().status.state;
             return Err(A2aError::task_not_cancelable(
@@ -448,36 +464,45 @@ impl TaskStore {
         id: &str,
         step: impl FnOnce(&mut TaskProjector) -> Vec<StreamResponse>,
     ) -> bool {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let clock = inner.clock;
-        let Some(entry) = inner.tasks.get_mut(id) else {
-            // Evicted (only finished tasks are): nothing left to publish.
-            return true;
-        };
-        let events = step(&mut entry.projector);
-        if !events.is_empty() {
-            entry.touched = clock;
-        }
-        for event in events {
-            entry.seq += 1;
-            if let Some(sender) = &entry.sender {
-                // No receiver is fine: nobody is watching right now.
-                let _ = sender.send((entry.seq, Arc::new(event)));
-            }
-        }
-        let finished = entry.projector.is_finished();
-        if finished && entry.finished_at.is_none() {
-            entry.finished_at = Some(Instant::now());
-            entry.sender = None;
-        }
-        let (before, after) = (entry.bytes, entry.projector.retained_bytes());
-        entry.bytes = after;
-        inner.bytes = (inner.bytes + after).saturating_sub(before);
-        // A growing run pushes the finished tasks out, oldest first.
-        while inner.bytes > self.limits.max_bytes && inner.evict_oldest() {}
-        finished
+        publish_locked(&mut self.lock(), self.limits, id, step)
     }
+}
+
+/// [`TaskStore::publish`] with the lock held.
+fn publish_locked(
+    inner: &mut Inner,
+    limits: StoreLimits,
+    id: &str,
+    step: impl FnOnce(&mut TaskProjector) -> Vec<StreamResponse>,
+) -> bool {
+    inner.clock += 1;
+    let clock = inner.clock;
+    let Some(entry) = inner.tasks.get_mut(id) else {
+        // Evicted (only finished tasks are): nothing left to publish.
+        return true;
+    };
+    let events = step(&mut entry.projector);
+    if !events.is_empty() {
+        entry.touched = clock;
+    }
+    for event in events {
+        entry.seq += 1;
+        if let Some(sender) = &entry.sender {
+            // No receiver is fine: nobody is watching right now.
+            let _ = sender.send((entry.seq, Arc::new(event)));
+        }
+    }
+    let finished = entry.projector.is_finished();
+    if finished && entry.finished_at.is_none() {
+        entry.finished_at = Some(Instant::now());
+        entry.sender = None;
+    }
+    let (before, after) = (entry.bytes, entry.projector.retained_bytes());
+    entry.bytes = after;
+    inner.bytes = (inner.bytes + after).saturating_sub(before);
+    // A growing run pushes the finished tasks out, oldest first.
+    while inner.bytes > limits.max_bytes && inner.evict_oldest() {}
+    finished
 }
 
 /// The producer side of one task: feeds the run's events to the store.
@@ -486,6 +511,8 @@ pub struct TaskHandle {
     store: TaskStore,
     id: String,
     cancel: CancellationToken,
+    /// The turn it drives (see [`Entry::turn`]).
+    turn: u64,
 }
 
 impl TaskHandle {
@@ -542,7 +569,16 @@ impl Drop for TaskHandle {
     /// subscribers end and it stops holding a running task's place in the
     /// store. After a final status this publishes nothing.
     fn drop(&mut self) {
-        self.store.publish(&self.id, |projector| {
+        let mut inner = self.store.lock();
+        if inner
+            .tasks
+            .get(&self.id)
+            .is_some_and(|e| e.turn != self.turn)
+        {
+            // The task went on to a later turn: not this handle's any more.
+            return;
+        }
+        publish_locked(&mut inner, self.store.limits, &self.id, |projector| {
             projector.on_item(Err(agentor_core::Error::internal(
                 "the task's run stopped before it ended (it panicked or was dropped)",
             )))

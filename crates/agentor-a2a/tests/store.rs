@@ -437,3 +437,124 @@ async fn a_finished_task_is_not_evicted_while_a_subscriber_still_reads_it() {
     assert!(store.create(None, None, user("next")).is_ok());
     assert_eq!(store.get(&id, None).unwrap_err().code.as_i32(), -32001);
 }
+
+fn asks(question: &str) -> Vec<EventResult> {
+    vec![
+        Ok(Event::message(question)),
+        Ok(Event::run_end(RunStatus::InputRequired)),
+    ]
+}
+
+/// Drives one turn of `handle` and collects what `subscription` saw.
+async fn turn(
+    handle: agentor_a2a::store::TaskHandle,
+    mut subscription: agentor_a2a::store::Subscription,
+    run: Vec<EventResult>,
+) -> Vec<StreamResponse> {
+    handle.drive(futures::stream::iter(run), pending()).await;
+    let mut seen = Vec::new();
+    while let Some(event) = subscription.next().await {
+        seen.push(event);
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_task_that_asks_takes_the_answer_as_its_next_turn() {
+    let store = TaskStore::new(StoreLimits {
+        subscriber_buffer: 64,
+        ..limits(10)
+    });
+    let (handle, subscription) = store.create(None, None, user("Weather?")).unwrap();
+    let id = handle.id().to_owned();
+    let first = turn(handle, subscription, asks("Which city?")).await;
+    let Some(StreamResponse::StatusUpdate(last)) = first.last() else {
+        panic!("{first:?}")
+    };
+    assert!(last.is_final);
+    assert_eq!(last.status.state, TaskState::InputRequired);
+    assert_eq!(last.status.message.as_ref().unwrap().text(), "Which city?");
+    // The question is the status message, not an answer artifact.
+    assert!(!first
+        .iter()
+        .any(|e| matches!(e, StreamResponse::ArtifactUpdate(_))));
+    let context = store.get(&id, None).unwrap().context_id;
+
+    // Another context: refused, the task still waits.
+    let error = store
+        .create(Some(id.clone()), Some("other".into()), user("Paris"))
+        .unwrap_err();
+    assert_eq!(error.code.as_i32(), -32602, "{error:?}");
+
+    let (handle, subscription) = store
+        .create(Some(id.clone()), Some(context), user("Paris"))
+        .unwrap();
+    // While it works, another message is refused.
+    let error = store
+        .create(Some(id.clone()), None, user("Rome?"))
+        .unwrap_err();
+    assert_eq!(error.code.as_i32(), -32004);
+    assert!(error.message.contains("working"), "{}", error.message);
+    let second = turn(handle, subscription, hello()).await;
+    let StreamResponse::Task(snapshot) = &second[0] else {
+        panic!("{second:?}")
+    };
+    assert_eq!(snapshot.status.state, TaskState::Working);
+    let states: Vec<TaskState> = second
+        .iter()
+        .filter_map(|e| match e {
+            StreamResponse::StatusUpdate(u) => Some(u.status.state),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(states, [TaskState::Working, TaskState::Completed]);
+
+    let task = store.get(&id, None).unwrap();
+    let history: Vec<(Role, String)> = task.history.iter().map(|m| (m.role, m.text())).collect();
+    assert_eq!(
+        history,
+        [
+            (Role::User, "Weather?".to_owned()),
+            (Role::Agent, "Which city?".to_owned()),
+            (Role::User, "Paris".to_owned()),
+            (Role::Agent, "Hello".to_owned()),
+        ]
+    );
+    assert_eq!(task.artifacts.len(), 1, "{:?}", task.artifacts);
+    // Completed is terminal: no more messages.
+    let error = store.create(Some(id), None, user("More?")).unwrap_err();
+    assert_eq!(error.code.as_i32(), -32004);
+    assert!(
+        error.message.contains("terminal state"),
+        "{}",
+        error.message
+    );
+}
+
+#[tokio::test]
+async fn an_answer_counts_against_the_byte_bound_and_a_waiting_task_can_be_canceled() {
+    let store = TaskStore::new(StoreLimits {
+        max_bytes: 4096,
+        ..limits(10)
+    });
+    let (handle, subscription) = store.create(None, None, user("Weather?")).unwrap();
+    let id = handle.id().to_owned();
+    turn(handle, subscription, asks("Which city?")).await;
+    let error = store
+        .create(Some(id.clone()), None, user(&"x".repeat(8192)))
+        .unwrap_err();
+    assert_eq!(error.code.as_i32(), -32602, "{error:?}");
+    assert_eq!(
+        store.get(&id, None).unwrap().status.state,
+        TaskState::InputRequired
+    );
+    store.cancel(&id).unwrap();
+    assert_eq!(
+        store.get(&id, None).unwrap().status.state,
+        TaskState::Canceled
+    );
+    assert_eq!(
+        store.retained_bytes(),
+        store.get(&id, None).unwrap().retained_bytes()
+    );
+}

@@ -282,6 +282,12 @@ pub struct ServeArgs {
     #[arg(long, env = "AGENTOR_DEMO_TOOL")]
     pub demo_tool: bool,
 
+    /// Gives the agent the built-in `request_input` tool: the model may end
+    /// its turn asking the user a question (A2A task `input-required`; the
+    /// answer, sent with the task's id, continues the task).
+    #[arg(long, env = "AGENTOR_REQUEST_INPUT")]
+    pub request_input: bool,
+
     /// Logs streamed runs to Redis Streams at this URL
     /// (`redis://127.0.0.1:6379/0`), so every instance on it resumes, reads
     /// and cancels any run [default: in memory, this process only].

@@ -93,13 +93,17 @@ impl RunEnding {
         }
     }
 
-    /// The outcome: success for `completed`, interrupted for a `cancelled`
+    /// The outcome: success for `completed` (and for a run that ends asking
+    /// the user: `input_required`, `auth_required`), interrupted for a `cancelled`
     /// that `interrupted` (Ctrl-C) caused, a failure naming its cause
     /// otherwise (a replayed recording of a cancelled run included).
     pub(crate) fn outcome(self, interrupted: bool) -> Outcome {
         let cause = |fallback: String| self.failure.clone().unwrap_or(fallback);
         match self.status {
-            Some(RunStatus::Completed) => Outcome::Success,
+            // A question to the user is an answer too: it is printed.
+            Some(RunStatus::Completed | RunStatus::InputRequired | RunStatus::AuthRequired) => {
+                Outcome::Success
+            }
             Some(RunStatus::Cancelled) if interrupted => Outcome::Interrupted,
             Some(RunStatus::MaxTurns) => Outcome::Failed(cause(
                 "the agent stopped at its turn limit without a final answer (max_turns)".into(),

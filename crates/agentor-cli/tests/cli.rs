@@ -636,6 +636,7 @@ async fn serve_prints_the_playground_and_serves_it_with_the_demo_tool() {
         &dir,
         &[
             "--demo-tool",
+            "--request-input",
             "--demo-delay-ms",
             "0",
             "--resume-window",
@@ -669,6 +670,18 @@ async fn serve_prints_the_playground_and_serves_it_with_the_demo_tool() {
         output.contains("`get_weather` returned: 18°C and sunny in Oslo"),
         "{output}"
     );
+    // --request-input: named, the demo calls it, and the run ends asking.
+    let asked: serde_json::Value = client
+        .post(format!("{url}/chat"))
+        .json(&serde_json::json!({"input": "Please request input", "stream": false}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(asked["status"], "input_required", "{asked}");
+    assert!(!asked["output"].as_str().unwrap().is_empty(), "{asked}");
     let (code, _) = served.stop();
     assert_eq!(code, Some(0));
 }

@@ -307,6 +307,28 @@ named_enum! {
         Cancelled = "cancelled",
         /// A timeout ended the run.
         TimedOut = "timed_out",
+        /// The agent ended its turn asking the user a question (the run's
+        /// last message); the answer continues the conversation.
+        InputRequired = "input_required",
+        /// The agent ended its turn asking the user to authenticate (the
+        /// run's last message says how); the conversation continues after.
+        AuthRequired = "auth_required",
+    }
+}
+
+impl RunStatus {
+    /// Whether the run stopped to wait for the user
+    /// ([`InputRequired`](RunStatus::InputRequired) or
+    /// [`AuthRequired`](RunStatus::AuthRequired)): not a failure, and not
+    /// the end of the conversation.
+    ///
+    /// ```
+    /// use agentor_core::RunStatus;
+    /// assert!(RunStatus::InputRequired.awaits_user());
+    /// assert!(!RunStatus::Completed.awaits_user());
+    /// ```
+    pub const fn awaits_user(self) -> bool {
+        matches!(self, RunStatus::InputRequired | RunStatus::AuthRequired)
     }
 }
 

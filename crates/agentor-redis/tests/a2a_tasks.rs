@@ -73,8 +73,11 @@ struct Cluster {
 }
 
 async fn cluster(provider: Slow) -> Cluster {
+    cluster_of(Agentor::builder().provider(provider).build()).await
+}
+
+async fn cluster_of(agent: Agentor) -> Cluster {
     let redis = RedisServer::start();
-    let agent = Agentor::builder().provider(provider).build();
     let log_a = RedisLog::connect(&redis.url(), RedisLogConfig::default())
         .await
         .unwrap();
@@ -165,7 +168,7 @@ async fn send(server: &TestServer, dialect: Dialect, text: &str, blocking: bool)
 fn state(dialect: Dialect, name: &str) -> String {
     match dialect {
         Dialect::V0_3 => name.to_owned(),
-        Dialect::V1_0 => format!("TASK_STATE_{}", name.to_uppercase()),
+        Dialect::V1_0 => format!("TASK_STATE_{}", name.to_uppercase().replace('-', "_")),
     }
 }
 
@@ -443,5 +446,99 @@ async fn push_configs_of_a_task_stay_on_the_instance_that_runs_it() {
         };
         let missing = call(&cluster.b, dialect, method, unknown).await;
         assert_eq!(missing["error"]["code"], -32001, "{missing}");
+    }
+}
+
+/// Asks which city (`request_input`) until the conversation has the
+/// question in it, then answers.
+#[derive(Debug)]
+struct AsksFirst;
+
+impl Provider for AsksFirst {
+    fn stream(&self, request: ChatRequest) -> BoxEventStream {
+        let asked = request
+            .messages
+            .iter()
+            .any(|m| m.role == agentor::ChatRole::Assistant);
+        let events = if asked {
+            vec![
+                Event::message("Sunny"),
+                Event::run_end(RunStatus::Completed),
+            ]
+        } else {
+            vec![
+                Event::tool_call("c1", "request_input", json!({"question": "Which city?"})),
+                Event::run_end(RunStatus::Completed),
+            ]
+        };
+        Box::pin(futures::stream::iter(events.into_iter().map(Ok)))
+    }
+
+    fn name(&self) -> &str {
+        "asks-first"
+    }
+}
+
+#[tokio::test]
+async fn a_task_asking_on_a_is_seen_on_b_and_answered_on_a_only() {
+    let agent = Agentor::builder()
+        .provider(AsksFirst)
+        .tool(agentor::Tool::request_input())
+        .build();
+    let cluster = cluster_of(agent).await;
+    for dialect in [Dialect::V0_3, Dialect::V1_0] {
+        let task = send(&cluster.a, dialect, "Weather?", true).await;
+        assert_eq!(
+            task["status"]["state"],
+            state(dialect, "input-required"),
+            "{task}"
+        );
+        let id = task["id"].as_str().unwrap().to_owned();
+        let get = name(dialect, "tasks/get", "GetTask");
+        // The log gets A's last events a moment after A answered.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let on_b = loop {
+            let on_b = call(&cluster.b, dialect, get, json!({"id": id})).await;
+            if on_b["result"]["status"]["state"] != state(dialect, "working")
+                || Instant::now() > deadline
+            {
+                break on_b;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(
+            on_b["result"]["status"]["state"],
+            state(dialect, "input-required"),
+            "{on_b}"
+        );
+        let mut answer = message(dialect, "Paris");
+        answer["taskId"] = json!(id);
+        let send_method = name(dialect, "message/send", "SendMessage");
+        let refused = call(
+            &cluster.b,
+            dialect,
+            send_method,
+            json!({"message": answer.clone()}),
+        )
+        .await;
+        assert_eq!(refused["error"]["code"], -32004, "{refused}");
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("another instance"),
+            "{refused}"
+        );
+        let done = call(&cluster.a, dialect, send_method, json!({"message": answer})).await;
+        let done = match dialect {
+            Dialect::V0_3 => done["result"].clone(),
+            Dialect::V1_0 => done["result"]["task"].clone(),
+        };
+        assert_eq!(done["id"], json!(id));
+        assert_eq!(
+            done["status"]["state"],
+            state(dialect, "completed"),
+            "{done}"
+        );
     }
 }

@@ -3,7 +3,9 @@
 //! arrive one by one, on 127.0.0.1 and a free port, until SIGTERM or Ctrl-C.
 //! A last user message containing "please fail" makes the provider fail
 //! after a few text deltas, as a model API does mid-answer (the frontends'
-//! clients check their protocol's error form).
+//! clients check their protocol's error form). One saying "request input"
+//! makes the demo call `request_input`: the A2A task asks, and the next
+//! message on the task continues it (`a2a_multi_turn.py`).
 //!
 //! It prints `http://127.0.0.1:<port>` as its first line on stdout, so a
 //! script can wait for it. It serves A2A too (`POST /`, the agent cards). Not part of the example run in `scripts/test.sh`
@@ -36,6 +38,10 @@ async fn main() -> std::io::Result<()> {
         .instructions("Answer weather questions with the get_weather tool.")
         .provider(FailsOnRequest(Demo::with_delay(Duration::from_millis(5))))
         .tool(get_weather)
+        // Multi-turn A2A: a message naming "request input" makes the demo
+        // call it (it calls the first tool otherwise), leaving the task
+        // input-required; the answer continues the task.
+        .tool(Tool::request_input())
         .build();
     // A resume window lets a client that drops mid-run reconnect and go on
     // live (the Node client's Last-Event-ID reconnect).

@@ -39,7 +39,14 @@ pub(crate) async fn chat(State(state): State<AppState>, request: ParsedChat) -> 
         };
         drop(permit);
         let mut response = match result {
-            Ok(output) => axum::Json(json!({"output": output, "run_id": &*run_id})).into_response(),
+            Ok((output, RunStatus::Completed)) => {
+                axum::Json(json!({"output": output, "run_id": &*run_id})).into_response()
+            }
+            // The output is the agent's question; the status says so.
+            Ok((output, status)) => {
+                axum::Json(json!({"output": output, "run_id": &*run_id, "status": status.as_str()}))
+                    .into_response()
+            }
             Err(err) => err.into_response(),
         };
         if let Some(value) = run_id_value {
@@ -64,9 +71,12 @@ pub(crate) async fn chat(State(state): State<AppState>, request: ParsedChat) -> 
         .into_response()
 }
 
-/// Runs to the end and returns the last message's text, or the error that
-/// describes how the run ended otherwise.
-async fn final_answer(mut events: agentor::BoxEventStream) -> Result<String, ApiError> {
+/// Runs to the end and returns the last message's text — with `completed`,
+/// or the status of a run that ended asking the user (the text is then the
+/// question) — or the error that describes how the run ended otherwise.
+async fn final_answer(
+    mut events: agentor::BoxEventStream,
+) -> Result<(String, RunStatus), ApiError> {
     let mut answer = String::new();
     let mut failure: Option<String> = None;
     while let Some(item) = events.next().await {
@@ -93,9 +103,14 @@ async fn final_answer(mut events: agentor::BoxEventStream) -> Result<String, Api
     ))
 }
 
-fn outcome(status: RunStatus, answer: String, failure: Option<String>) -> Result<String, ApiError> {
+fn outcome(
+    status: RunStatus,
+    answer: String,
+    failure: Option<String>,
+) -> Result<(String, RunStatus), ApiError> {
     let (code, http) = match status {
-        RunStatus::Completed => return Ok(answer),
+        RunStatus::Completed => return Ok((answer, status)),
+        _ if status.awaits_user() => return Ok((answer, status)),
         RunStatus::TimedOut => ("run_timed_out", StatusCode::GATEWAY_TIMEOUT),
         RunStatus::MaxTurns => ("max_turns", StatusCode::BAD_GATEWAY),
         RunStatus::Cancelled => ("run_cancelled", StatusCode::SERVICE_UNAVAILABLE),

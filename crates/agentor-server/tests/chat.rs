@@ -310,3 +310,28 @@ async fn a_failed_run_is_an_error_frame_then_done_or_a_502() {
         .unwrap()
         .contains("overloaded"));
 }
+
+#[tokio::test]
+async fn json_mode_answers_a_question_to_the_user_with_its_status() {
+    let turn = concat!(
+        r#"{"type":"tool_call","seq":0,"call_id":"c1","name":"request_input","arguments":{"question":"Which city?"}}"#,
+        "\n",
+        r#"{"type":"run_end","seq":1,"status":"completed"}"#,
+        "\n",
+    );
+    let agent = Agentor::builder()
+        .provider(agentor_providers::Replay::from_bytes(turn))
+        .tool(agentor::Tool::request_input())
+        .build();
+    let server = start(agent, ServerConfig::default()).await;
+    let response = reqwest::Client::new()
+        .post(server.url("/chat"))
+        .json(&json!({"input": "Weather?", "stream": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["output"], "Which city?");
+    assert_eq!(body["status"], "input_required");
+}

@@ -133,7 +133,8 @@ impl Agentor {
     /// Runs the agent on `input`, streaming every event: the run start, text
     /// and reasoning deltas as the model produces them, tool calls, each tool
     /// result the moment it completes, messages, usage, and a run end
-    /// (`completed`, `max_turns` or `failed`).
+    /// (`completed`, `max_turns` or `failed`; `input_required` or
+    /// `auth_required` when a tool interrupts, see [`Interrupt`](crate::Interrupt)).
     ///
     /// Every event carries the run id and the agent's name as `source`, and
     /// `seq` numbers the run's events from 0. The run start names the model
@@ -167,8 +168,8 @@ impl Agentor {
     }
 
     /// Runs the agent on `input` and returns its final answer: the text of the
-    /// last message. A run that fails, or stops at `max_turns` without an
-    /// answer, is an error.
+    /// last message. A run that fails, stops at `max_turns` without an
+    /// answer, or ends asking the user (`input_required`), is an error.
     pub async fn chat(&self, input: impl Into<Input>) -> Result<String, Error> {
         let mut events = self.stream_chat(input);
         let mut answer = String::new();
@@ -193,6 +194,12 @@ impl Agentor {
                 }
                 agentor_core::EventKind::RunEnd { status } => match status {
                     RunStatus::Completed => return Ok(answer),
+                    RunStatus::InputRequired | RunStatus::AuthRequired => {
+                        // `chat` has no way to answer; `stream_chat` does.
+                        return Err(Error::internal(format!(
+                            "the agent ended its turn {status}, asking: {answer}"
+                        )));
+                    }
                     RunStatus::MaxTurns => {
                         return Err(Error::internal(format!(
                             "stopped after {} turns without a final answer (max_turns)",

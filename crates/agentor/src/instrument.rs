@@ -90,7 +90,7 @@ impl RunRecord {
             return;
         }
         self.span.record("agentor.run.status", status.as_str());
-        if !matches!(status, RunStatus::Completed) {
+        if !(status == RunStatus::Completed || status.awaits_user()) {
             self.span.record(ERROR_TYPE, status.as_str());
         }
         let name = self.agent.to_string();

@@ -15,6 +15,7 @@ mod config;
 mod content;
 mod handoff;
 mod instrument;
+mod interrupt;
 mod nested;
 pub mod print;
 mod run;
@@ -25,6 +26,7 @@ pub use agentor_core::*;
 pub use chat_stream::ChatStream;
 pub use config::Input;
 pub use handoff::transfer_tool_name;
+pub use interrupt::{Interrupt, REQUEST_INPUT_TOOL};
 pub use tool::{Tool, ToolError};
 
 /// The model providers (`agentor-providers`).

@@ -33,6 +33,9 @@ pub(crate) enum ToolEvent {
     Nested(Event),
     /// The call finished: its index in the turn's calls and its result.
     Done(usize, ToolResult),
+    /// The call ended the run's turn to wait for the user (its result
+    /// carries the interrupt's message).
+    Interrupted(usize, ToolResult, crate::Interrupt),
 }
 
 /// The JSON Schema of an agent tool's arguments: one `input` string.
@@ -134,6 +137,10 @@ pub(crate) fn sub_run(
         }
         let done = match status {
             Some(RunStatus::Completed) => result(answer.to_string(), false),
+            Some(end) if end.awaits_user() => {
+                // The caller's model gets the question; it may answer it.
+                result(format!("agent `{source}` ended {end}, asking: {answer}"), true)
+            }
             Some(end) => {
                 let why = failure.map_or_else(String::new, |f| format!(": {f}"));
                 result(format!("agent `{source}` ended {end}{why}"), true)

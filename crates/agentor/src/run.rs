@@ -16,7 +16,8 @@ use crate::config::{Config, Input};
 use crate::handoff;
 use crate::instrument::{self, RunRecord, Traced, TurnRecord};
 use crate::nested::{self, ToolEvent, ToolStream};
-use crate::Tool;
+use crate::tool::Failure;
+use crate::{Interrupt, Tool, ToolError};
 
 /// A run id unique within the process and unlikely to repeat across restarts.
 pub(crate) fn new_run_id() -> Text {
@@ -98,6 +99,7 @@ pub(crate) fn run(
             let mut text = Text::new();
             let mut failed = false;
             let mut ended = false;
+            let mut awaiting: Option<RunStatus> = None;
             while let Some(item) = turn.next().await {
                 turn_record.observe(&item);
                 if !started {
@@ -125,7 +127,13 @@ pub(crate) fn run(
                     // The run has one start and one end: the agent's.
                     EventKind::RunStart { .. } => continue,
                     EventKind::RunEnd { status } => {
-                        failed |= *status != RunStatus::Completed;
+                        // A remote agent (A2A) may end its turn asking the
+                        // user: so does this run.
+                        if status.awaits_user() {
+                            awaiting = Some(*status);
+                        } else {
+                            failed |= *status != RunStatus::Completed;
+                        }
                         ended = true;
                         continue;
                     }
@@ -160,6 +168,10 @@ pub(crate) fn run(
                 yield Ok(envelope.stamp(Event::run_end(RunStatus::Failed)));
                 return;
             }
+            if let Some(status) = awaiting {
+                yield Ok(envelope.stamp(Event::run_end(status)));
+                return;
+            }
             if calls.is_empty() {
                 yield Ok(envelope.stamp(Event::run_end(RunStatus::Completed)));
                 return;
@@ -185,6 +197,8 @@ pub(crate) fn run(
                 }),
             );
             let mut results: Vec<Option<ToolResult>> = vec![None; calls.len()];
+            // The first call (in call order) that interrupts decides.
+            let mut interrupt: Option<(usize, Interrupt)> = None;
             while let Some(reported) = running.next().await {
                 match reported {
                     ToolEvent::Nested(event) => yield Ok(envelope.stamp_nested(event)),
@@ -192,9 +206,22 @@ pub(crate) fn run(
                         yield Ok(envelope.stamp(Event::new(EventKind::ToolResult(Box::new(result.clone())))));
                         results[index] = Some(result);
                     }
+                    ToolEvent::Interrupted(index, result, asked) => {
+                        yield Ok(envelope.stamp(Event::new(EventKind::ToolResult(Box::new(result)))));
+                        if interrupt.as_ref().is_none_or(|(first, _)| index < *first) {
+                            interrupt = Some((index, asked));
+                        }
+                    }
                 }
             }
             drop(running);
+            if let Some((_, asked)) = interrupt {
+                // The question is the run's last message: what every sink
+                // shows, and what an A2A task puts in its status.
+                yield Ok(envelope.stamp(Event::message(asked.message())));
+                yield Ok(envelope.stamp(Event::run_end(asked.status())));
+                return;
+            }
             if hand_over {
                 yield Ok(envelope.stamp(Event::run_end(RunStatus::Completed)));
                 return;
@@ -259,7 +286,12 @@ fn start_call(
         ));
     }
     let run = ToolRun::start(agent, index, call);
-    Box::pin(futures_util::stream::once(run).map(|(index, result)| ToolEvent::Done(index, result)))
+    Box::pin(
+        futures_util::stream::once(run).map(|(index, result, interrupt)| match interrupt {
+            Some(interrupt) => ToolEvent::Interrupted(index, result, interrupt),
+            None => ToolEvent::Done(index, result),
+        }),
+    )
 }
 
 /// One tool call running on its own task; aborted when dropped.
@@ -270,7 +302,7 @@ struct ToolRun {
     started: tokio::time::Instant,
     span: tracing::Span,
     capture_content: bool,
-    task: Option<JoinHandle<Result<String, String>>>,
+    task: Option<JoinHandle<Result<String, Failure>>>,
 }
 
 impl ToolRun {
@@ -292,17 +324,19 @@ impl ToolRun {
         let task = tokio::spawn(tracing::Instrument::instrument(
             async move {
                 let Some(tool) = tool else {
-                    return Err(format!("unknown tool `{name}`"));
+                    return Err(ToolError(format!("unknown tool `{name}`")).into());
                 };
                 if !arguments.is_object() {
-                    return Err(format!(
+                    return Err(ToolError(format!(
                         "invalid arguments: expected a JSON object, got {arguments}"
-                    ));
+                    ))
+                    .into());
                 }
                 match tokio::time::timeout(timeout, tool.call(arguments)).await {
-                    Ok(Ok(output)) => Ok(output),
-                    Ok(Err(err)) => Err(err.0),
-                    Err(_) => Err(format!("timed out after {}", describe(timeout))),
+                    Ok(result) => result,
+                    Err(_) => {
+                        Err(ToolError(format!("timed out after {}", describe(timeout))).into())
+                    }
                 }
             },
             span.clone(),
@@ -324,7 +358,7 @@ fn describe(d: Duration) -> String {
 }
 
 impl std::future::Future for ToolRun {
-    type Output = (usize, ToolResult);
+    type Output = (usize, ToolResult, Option<Interrupt>);
 
     fn poll(
         mut self: std::pin::Pin<&mut Self>,
@@ -335,9 +369,15 @@ impl std::future::Future for ToolRun {
         };
         let outcome = std::task::ready!(std::pin::Pin::new(task).poll(cx));
         self.task = None;
+        let mut interrupt = None;
         let (output, is_error) = match outcome {
             Ok(Ok(output)) => (output, false),
-            Ok(Err(message)) => (message, true),
+            Ok(Err(Failure::Error(error))) => (error.0, true),
+            Ok(Err(Failure::Interrupt(asked))) => {
+                let output = asked.message().to_owned();
+                interrupt = Some(asked);
+                (output, false)
+            }
             Err(join) if join.is_panic() => (format!("tool `{}` panicked", self.name), true),
             Err(_) => (format!("tool `{}` was cancelled", self.name), true),
         };
@@ -353,7 +393,7 @@ impl std::future::Future for ToolRun {
             is_error,
             duration: Some(duration),
         };
-        std::task::Poll::Ready((self.index, result))
+        std::task::Poll::Ready((self.index, result, interrupt))
     }
 }
 

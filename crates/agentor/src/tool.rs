@@ -1,5 +1,6 @@
 //! [`Tool`]: a function the model may call.
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::nested::SubAgent;
+use crate::Interrupt;
 
 /// Why a tool call produced an error result instead of an output. The model
 /// sees the message and may correct itself.
@@ -38,8 +40,36 @@ impl From<&str> for ToolError {
     }
 }
 
+/// How a tool call went wrong: an error result the model sees, or an
+/// [`Interrupt`] that ends the run.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Failure {
+    Error(ToolError),
+    Interrupt(Interrupt),
+}
+
+impl From<ToolError> for Failure {
+    fn from(error: ToolError) -> Self {
+        Failure::Error(error)
+    }
+}
+
+impl Failure {
+    /// A tool function's error: an [`Interrupt`] stays one (unless it has
+    /// nothing to ask), anything else becomes its text.
+    fn from_display<E: fmt::Display + 'static>(error: E) -> Self {
+        match (&error as &dyn Any).downcast_ref::<Interrupt>() {
+            Some(interrupt) if interrupt.message().trim().is_empty() => Failure::Error(ToolError(
+                format!("{}: the message for the user is empty", interrupt.status()),
+            )),
+            Some(interrupt) => Failure::Interrupt(interrupt.clone()),
+            None => Failure::Error(ToolError(error.to_string())),
+        }
+    }
+}
+
 type Handler =
-    Arc<dyn Fn(serde_json::Value) -> BoxFuture<'static, Result<String, ToolError>> + Send + Sync>;
+    Arc<dyn Fn(serde_json::Value) -> BoxFuture<'static, Result<String, Failure>> + Send + Sync>;
 
 /// A tool: a name, a description and a JSON Schema for the model, and an async
 /// function over serde types that runs when the model calls it.
@@ -48,7 +78,9 @@ type Handler =
 /// are any `Deserialize` type, the output any `Serialize` type (a string goes
 /// to the model as is, anything else as JSON). Arguments that do not fit the
 /// type, an `Err` from the function, a panic or a timeout all become an error
-/// result the model sees; the run goes on.
+/// result the model sees; the run goes on. The one exception is an
+/// [`Interrupt`] as the error (`Result<_, Interrupt>`): it ends the run
+/// waiting for the user (see [`Tool::request_input`]).
 ///
 /// ```
 /// use agentor::{Tool, ToolError};
@@ -104,8 +136,8 @@ impl Tool {
             let function = function.clone();
             async move {
                 let args = args.map_err(|e| ToolError(format!("invalid arguments: {e}")))?;
-                let output = function(args).await.map_err(|e| ToolError(e.to_string()))?;
-                to_model_text(&output)
+                let output = function(args).await.map_err(Failure::from_display)?;
+                Ok(to_model_text(&output)?)
             }
             .boxed()
         });
@@ -132,7 +164,7 @@ impl Tool {
         let runner = agent.clone();
         let handler: Handler = Arc::new(move |arguments: serde_json::Value| {
             let runner = runner.clone();
-            async move { crate::nested::collect(runner, arguments).await }.boxed()
+            async move { Ok(crate::nested::collect(runner, arguments).await?) }.boxed()
         });
         Tool {
             spec: ToolSpec {
@@ -187,7 +219,7 @@ impl Tool {
     pub(crate) fn call(
         &self,
         arguments: serde_json::Value,
-    ) -> BoxFuture<'static, Result<String, ToolError>> {
+    ) -> BoxFuture<'static, Result<String, Failure>> {
         (self.handler)(arguments)
     }
 }

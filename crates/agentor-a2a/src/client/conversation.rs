@@ -9,6 +9,13 @@ use super::A2aClient;
 /// message starts a remote context, and every later one is sent in it
 /// (`contextId`), so the agent answers knowing what was said before.
 ///
+/// When the remote agent ends its turn asking (task state
+/// `input-required` or `auth-required`), the stream ends with the question
+/// as its last `message` and a run end [`RunStatus::InputRequired`] (or
+/// [`RunStatus::AuthRequired`]); the next message sent is the answer: it
+/// goes to that same task (`taskId`), which goes on working.
+/// [`waiting_task`](Self::waiting_task) names the task while it waits.
+///
 /// Made by [`A2aClient::conversation`]; clones share the context. The
 /// context is the one the remote task of a message ran in, noted as its
 /// events arrive, so a message sent before the previous one's stream named
@@ -24,6 +31,9 @@ use super::A2aClient;
 /// assert!(chat.context_id().is_some());
 /// # }
 /// ```
+///
+/// [`RunStatus::InputRequired`]: agentor_core::RunStatus::InputRequired
+/// [`RunStatus::AuthRequired`]: agentor_core::RunStatus::AuthRequired
 #[derive(Clone, Debug)]
 pub struct Conversation {
     client: A2aClient,
@@ -38,8 +48,9 @@ impl Conversation {
         }
     }
 
-    /// Sends `text` in the conversation's context and streams the remote
-    /// task, as [`A2aClient::stream`] does.
+    /// Sends `text` in the conversation's context — to the task waiting
+    /// for an answer, if one is — and streams the remote task, as
+    /// [`A2aClient::stream`] does.
     pub fn stream(&self, text: impl Into<String>) -> BoxEventStream {
         self.client
             .send(text.into(), None, Some(self.context.clone()), true)
@@ -48,5 +59,12 @@ impl Conversation {
     /// The remote context, once a message's stream has named it.
     pub fn context_id(&self) -> Option<String> {
         self.context.get()
+    }
+
+    /// The remote task waiting for this conversation's next message: the
+    /// one whose last stream ended `input-required` or `auth-required`.
+    /// `None` once the answer's stream shows it working again or over.
+    pub fn waiting_task(&self) -> Option<String> {
+        self.context.waiting_task()
     }
 }

@@ -9,10 +9,9 @@
 //! | a data part of a status message or artifact, as agentor's server writes them (`{"type": "tool_call" \| "tool_result" \| "handoff" \| "reasoning_summary", …}`) | `tool_call` / `tool_result` / `handoff` / `reasoning_summary` |
 //! | status message with text (not final) | `message` |
 //! | `completed` | open artifacts closed as `message`s, the status text as a `message`, `run_end completed` |
-//! | `input-required` | the same, ending `completed`: the remote agent's turn is over, its question is the `message` |
+//! | `input-required`, `auth-required` | the same, ending `input_required` / `auth_required`: the remote agent's turn is over, its question is the `message` (a [`Conversation`](super::Conversation)'s next message answers it) |
 //! | `canceled` | `run_end cancelled` |
 //! | `failed`, `rejected` | `error` (provider) with the status message's text, `run_end failed` |
-//! | `auth-required` | `error` (provider) "requires authentication", `run_end failed` |
 //! | a direct Message answer | `text_delta` and `message` with its text, `run_end completed` |
 
 use std::time::Duration;
@@ -208,24 +207,23 @@ impl TaskMapper {
         };
         match state {
             TaskState::Submitted | TaskState::Working | TaskState::Unknown => say(out),
-            TaskState::Completed | TaskState::InputRequired => {
+            TaskState::Completed | TaskState::InputRequired | TaskState::AuthRequired => {
                 self.close_artifacts(out);
                 say(out);
-                self.end(RunStatus::Completed, out);
+                let status = match state {
+                    TaskState::InputRequired => RunStatus::InputRequired,
+                    TaskState::AuthRequired => RunStatus::AuthRequired,
+                    _ => RunStatus::Completed,
+                };
+                self.end(status, out);
             }
             TaskState::Canceled => {
                 self.close_artifacts(out);
                 say(out);
                 self.end(RunStatus::Cancelled, out);
             }
-            TaskState::Failed | TaskState::Rejected | TaskState::AuthRequired => {
+            TaskState::Failed | TaskState::Rejected => {
                 let why = match (state, text.is_empty()) {
-                    (TaskState::AuthRequired, true) => {
-                        "the remote agent requires authentication".to_owned()
-                    }
-                    (TaskState::AuthRequired, false) => {
-                        format!("the remote agent requires authentication: {text}")
-                    }
                     (TaskState::Rejected, true) => "the remote agent rejected the task".to_owned(),
                     (_, true) => "the remote agent's task failed".to_owned(),
                     (_, false) => text.clone(),

@@ -152,6 +152,8 @@ impl A2aClient {
         let dialect = self.card.dialect();
         let mut message = Message::new(new_id(), Role::User, vec![Part::text(text)]);
         message.context_id = context.as_ref().and_then(SharedContext::get);
+        // A remote task that asked (input-required) takes this message.
+        message.task_id = context.as_ref().and_then(SharedContext::waiting_task);
         let params = SendMessageParams::new(message).render(dialect);
         let method = Method::SendStreamingMessage
             .name(dialect)

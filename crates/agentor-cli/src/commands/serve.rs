@@ -36,11 +36,15 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
         .or(file.host)
         .unwrap_or_else(|| DEFAULT_HOST.into());
     let port = args.port.or(file.port).unwrap_or(DEFAULT_PORT);
-    let tools = if args.demo_tool {
-        vec![demo_weather_tool()]
-    } else {
-        Vec::new()
-    };
+    let mut tools = Vec::new();
+    if args.demo_tool {
+        tools.push(demo_weather_tool());
+    }
+    // After the demo tool: the offline demo calls the first tool unless the
+    // message names another ("please request input" picks this one).
+    if args.request_input {
+        tools.push(Tool::request_input());
+    }
     let agent = ProviderChoice::resolve(args.provider, config.provider)
         .demo_delay(args.demo_delay_ms.map(Duration::from_millis))
         .agent_with_tools(args.name.or(file.name), tools);

@@ -21,6 +21,7 @@
 //! | `error` | its message becomes `RUN_ERROR`'s at the run end |
 //! | `run_end` completed, max turns | open messages ended, `STEP_FINISHED`, `RUN_FINISHED` (`outcome` success; `pendingToolCallIds`: calls with no result, which the frontend runs) |
 //! | `run_end` cancelled | the same, `outcome` `cancelled` |
+//! | `run_end` input required, auth required | the same, `outcome` `interrupt` with one interrupt (`id` `<runId>-i0`, `reason` the status, `message` the run's last message: the question) |
 //! | `run_end` failed, timed out | open messages ended, `STEP_FINISHED`, `RUN_ERROR` (`message`, `code`: the status) |
 //! | `run_start`, `agent_updated`, `handoff`, `progress` | nothing |
 //! | any event of a nested run (`parent` set: an agent used as a tool) | `CUSTOM` (`name` `agentor.nested`, `value`: the event's native JSON); the calling tool call's `TOOL_CALL_RESULT` carries the sub-run's answer |
@@ -78,6 +79,8 @@ pub struct Encoder {
     text_streamed: bool,
     /// The turn's last text message: the parent of its tool calls.
     parent: Option<u64>,
+    /// The run's last complete message: what an interrupt asks.
+    last_message: Option<Text>,
     reasoning: Option<u64>,
     reasoning_streamed: bool,
     /// Calls of the run: id, whether `TOOL_CALL_END` was sent, whether a
@@ -114,6 +117,7 @@ impl Encoder {
             text: None,
             text_streamed: false,
             parent: None,
+            last_message: None,
             reasoning: None,
             reasoning_streamed: false,
             calls: Vec::new(),
@@ -170,6 +174,7 @@ impl Encoder {
                 }
                 self.close_text(dst);
                 self.text_streamed = false;
+                self.last_message = Some(text.clone());
             }
             EventKind::ReasoningDelta { text, .. } => {
                 self.content(dst);
@@ -487,6 +492,27 @@ impl Encoder {
                     dst.put_u8(b'}');
                 });
             }
+            RunStatus::InputRequired | RunStatus::AuthRequired => frame(dst, |dst| {
+                // The spec: "A producer MUST NOT report an interrupted run
+                // as success". The answer comes back in the next run's
+                // messages (agentor reads no `resume` entries).
+                dst.extend_from_slice(b"{\"type\":\"RUN_FINISHED\"");
+                self.run_fields(dst);
+                dst.extend_from_slice(
+                    b",\"outcome\":{\"type\":\"interrupt\",\"interrupts\":[{\"id\":",
+                );
+                self.id(dst, b'i', 0);
+                dst.extend_from_slice(b",\"reason\":\"");
+                dst.extend_from_slice(status.as_str().as_bytes());
+                dst.put_u8(b'"');
+                if let Some(question) = &self.last_message {
+                    dst.extend_from_slice(b",\"message\":");
+                    write_str(dst, question);
+                }
+                dst.extend_from_slice(b"}]}");
+                self.write_usage(dst);
+                dst.put_u8(b'}');
+            }),
             _ => frame(dst, |dst| {
                 dst.extend_from_slice(b"{\"type\":\"RUN_ERROR\",\"message\":");
                 match &self.error {

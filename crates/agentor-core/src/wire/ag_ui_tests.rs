@@ -285,3 +285,25 @@ fn a_nested_run_rides_along_as_custom_events() {
     assert_eq!(contents.len(), 1);
     assert_eq!(contents[0]["delta"], "Done");
 }
+
+#[test]
+fn a_run_asking_the_user_finishes_with_an_interrupt_carrying_the_question() {
+    for (status, reason) in [
+        (RunStatus::InputRequired, "input_required"),
+        (RunStatus::AuthRequired, "auth_required"),
+    ] {
+        let out = events_of(
+            &mut Encoder::new("th", "r1"),
+            &[Event::message("Which city?"), Event::run_end(status)],
+        );
+        verify(&out);
+        let finished = out.last().unwrap();
+        assert_eq!(finished["type"], "RUN_FINISHED");
+        assert_eq!(
+            finished["outcome"],
+            json!({"type": "interrupt", "interrupts": [
+                {"id": "r1-i0", "reason": reason, "message": "Which city?"}
+            ]})
+        );
+    }
+}

@@ -23,7 +23,8 @@
 //! | `run_start`, `agent_updated`, `handoff`, `progress` | nothing |
 //! | any event of a nested run (`parent` set: an agent used as a tool) | `data-agentor-nested` (`data`: the event's native JSON, `transient`: true): delivered to `useChat`'s `onData`, not kept in the message; the calling tool's part gets the sub-run's answer as its output |
 //!
-//! `finishReason` is `stop` (completed), `error` (failed, timed out),
+//! `finishReason` is `stop` (completed, or input / auth required: the
+//! question is the message before it), `error` (failed, timed out),
 //! `length` (max turns) or `other` (cancelled). Only the fields the
 //! protocol defines are written: clients before v6 validate chunks strictly.
 //! A block is ended before another kind of content begins, so the parts of
@@ -449,7 +450,8 @@ impl Encoder {
             });
         }
         let reason: &[u8] = match status {
-            RunStatus::Completed => b"stop",
+            // A question to the user ends the turn as an answer does.
+            RunStatus::Completed | RunStatus::InputRequired | RunStatus::AuthRequired => b"stop",
             RunStatus::MaxTurns => b"length",
             RunStatus::Cancelled => b"other",
             _ => b"error",

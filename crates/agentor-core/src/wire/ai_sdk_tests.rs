@@ -291,6 +291,8 @@ fn finish_reasons_follow_the_status() {
         (RunStatus::Failed, "error"),
         (RunStatus::TimedOut, "error"),
         (RunStatus::Cancelled, "other"),
+        (RunStatus::InputRequired, "stop"),
+        (RunStatus::AuthRequired, "stop"),
     ] {
         let out = chunks(&mut Encoder::new(), &[Event::run_end(status)]);
         let finish = out.iter().find(|c| c["type"] == "finish").unwrap();

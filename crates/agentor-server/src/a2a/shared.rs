@@ -54,6 +54,12 @@ pub(crate) fn falls_back(state: &AppState, error: &A2aError) -> bool {
     enabled(state) && error.code == ErrorCode::TaskNotFound
 }
 
+/// Whether the shared log holds task `id` now: one lookup, no waiting for
+/// a task announced a moment ago (a send naming an unknown id must not wait).
+pub(crate) async fn holds(state: &AppState, id: &str) -> bool {
+    enabled(state) && loggable(id) && matches!(state.runs.meta(id).await, Ok(Some(_)))
+}
+
 /// Whether `id` can name a run of the log: the characters a run id may
 /// have (no `:`, which would reach another key), at most 200 bytes.
 fn loggable(id: &str) -> bool {

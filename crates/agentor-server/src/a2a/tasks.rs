@@ -13,8 +13,9 @@ use agentor_a2a::{A2aError, Dialect, ErrorCode, Message, PartContent, Role, Send
 
 use crate::state::AppState;
 
-/// Starts a task for `params`; its id and a subscription that sees every
-/// event from the first.
+/// Starts a task for `params` — or its next turn, when the message names a
+/// task waiting for the user (`input-required`) — its id and a subscription
+/// that sees every event from the first.
 pub(crate) async fn start(
     state: &AppState,
     params: SendMessageParams,
@@ -30,6 +31,10 @@ pub(crate) async fn start(
         params.configuration.push_notification.as_ref(),
     )
     .await?;
+    let continues = match params.message.task_id.as_deref() {
+        Some(id) => known_here_or_nowhere(state, id).await?,
+        None => false,
+    };
     let permit = state
         .limit
         .acquire()
@@ -45,6 +50,11 @@ pub(crate) async fn start(
     // Before the run starts, so the webhook sees every state. A refusal
     // drops the handle, which ends the task `failed`.
     super::push::attach(state, &task_id, push)?;
+    if continues {
+        // The task's webhooks stopped at its `input-required`: this turn's
+        // states go to them too.
+        super::push_delivery::watch(state, &task_id);
+    }
     let span = crate::trace::a2a_task(&state.a2a.store, &task_id);
     let run = span.in_scope(|| {
         state
@@ -52,7 +62,13 @@ pub(crate) async fn start(
             .stream_chat_with_run_id(conversation, Agentor::new_run_id())
             .into_inner()
     });
-    let run = super::shared::logged(state, &task_id, run);
+    // With a shared log, a task's later turns are not logged: the log keeps
+    // one run per task, its first (see docs/a2a.md).
+    let run = if continues {
+        run
+    } else {
+        super::shared::logged(state, &task_id, run)
+    };
     let stop = state.shutdown.triggered_owned();
     let store = state.a2a.store.clone();
     let id = task_id.clone();
@@ -66,6 +82,23 @@ pub(crate) async fn start(
     ));
     tokio::spawn(task);
     Ok((task_id, subscription))
+}
+
+/// Whether task `id` is in this instance's store (a send naming it
+/// continues it). A task that only the shared log knows — it ran on another
+/// instance — is refused: its turns continue where it runs. Unknown
+/// anywhere: false (a new task takes the client's id).
+async fn known_here_or_nowhere(state: &AppState, id: &str) -> Result<bool, A2aError> {
+    if state.a2a.store.get(id, None).is_ok() {
+        return Ok(true);
+    }
+    if super::shared::holds(state, id).await {
+        return Err(A2aError::unsupported_operation(format!(
+            "task {} runs on another instance of this server; a message to a task goes to the instance that runs it",
+            agentor::error::excerpt(id),
+        )));
+    }
+    Ok(false)
 }
 
 /// Checks what the send asks for against what the agent can do; the text
@@ -108,12 +141,28 @@ fn answers_in(mode: &str) -> bool {
 const CONTEXT_MESSAGES: usize = 64;
 
 /// The run's input: the context's conversation so far (the completed tasks'
-/// messages), then this message's text.
+/// messages), then, for a message continuing a task that asked the user
+/// (`input-required`), that task's history, then this message's text.
 fn conversation(state: &AppState, message: &Message, input: String) -> Input {
-    let prior = match &message.context_id {
-        Some(context) => state.a2a.store.context_history(context, CONTEXT_MESSAGES),
+    let store = &state.a2a.store;
+    let continued = message
+        .task_id
+        .as_deref()
+        .and_then(|id| store.get(id, None).ok())
+        .filter(|task| task.status.state.is_interrupted());
+    let context = message
+        .context_id
+        .as_deref()
+        .or(continued.as_ref().map(|task| task.context_id.as_str()));
+    let mut prior = match context {
+        Some(context) => store.context_history(context, CONTEXT_MESSAGES),
         None => Vec::new(),
     };
+    if let Some(task) = continued {
+        prior.extend(task.history);
+        let skip = prior.len().saturating_sub(CONTEXT_MESSAGES);
+        prior.drain(..skip);
+    }
     if prior.is_empty() {
         return Input::Text(input.into());
     }

@@ -500,7 +500,10 @@
 
   // ---- status line --------------------------------------------------------
 
-  const LABELS = { timed_out: 'timed out', max_turns: 'max turns', reconnecting: 'reconnecting…' };
+  const LABELS = {
+    timed_out: 'timed out', max_turns: 'max turns', reconnecting: 'reconnecting…',
+    input_required: 'asks you', auth_required: 'asks you to sign in',
+  };
 
   function formatMs(ms) {
     return ms < 1000 ? `${Math.max(ms, 0.1).toFixed(ms < 10 ? 1 : 0)} ms` : `${(ms / 1000).toFixed(2)} s`;
