@@ -66,8 +66,11 @@ fn a2a_stream(input: Vec<Event>, dialect: Dialect, tree: bool) -> u64 {
     for event in projector.start() {
         sink.frame(&frames, &id, &event, tree);
     }
+    // One buffer for the whole run, as the task store keeps.
+    let mut events = Vec::new();
     for item in input {
-        for event in projector.on_item(Ok(item)) {
+        projector.on_item_into(Ok(item), &mut events);
+        for event in events.drain(..) {
             sink.frame(&frames, &id, &event, tree);
         }
     }

@@ -160,15 +160,23 @@ impl TaskProjector {
     /// The events one item of the run becomes (often none). After the final
     /// status, nothing.
     pub fn on_item(&mut self, item: EventResult) -> Vec<StreamResponse> {
+        let mut out = Vec::new();
+        self.on_item_into(item, &mut out);
+        out
+    }
+
+    /// [`TaskProjector::on_item`], appending to `out`: a caller that reuses
+    /// one buffer allocates nothing per item for it.
+    pub fn on_item_into(&mut self, item: EventResult, out: &mut Vec<StreamResponse>) {
         if self.finished {
-            return Vec::new();
+            return;
         }
         match item {
-            Ok(event) => self.on_event(event),
+            Ok(event) => self.on_event(event, out),
             Err(error) => {
                 // An `Err` item ends the task: the driver stops pulling the run.
                 self.failure.get_or_insert_with(|| error.to_string());
-                self.finish(TaskState::Failed, None)
+                out.extend(self.finish(TaskState::Failed, None));
             }
         }
     }
@@ -194,14 +202,13 @@ impl TaskProjector {
         self.finish(TaskState::Canceled, Some(reason.to_owned()))
     }
 
-    fn on_event(&mut self, event: Event) -> Vec<StreamResponse> {
-        let mut out = Vec::new();
+    fn on_event(&mut self, event: Event, out: &mut Vec<StreamResponse>) {
         // A sub-agent's events (an agent used as a tool) are its work, not
         // this agent's answer: its text must not join the answer artifact,
         // nor its errors fail the task. The calling tool's result, which
         // carries what it found, is projected like any other.
         if event.parent.is_some() {
-            return out;
+            return;
         }
         if let Some(text) = self.held_message.take() {
             let asks_user =
@@ -214,7 +221,7 @@ impl TaskProjector {
         match event.kind {
             EventKind::TextDelta { text, .. } => {
                 if text.is_empty() {
-                    return out;
+                    return;
                 }
                 let append = self.open_answer.is_some();
                 let artifact_id = match &self.open_answer {
@@ -304,7 +311,6 @@ impl TaskProjector {
             // the rest carry nothing an A2A client has a place for.
             _ => {}
         }
-        out
     }
 
     /// The id of the next message's answer artifact.

@@ -117,6 +117,8 @@ struct Inner {
     clock: u64,
     /// The sum of the tasks' [`Entry::bytes`].
     bytes: usize,
+    /// Where a publish collects a step's events.
+    scratch: Vec<StreamResponse>,
 }
 
 impl Inner {
@@ -199,6 +201,7 @@ impl TaskStore {
                 tasks: HashMap::new(),
                 clock: 0,
                 bytes: 0,
+                scratch: Vec::new(),
             })),
             limits,
         }
@@ -430,8 +433,8 @@ impl TaskStore {
         if entry.projector.awaits_user() {
             // No run to stop: the task waits for the user, and is not
             // terminal, so it can be canceled at once.
-            publish_locked(&mut inner, self.limits, id, |p| {
-                p.cancel("the task was canceled by the client")
+            publish_locked(&mut inner, self.limits, id, |p, out| {
+                out.extend(p.cancel("the task was canceled by the client"));
             });
             return Ok(());
         }
@@ -462,7 +465,7 @@ impl TaskStore {
     fn publish(
         &self,
         id: &str,
-        step: impl FnOnce(&mut TaskProjector) -> Vec<StreamResponse>,
+        step: impl FnOnce(&mut TaskProjector, &mut Vec<StreamResponse>),
     ) -> bool {
         publish_locked(&mut self.lock(), self.limits, id, step)
     }
@@ -473,19 +476,22 @@ fn publish_locked(
     inner: &mut Inner,
     limits: StoreLimits,
     id: &str,
-    step: impl FnOnce(&mut TaskProjector) -> Vec<StreamResponse>,
+    step: impl FnOnce(&mut TaskProjector, &mut Vec<StreamResponse>),
 ) -> bool {
     inner.clock += 1;
     let clock = inner.clock;
-    let Some(entry) = inner.tasks.get_mut(id) else {
+    let Inner { tasks, scratch, .. } = inner;
+    let Some(entry) = tasks.get_mut(id) else {
         // Evicted (only finished tasks are): nothing left to publish.
         return true;
     };
-    let events = step(&mut entry.projector);
-    if !events.is_empty() {
+    // One buffer for every step: a run's events cost no allocation here.
+    scratch.clear();
+    step(&mut entry.projector, scratch);
+    if !scratch.is_empty() {
         entry.touched = clock;
     }
-    for event in events {
+    for event in scratch.drain(..) {
         entry.seq += 1;
         if let Some(sender) = &entry.sender {
             // No receiver is fine: nobody is watching right now.
@@ -538,7 +544,7 @@ impl TaskHandle {
         // Boxed, so dropping it below really drops the run.
         let mut events = Box::pin(events);
         let mut stop = std::pin::pin!(stop);
-        if self.store.publish(&self.id, TaskProjector::start) {
+        if self.store.publish(&self.id, |p, out| out.extend(p.start())) {
             return;
         }
         let reason = loop {
@@ -548,8 +554,8 @@ impl TaskHandle {
                 () = &mut stop => break "the server is shutting down",
                 item = events.next() => {
                     let finished = match item {
-                        Some(item) => self.store.publish(&self.id, |p| p.on_item(item)),
-                        None => self.store.publish(&self.id, TaskProjector::on_end_of_stream),
+                        Some(item) => self.store.publish(&self.id, |p, out| p.on_item_into(item, out)),
+                        None => self.store.publish(&self.id, |p, out| out.extend(p.on_end_of_stream())),
                     };
                     if finished {
                         return;
@@ -559,7 +565,8 @@ impl TaskHandle {
         };
         // Drop the run first: that cancels the model request and tools.
         drop(events);
-        self.store.publish(&self.id, |p| p.cancel(reason));
+        self.store
+            .publish(&self.id, |p, out| out.extend(p.cancel(reason)));
     }
 }
 
@@ -578,10 +585,11 @@ impl Drop for TaskHandle {
             // The task went on to a later turn: not this handle's any more.
             return;
         }
-        publish_locked(&mut inner, self.store.limits, &self.id, |projector| {
-            projector.on_item(Err(agentor_core::Error::internal(
+        publish_locked(&mut inner, self.store.limits, &self.id, |projector, out| {
+            let stopped = agentor_core::Error::internal(
                 "the task's run stopped before it ended (it panicked or was dropped)",
-            )))
+            );
+            projector.on_item_into(Err(stopped), out);
         });
     }
 }

@@ -69,9 +69,8 @@ impl TaskStore {
             turn,
         };
         // Under the same lock: a message sent a moment later finds it working.
-        publish_locked(inner, self.limits, &id, |p| {
+        publish_locked(inner, self.limits, &id, |p, _| {
             p.resume(user);
-            Vec::new()
         });
         Ok((handle, subscription))
     }
