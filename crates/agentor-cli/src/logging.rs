@@ -4,7 +4,7 @@
 //! Writes to a closed stderr are dropped, never a panic: a server whose log
 //! pipe went away keeps serving. Built with the `otlp` feature, the same
 //! subscriber also exports spans over OTLP when the environment names a
-//! collector, and [`Telemetry`] holds the metrics exporter beside it (see
+//! collector, and `Telemetry` holds the metrics exporter beside it (see
 //! `otlp.rs` and docs/observability.md).
 
 use std::sync::OnceLock;
