@@ -25,6 +25,8 @@ pub mod logging;
 mod commands;
 mod interrupt;
 #[cfg(feature = "otlp")]
+mod otel_recorder;
+#[cfg(feature = "otlp")]
 mod otlp;
 mod pipeline;
 mod provider;

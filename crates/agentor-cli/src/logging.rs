@@ -4,7 +4,8 @@
 //! Writes to a closed stderr are dropped, never a panic: a server whose log
 //! pipe went away keeps serving. Built with the `otlp` feature, the same
 //! subscriber also exports spans over OTLP when the environment names a
-//! collector (see `otlp.rs` and docs/observability.md).
+//! collector, and `Telemetry` holds the metrics exporter beside it (see
+//! `otlp.rs` and docs/observability.md).
 
 use std::sync::OnceLock;
 
@@ -50,6 +51,23 @@ pub(crate) struct Telemetry {
 }
 
 impl Telemetry {
+    /// Installs the server's Prometheus recorder together with the OTLP
+    /// metrics exporter, when the environment asks for metrics over OTLP;
+    /// call it before the server builds its router. A process that has a
+    /// recorder already keeps it (with a warning): nothing is exported.
+    pub(crate) fn install_metrics_recorder(&self) {
+        #[cfg(feature = "otlp")]
+        if let Some(recorder) = self
+            .otlp
+            .as_ref()
+            .and_then(crate::otlp::Otlp::metrics_recorder)
+        {
+            if let Err(err) = agentor_server::install_metrics_recorder(recorder) {
+                note!("agentor: warning: OTLP: metrics are not exported: {err}");
+            }
+        }
+    }
+
     /// Flushes and stops the exporters (a bounded wait); a failure is
     /// reported, never fatal.
     pub(crate) async fn shutdown(self) {
@@ -84,7 +102,7 @@ pub(crate) fn init(format: LogFormat) -> Result<Telemetry, String> {
     };
     let registry = tracing_subscriber::registry().with(log.with_filter(filter));
     #[cfg(feature = "otlp")]
-    let registry = registry.with(otlp.as_ref().map(crate::otlp::Otlp::layer));
+    let registry = registry.with(otlp.as_ref().and_then(crate::otlp::Otlp::layer));
     let _ = registry.try_init();
     Ok(Telemetry {
         #[cfg(feature = "otlp")]

@@ -1,116 +1,241 @@
-//! OTLP export of `serve`'s spans (the `otlp` feature): a
+//! OTLP export of `serve`'s spans and metrics (the `otlp` feature): a
 //! `tracing-opentelemetry` layer over an OpenTelemetry tracer whose batch
-//! exporter posts protobuf over HTTP to the collector that the standard
-//! `OTEL_EXPORTER_OTLP_*` variables name.
+//! exporter posts protobuf over HTTP, and a meter whose periodic reader
+//! posts the metrics the server records (through [`OtelRecorder`], fanned
+//! out beside the Prometheus recorder), both to the collector that the
+//! standard `OTEL_EXPORTER_OTLP_*` variables name.
 //!
 //! It lives in the command line, not in a library: the binary owns the
-//! process's subscriber, and an application embedding the server composes its
-//! own. The HTTP client is the workspace's reqwest (no second HTTP stack, no
-//! gRPC); its requests run on the server's tokio runtime, while the SDK's
-//! batch processor waits for them on its own thread, so a slow collector never
-//! holds up a request handler.
+//! process's subscriber and recorder, and an application embedding the
+//! server composes its own. The HTTP client is the workspace's reqwest (no
+//! second HTTP stack, no gRPC); its requests run on the server's tokio
+//! runtime, while the SDK's batch processor and periodic reader wait for
+//! them on their own threads, so a slow collector never holds up a request
+//! handler.
 
 use std::env;
 use std::time::Duration;
 
 use bytes::Bytes;
+use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_http::{HttpClient, HttpError};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-/// How long shutting down may take to flush the spans still queued: a dead
-/// collector delays the server's exit by this much at most.
+use crate::otel_recorder::OtelRecorder;
+
+/// How long shutting down may take to flush the spans and metrics still
+/// queued: a dead collector delays the server's exit by this much at most.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// The export timeout when `OTEL_EXPORTER_OTLP_TIMEOUT` does not say (the
 /// specification's default).
 const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The time between metric exports when `OTEL_METRIC_EXPORT_INTERVAL` does
+/// not say (the specification's default).
+const DEFAULT_EXPORT_INTERVAL: Duration = Duration::from_secs(60);
 /// The most of a collector's answer read; its body is only a status.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// The service name when neither `OTEL_SERVICE_NAME` nor
 /// `OTEL_RESOURCE_ATTRIBUTES` gives one.
 const DEFAULT_SERVICE_NAME: &str = "agentor";
+/// The instrumentation scope of the tracer and the meter.
+const SCOPE: &str = "agentor";
 
-/// The tracer provider exporting spans; [`Otlp::shutdown`] flushes it.
+/// What is exported, each configured by its own variables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Signal {
+    Traces,
+    Metrics,
+}
+
+impl Signal {
+    /// The signal's part of the variables' names (`OTEL_EXPORTER_OTLP_{}_ENDPOINT`).
+    fn infix(self) -> &'static str {
+        match self {
+            Signal::Traces => "TRACES",
+            Signal::Metrics => "METRICS",
+        }
+    }
+}
+
+/// The providers exporting spans and metrics; [`Otlp::shutdown`] flushes them.
 #[derive(Debug)]
 pub(crate) struct Otlp {
-    provider: SdkTracerProvider,
+    traces: Option<SdkTracerProvider>,
+    metrics: Option<SdkMeterProvider>,
 }
 
 impl Otlp {
-    /// The exporter the environment asks for: `None` when no
-    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` is
-    /// set (or `OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none`), an
-    /// error for a configuration that cannot work.
+    /// The exporters the environment asks for: `None` when no
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` or signal's endpoint
+    /// (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `…_METRICS_ENDPOINT`) is set,
+    /// or `OTEL_SDK_DISABLED=true`; a signal is left out with
+    /// `OTEL_TRACES_EXPORTER=none` / `OTEL_METRICS_EXPORTER=none`. An error
+    /// for a configuration that cannot work.
     pub(crate) fn from_env() -> Result<Option<Otlp>, String> {
-        if !wanted(|name| env::var(name).ok()) {
+        let var = |name: &str| env::var(name).ok();
+        let traces = wanted(var, Signal::Traces);
+        let metrics = wanted(var, Signal::Metrics);
+        if !traces && !metrics {
             return Ok(None);
         }
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| "OTLP export needs a tokio runtime".to_owned())?;
-        let timeout = export_timeout(|name| env::var(name).ok())?;
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|err| format!("OTLP: cannot build the HTTP client: {err}"))?;
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_protocol(Protocol::HttpBinary)
-            .with_timeout(timeout)
-            .with_http_client(OnRuntime { client, runtime })
-            .build()
-            .map_err(|err| format!("OTLP: {err}"))?;
+        let client = |timeout| {
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .build()
+                .map(|client| OnRuntime {
+                    client,
+                    runtime: runtime.clone(),
+                })
+                .map_err(|err| format!("OTLP: cannot build the HTTP client: {err}"))
+        };
         let mut resource = Resource::builder();
-        if !names_service(|name| env::var(name).ok()) {
+        if !names_service(var) {
             resource = resource.with_service_name(DEFAULT_SERVICE_NAME);
         }
-        let provider = SdkTracerProvider::builder()
-            .with_batch_exporter(exporter)
-            .with_resource(resource.build())
-            .build();
-        Ok(Some(Otlp { provider }))
+        let resource = resource.build();
+        let traces = if traces {
+            let timeout = export_timeout(var, Signal::Traces)?;
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(Protocol::HttpBinary)
+                .with_timeout(timeout)
+                .with_http_client(client(timeout)?)
+                .build()
+                .map_err(|err| format!("OTLP: {err}"))?;
+            Some(
+                SdkTracerProvider::builder()
+                    .with_batch_exporter(exporter)
+                    .with_resource(resource.clone())
+                    .build(),
+            )
+        } else {
+            None
+        };
+        let metrics = if metrics {
+            let timeout = export_timeout(var, Signal::Metrics)?;
+            let interval = export_interval(var)?;
+            let exporter = opentelemetry_otlp::MetricExporter::builder()
+                .with_http()
+                .with_protocol(Protocol::HttpBinary)
+                .with_timeout(timeout)
+                .with_http_client(client(timeout)?)
+                .build()
+                .map_err(|err| format!("OTLP: {err}"))?;
+            let reader = PeriodicReader::builder(exporter)
+                .with_interval(interval)
+                .build();
+            Some(
+                SdkMeterProvider::builder()
+                    .with_reader(reader)
+                    .with_resource(resource)
+                    .build(),
+            )
+        } else {
+            None
+        };
+        Ok(Some(Otlp { traces, metrics }))
     }
 
-    /// The subscriber layer that turns spans into OpenTelemetry spans. It
-    /// takes `INFO` and above whatever `RUST_LOG` says, so the log's
-    /// verbosity and the export are set apart.
-    pub(crate) fn layer<S>(&self) -> impl Layer<S> + Send + Sync + 'static
+    /// The subscriber layer that turns spans into OpenTelemetry spans, when
+    /// spans are exported. It takes `INFO` and above whatever `RUST_LOG`
+    /// says, so the log's verbosity and the export are set apart.
+    pub(crate) fn layer<S>(&self) -> Option<impl Layer<S> + Send + Sync + 'static>
     where
         S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
     {
-        tracing_opentelemetry::layer()
-            .with_tracer(self.provider.tracer("agentor"))
-            .with_filter(LevelFilter::INFO)
+        let provider = self.traces.as_ref()?;
+        Some(
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer(SCOPE))
+                .with_filter(LevelFilter::INFO),
+        )
     }
 
-    /// Flushes what is queued and stops the exporter, waiting
-    /// [`SHUTDOWN_TIMEOUT`] at most.
+    /// The `metrics` recorder that feeds the meter, when metrics are
+    /// exported; install it beside the Prometheus recorder.
+    pub(crate) fn metrics_recorder(&self) -> Option<OtelRecorder> {
+        let provider = self.metrics.as_ref()?;
+        Some(OtelRecorder::new(
+            provider.meter(SCOPE),
+            agentor::telemetry::HISTOGRAM_BUCKETS,
+        ))
+    }
+
+    /// Exports the last metrics, flushes the queued spans and stops both
+    /// exporters, side by side, waiting [`SHUTDOWN_TIMEOUT`] at most.
     pub(crate) async fn shutdown(self) -> Result<(), String> {
-        let provider = self.provider;
-        // The SDK's shutdown blocks its caller until the batch thread is done.
-        let flush =
-            tokio::task::spawn_blocking(move || provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT));
-        match tokio::time::timeout(SHUTDOWN_TIMEOUT + Duration::from_secs(1), flush).await {
-            Ok(Ok(Ok(()))) => Ok(()),
-            Ok(Ok(Err(err))) => Err(format!("OTLP: flushing spans failed: {err}")),
-            Ok(Err(err)) => Err(format!("OTLP: flushing spans failed: {err}")),
-            Err(_) => Err("OTLP: the collector did not take the last spans in time".to_owned()),
+        // The SDK's shutdowns block their caller until the export is done.
+        let traces = self.traces.map(|provider| {
+            bounded(
+                "spans",
+                tokio::task::spawn_blocking(move || {
+                    provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT)
+                }),
+            )
+        });
+        let metrics = self.metrics.map(|provider| {
+            bounded(
+                "metrics",
+                tokio::task::spawn_blocking(move || {
+                    provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT)
+                }),
+            )
+        });
+        let (traces, metrics) = tokio::join!(
+            async move {
+                match traces {
+                    Some(flush) => flush.await,
+                    None => Ok(()),
+                }
+            },
+            async move {
+                match metrics {
+                    Some(flush) => flush.await,
+                    None => Ok(()),
+                }
+            }
+        );
+        match (traces, metrics) {
+            (Err(a), Err(b)) => Err(format!("{a}; {b}")),
+            (Err(err), Ok(())) | (Ok(()), Err(err)) => Err(err),
+            (Ok(()), Ok(())) => Ok(()),
         }
     }
 }
 
-/// Whether the environment asks for span export.
-fn wanted(var: impl Fn(&str) -> Option<String>) -> bool {
+/// Waits for one provider's shutdown a little longer than it allows itself.
+async fn bounded(
+    what: &str,
+    flush: tokio::task::JoinHandle<opentelemetry_sdk::error::OTelSdkResult>,
+) -> Result<(), String> {
+    match tokio::time::timeout(SHUTDOWN_TIMEOUT + Duration::from_secs(1), flush).await {
+        Ok(Ok(Ok(()))) => Ok(()),
+        Ok(Ok(Err(err))) => Err(format!("OTLP: flushing {what} failed: {err}")),
+        Ok(Err(err)) => Err(format!("OTLP: flushing {what} failed: {err}")),
+        Err(_) => Err(format!(
+            "OTLP: the collector did not take the last {what} in time"
+        )),
+    }
+}
+
+/// Whether the environment asks for `signal`'s export.
+fn wanted(var: impl Fn(&str) -> Option<String>, signal: Signal) -> bool {
     let set = |name: &str| var(name).is_some_and(|v| !v.trim().is_empty());
     let disabled = var("OTEL_SDK_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    let no_traces = var("OTEL_TRACES_EXPORTER").is_some_and(|v| v.trim() == "none");
+    let off = var(&format!("OTEL_{}_EXPORTER", signal.infix())).is_some_and(|v| v.trim() == "none");
     !disabled
-        && !no_traces
-        && (set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") || set("OTEL_EXPORTER_OTLP_ENDPOINT"))
+        && !off
+        && (set(&format!("OTEL_EXPORTER_OTLP_{}_ENDPOINT", signal.infix()))
+            || set("OTEL_EXPORTER_OTLP_ENDPOINT"))
 }
 
 /// Whether the environment names the service itself.
@@ -123,13 +248,14 @@ fn names_service(var: impl Fn(&str) -> Option<String>) -> bool {
         })
 }
 
-/// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` or `OTEL_EXPORTER_OTLP_TIMEOUT`, in
-/// milliseconds, as the specification has it.
-fn export_timeout(var: impl Fn(&str) -> Option<String>) -> Result<Duration, String> {
-    for name in [
-        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-        "OTEL_EXPORTER_OTLP_TIMEOUT",
-    ] {
+/// The first of `names` that is set, as a positive number of milliseconds
+/// (how the specification gives durations); `default` when none is set.
+fn millis(
+    var: impl Fn(&str) -> Option<String>,
+    names: &[&str],
+    default: Duration,
+) -> Result<Duration, String> {
+    for name in names {
         if let Some(value) = var(name).filter(|v| !v.trim().is_empty()) {
             return match value.trim().parse::<u64>() {
                 Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
@@ -139,7 +265,29 @@ fn export_timeout(var: impl Fn(&str) -> Option<String>) -> Result<Duration, Stri
             };
         }
     }
-    Ok(DEFAULT_EXPORT_TIMEOUT)
+    Ok(default)
+}
+
+/// `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_TIMEOUT` or `OTEL_EXPORTER_OTLP_TIMEOUT`.
+fn export_timeout(
+    var: impl Fn(&str) -> Option<String>,
+    signal: Signal,
+) -> Result<Duration, String> {
+    let own = format!("OTEL_EXPORTER_OTLP_{}_TIMEOUT", signal.infix());
+    millis(
+        var,
+        &[&own, "OTEL_EXPORTER_OTLP_TIMEOUT"],
+        DEFAULT_EXPORT_TIMEOUT,
+    )
+}
+
+/// `OTEL_METRIC_EXPORT_INTERVAL`: the time between metric exports.
+fn export_interval(var: impl Fn(&str) -> Option<String>) -> Result<Duration, String> {
+    millis(
+        var,
+        &["OTEL_METRIC_EXPORT_INTERVAL"],
+        DEFAULT_EXPORT_INTERVAL,
+    )
 }
 
 /// The exporter's HTTP client: reqwest, its requests spawned on the
@@ -195,20 +343,47 @@ mod tests {
 
     #[test]
     fn an_endpoint_turns_export_on_and_the_switches_turn_it_off() {
-        assert!(!wanted(vars(&[])));
-        assert!(!wanted(vars(&[("OTEL_EXPORTER_OTLP_ENDPOINT", " ")])));
-        assert!(wanted(vars(&[(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            "http://collector:4318"
-        )])));
-        assert!(wanted(vars(&[(
+        use Signal::{Metrics, Traces};
+        for signal in [Traces, Metrics] {
+            assert!(!wanted(vars(&[]), signal));
+            assert!(!wanted(
+                vars(&[("OTEL_EXPORTER_OTLP_ENDPOINT", " ")]),
+                signal
+            ));
+            assert!(wanted(
+                vars(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")]),
+                signal
+            ));
+        }
+        let traces_only = vars(&[(
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-            "http://collector:4318/v1/traces"
-        )])));
+            "http://collector:4318/v1/traces",
+        )]);
+        assert!(wanted(&traces_only, Traces));
+        assert!(!wanted(&traces_only, Metrics));
+        let metrics_only = vars(&[(
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            "http://collector:4318/v1/metrics",
+        )]);
+        assert!(wanted(&metrics_only, Metrics));
+        assert!(!wanted(&metrics_only, Traces));
         let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
-        assert!(!wanted(vars(&[endpoint, ("OTEL_SDK_DISABLED", "TRUE")])));
-        assert!(!wanted(vars(&[endpoint, ("OTEL_TRACES_EXPORTER", "none")])));
-        assert!(wanted(vars(&[endpoint, ("OTEL_TRACES_EXPORTER", "otlp")])));
+        for signal in [Traces, Metrics] {
+            assert!(!wanted(
+                vars(&[endpoint, ("OTEL_SDK_DISABLED", "TRUE")]),
+                signal
+            ));
+        }
+        let no_traces = vars(&[endpoint, ("OTEL_TRACES_EXPORTER", "none")]);
+        assert!(!wanted(&no_traces, Traces));
+        assert!(wanted(&no_traces, Metrics));
+        let no_metrics = vars(&[endpoint, ("OTEL_METRICS_EXPORTER", "none")]);
+        assert!(wanted(&no_metrics, Traces));
+        assert!(!wanted(&no_metrics, Metrics));
+        assert!(wanted(
+            vars(&[endpoint, ("OTEL_TRACES_EXPORTER", "otlp")]),
+            Traces
+        ));
     }
 
     #[test]
@@ -227,20 +402,44 @@ mod tests {
 
     #[test]
     fn the_timeout_is_milliseconds_and_bad_values_are_refused() {
-        assert_eq!(export_timeout(vars(&[])), Ok(DEFAULT_EXPORT_TIMEOUT));
+        use Signal::{Metrics, Traces};
         assert_eq!(
-            export_timeout(vars(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "2500")])),
+            export_timeout(vars(&[]), Traces),
+            Ok(DEFAULT_EXPORT_TIMEOUT)
+        );
+        assert_eq!(
+            export_timeout(vars(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "2500")]), Metrics),
             Ok(Duration::from_millis(2500))
         );
+        let both = vars(&[
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+            ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "100"),
+        ]);
         assert_eq!(
-            export_timeout(vars(&[
-                ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
-                ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "100")
-            ])),
+            export_timeout(&both, Traces),
             Ok(Duration::from_millis(100))
         );
-        let err = export_timeout(vars(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "10s")])).unwrap_err();
+        assert_eq!(
+            export_timeout(&both, Metrics),
+            Ok(Duration::from_millis(2500))
+        );
+        let err =
+            export_timeout(vars(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "10s")]), Traces).unwrap_err();
         assert!(err.contains("OTEL_EXPORTER_OTLP_TIMEOUT"), "{err}");
-        assert!(export_timeout(vars(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "0")])).is_err());
+        assert!(export_timeout(vars(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "0")]), Traces).is_err());
+    }
+
+    #[test]
+    fn the_metric_interval_defaults_to_a_minute_and_bad_values_are_refused() {
+        assert_eq!(export_interval(vars(&[])), Ok(DEFAULT_EXPORT_INTERVAL));
+        assert_eq!(
+            export_interval(vars(&[("OTEL_METRIC_EXPORT_INTERVAL", "250")])),
+            Ok(Duration::from_millis(250))
+        );
+        let err = export_interval(vars(&[("OTEL_METRIC_EXPORT_INTERVAL", "1m")])).unwrap_err();
+        assert!(
+            err.contains("OTEL_METRIC_EXPORT_INTERVAL") && err.contains("1m"),
+            "{err}"
+        );
     }
 }

@@ -100,6 +100,16 @@ pub const TOKEN_BUCKETS: &[f64] = &[
     16777216.0, 67108864.0,
 ];
 
+/// The bucket bounds of each histogram above, for exporters to configure
+/// alike (`/metrics` and OTLP use these).
+pub const HISTOGRAM_BUCKETS: &[(&str, &[f64])] = &[
+    (OPERATION_DURATION, DURATION_BUCKETS),
+    (TIME_TO_FIRST_CHUNK, DURATION_BUCKETS),
+    (TOOL_DURATION, DURATION_BUCKETS),
+    (LAYER_TIME_TO_FIRST_EVENT, DURATION_BUCKETS),
+    (TOKEN_USAGE, TOKEN_BUCKETS),
+];
+
 /// Describes every metric above to the installed recorder (help text and
 /// unit), so an exporter names and documents them; call it once after
 /// installing one.

@@ -179,7 +179,8 @@ impl ServerConfig {
     /// process's `metrics` recorder, unless the application installed one
     /// first (then `/metrics` answers `404` and that recorder gets the
     /// counts). Off, no recorder is installed by the server and streams are
-    /// not counted. See `docs/observability.md`.
+    /// not counted, unless [`install_metrics_recorder`](crate::install_metrics_recorder)
+    /// installed it with an extra recorder. See `docs/observability.md`.
     pub fn metrics(mut self, on: bool) -> Self {
         self.metrics = on;
         self

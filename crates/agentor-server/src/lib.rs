@@ -114,6 +114,7 @@ mod trace;
 mod ui_chat;
 mod ws;
 
+pub use crate::metrics::{install_metrics_recorder, RecorderInstalled};
 /// How a streamed run is framed (SSE or NDJSON); see [`EventStreamResponse::framing`].
 pub use agentor::wire::Framing;
 pub use agentor_a2a::Dialect;

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::OnceLock;
 use std::task::{ready, Context, Poll};
 
-use agentor::telemetry::{self, DURATION_BUCKETS, HTTP_STATUS, KIND, TOKEN_BUCKETS};
+use agentor::telemetry::{self, HTTP_STATUS, KIND};
 use agentor::Kind;
 use agentor_a2a::store::TaskStore;
 use agentor_a2a::Dialect;
@@ -19,8 +19,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_core::Stream;
-use metrics::{Counter, Gauge};
+use metrics::{Counter, Gauge, Recorder};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_util::layers::FanoutBuilder;
 use pin_project_lite::pin_project;
 
 use crate::error::ApiError;
@@ -53,32 +54,74 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// Returned by [`install_metrics_recorder`] when this process already has
+/// a `metrics` recorder (the server's, or one the application installed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a metrics recorder is already installed in this process")]
+pub struct RecorderInstalled;
+
+/// Installs the server's Prometheus recorder as the process's `metrics`
+/// recorder together with `extra`: every metric goes to both, so
+/// `GET /metrics` keeps serving while `extra` exports elsewhere (the
+/// `agentor` binary passes its OTLP exporter). Call it before the first
+/// router is built; then [`ServerConfig::metrics`](crate::ServerConfig::metrics)
+/// decides only whether `/metrics` is routed, and streams are counted
+/// either way.
+///
+/// # Errors
+///
+/// [`RecorderInstalled`] when a recorder is already installed; `extra` is
+/// dropped and records nothing.
+pub fn install_metrics_recorder<R>(extra: R) -> Result<(), RecorderInstalled>
+where
+    R: Recorder + Sync + 'static,
+{
+    let mut extra: Option<Box<dyn Recorder + Sync>> = Some(Box::new(extra));
+    let mut ours = false;
+    let handle = RECORDER.get_or_init(|| {
+        ours = true;
+        install(extra.take())
+    });
+    match handle {
+        Some(_) if ours => Ok(()),
+        _ => Err(RecorderInstalled),
+    }
+}
+
 /// The process's Prometheus recorder, installed as the global `metrics`
 /// recorder on the first call; `None` when the application installed
 /// another recorder first (then it exports, and `/metrics` is not served).
 pub(crate) fn prometheus() -> Option<&'static PrometheusHandle> {
-    RECORDER
-        .get_or_init(|| {
-            let mut builder = PrometheusBuilder::new().with_recommended_naming(true);
-            for (name, buckets) in [
-                (telemetry::OPERATION_DURATION, DURATION_BUCKETS),
-                (telemetry::TIME_TO_FIRST_CHUNK, DURATION_BUCKETS),
-                (telemetry::TOOL_DURATION, DURATION_BUCKETS),
-                (telemetry::LAYER_TIME_TO_FIRST_EVENT, DURATION_BUCKETS),
-                (telemetry::TOKEN_USAGE, TOKEN_BUCKETS),
-            ] {
-                builder = builder
-                    .set_buckets_for_metric(Matcher::Full(name.to_owned()), buckets)
-                    .ok()?;
-            }
-            let recorder = builder.build_recorder();
-            let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).ok()?;
-            telemetry::describe();
-            describe();
-            Some(handle)
-        })
-        .as_ref()
+    RECORDER.get_or_init(|| install(None)).as_ref()
+}
+
+/// Builds the Prometheus recorder and installs it, fanned out with `extra`
+/// when given; `None` when the process has a recorder already.
+fn install(extra: Option<Box<dyn Recorder + Sync>>) -> Option<PrometheusHandle> {
+    let mut builder = PrometheusBuilder::new().with_recommended_naming(true);
+    for (name, buckets) in telemetry::HISTOGRAM_BUCKETS {
+        builder = builder
+            .set_buckets_for_metric(Matcher::Full((*name).to_owned()), buckets)
+            .ok()?;
+    }
+    let recorder = builder.build_recorder();
+    let handle = recorder.handle();
+    let installed = match extra {
+        None => metrics::set_global_recorder(recorder).is_ok(),
+        Some(extra) => {
+            let fanout = FanoutBuilder::default()
+                .add_recorder(recorder)
+                .add_recorder(extra)
+                .build();
+            metrics::set_global_recorder(fanout).is_ok()
+        }
+    };
+    if !installed {
+        return None;
+    }
+    telemetry::describe();
+    describe();
+    Some(handle)
 }
 
 /// Whether this process's recorder is installed: streams are counted.

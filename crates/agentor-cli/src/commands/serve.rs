@@ -29,6 +29,8 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
             Ok(telemetry) => telemetry,
             Err(err) => return Outcome::Failed(err),
         };
+    // Before the router is built: it installs the Prometheus recorder alone.
+    telemetry.install_metrics_recorder();
     let (limits, cors) = connection_settings(args.connections, &file);
     let routes = frontend_routes(ServerConfig::default(), &file);
     let host = args
@@ -139,7 +141,7 @@ pub(crate) async fn run(args: ServeArgs, config: Config) -> Outcome {
     }
     note!("agentor: playground: open {browse} in a browser");
     let served = bound.serve().await;
-    // The spans of the last runs go out before the process does.
+    // The spans and metrics of the last runs go out before the process does.
     telemetry.shutdown().await;
     match served {
         Ok(()) => {
