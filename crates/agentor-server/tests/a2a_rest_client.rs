@@ -66,9 +66,10 @@ async fn record(State(requests): State<Requests>, request: Request, next: Next) 
 /// Our server for `agent`, recording what it is asked.
 async fn server(agent: Agentor) -> (Served, Requests) {
     let requests = Requests::default();
-    let app = router(agent, ServerConfig::default()).layer(
-        axum::middleware::from_fn_with_state(requests.clone(), record),
-    );
+    let app = router(agent, ServerConfig::default()).layer(axum::middleware::from_fn_with_state(
+        requests.clone(),
+        record,
+    ));
     (Served::start(app).await, requests)
 }
 
@@ -109,9 +110,12 @@ fn said(events: &[Event]) -> Vec<(std::mem::Discriminant<EventKind>, Option<Stri
 }
 
 async fn run(client: &A2aClient, text: &str) -> Vec<Event> {
-    let events = tokio::time::timeout(Duration::from_secs(10), client.stream(text).collect::<Vec<_>>())
-        .await
-        .expect("the run ends within 10 s");
+    let events = tokio::time::timeout(
+        Duration::from_secs(10),
+        client.stream(text).collect::<Vec<_>>(),
+    )
+    .await
+    .expect("the run ends within 10 s");
     events.into_iter().map(Result::unwrap).collect()
 }
 
@@ -244,7 +248,10 @@ async fn dropping_a_rest_stream_cancels_the_remote_task_over_rest() {
                 .json()
                 .await
                 .unwrap();
-            let state = task["status"]["state"].as_str().unwrap_or_default().to_owned();
+            let state = task["status"]["state"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             if state != "TASK_STATE_WORKING" {
                 return state;
             }
@@ -254,7 +261,10 @@ async fn dropping_a_rest_stream_cancels_the_remote_task_over_rest() {
     .await
     .unwrap();
     assert_eq!(state, "TASK_STATE_CANCELED");
-    assert!(model.dropped_at.lock().unwrap().is_some(), "the run was dropped");
+    assert!(
+        model.dropped_at.lock().unwrap().is_some(),
+        "the run was dropped"
+    );
 }
 
 /// A model that asks which city, then answers with what the user said.
