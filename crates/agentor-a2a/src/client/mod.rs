@@ -4,10 +4,10 @@
 //! (JSON-RPC, or HTTP+JSON when the card prefers it), endpoint and dialect;
 //! [`A2aClient::stream`] sends one message with `message/stream` (0.3),
 //! `SendStreamingMessage` (1.0) or `POST {url}/message:stream` (HTTP+JSON,
-//! 1.0) and yields the
-//! remote task as a well-formed agentor turn — `run_start`, text deltas per
-//! artifact chunk, messages, tool events, then `run_end` — whose every event
-//! has the card's name as `source`, so a remote agent merges with local ones
+//! 1.0) and yields the remote task as a well-formed agentor turn —
+//! `run_start`, text deltas per artifact chunk, messages, tool events, then
+//! `run_end` — whose every event has the card's name as `source`, so a
+//! remote agent merges with local ones
 //! ([`agentor_core::ops::merge`]). It is also a [`Provider`], so it can drive
 //! an agent or be served.
 //!
@@ -16,8 +16,8 @@
 //! before a final state) end the turn with the `Err` item and a `failed`
 //! run end, as the [`Provider`] contract says. Dropping a stream closes its
 //! connection and, when the remote task has not ended, cancels it
-//! (`tasks/cancel` / `CancelTask` / `POST {url}/tasks/{id}:cancel`): a server keeps a task running when only
-//! its stream goes away.
+//! (`tasks/cancel` / `CancelTask` / `POST {url}/tasks/{id}:cancel`): a
+//! server keeps a task running when only its stream goes away.
 //!
 //! ```no_run
 //! use agentor_a2a::client::A2aClient;
