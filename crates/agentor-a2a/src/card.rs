@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::Dialect;
+use crate::{Binding, Dialect};
 
 /// A skill listed on the card (agentor lists one per tool).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -265,10 +265,10 @@ impl AgentCard {
     }
 }
 
-/// A JSON-RPC interface a card offers: where, and in which dialect.
+/// An interface a card offers: where, and in which dialect.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CardInterface {
-    /// The endpoint's URL.
+    /// The endpoint's URL (the base URL of the routes, for HTTP+JSON).
     pub url: String,
     /// The dialect spoken there.
     pub dialect: Dialect,
@@ -291,11 +291,40 @@ pub struct CardInterface {
 /// assert_eq!(found[1].dialect, Dialect::V0_3);
 /// ```
 pub fn interfaces(card: &Value) -> Vec<CardInterface> {
-    let jsonrpc = |binding: Option<&Value>| {
-        binding
-            .and_then(Value::as_str)
-            .is_none_or(|b| b.eq_ignore_ascii_case("JSONRPC"))
+    bound_interfaces(card)
+        .into_iter()
+        .filter(|(binding, _)| *binding == Binding::JsonRpc)
+        .map(|(_, interface)| interface)
+        .collect()
+}
+
+/// Every interface a card received from a peer offers in a binding agentor
+/// speaks, in the card's order (a 1.0 card's preference order): the
+/// JSON-RPC ones of [`interfaces`], and the 1.0 `supportedInterfaces`
+/// entries with `protocolBinding` `HTTP+JSON` of a 1.x version (the
+/// binding is 1.0 only here; 0.3 cards list no such interface agentor
+/// reads).
+///
+/// ```
+/// use agentor_a2a::card::{bound_interfaces, AgentCard};
+/// use agentor_a2a::{Binding, Dialect};
+///
+/// let card = AgentCard::new("Assistant", "http://127.0.0.1:8000/")
+///     .rest_url("http://127.0.0.1:8000/v1")
+///     .render(Dialect::V1_0);
+/// let found = bound_interfaces(&card);
+/// assert_eq!(found.len(), 3);
+/// assert_eq!(found[2].0, Binding::Rest);
+/// assert_eq!(found[2].1.url, "http://127.0.0.1:8000/v1");
+/// ```
+pub fn bound_interfaces(card: &Value) -> Vec<(Binding, CardInterface)> {
+    let binding_of = |binding: Option<&Value>| match binding.and_then(Value::as_str) {
+        None => Some(Binding::JsonRpc),
+        Some(b) if b.eq_ignore_ascii_case(Binding::JsonRpc.name()) => Some(Binding::JsonRpc),
+        Some(b) if b.eq_ignore_ascii_case(Binding::Rest.name()) => Some(Binding::Rest),
+        Some(_) => None,
     };
+    let jsonrpc = |binding: Option<&Value>| binding_of(binding) == Some(Binding::JsonRpc);
     let dialect_of = |version: Option<&Value>| match version.and_then(Value::as_str) {
         None | Some("") => Some(Dialect::V0_3),
         Some(v) if v.trim_start().starts_with("0.") => Dialect::from_version_header(v)
@@ -311,12 +340,20 @@ pub fn interfaces(card: &Value) -> Vec<CardInterface> {
     {
         return list
             .iter()
-            .filter(|i| jsonrpc(i.get("protocolBinding")))
             .filter_map(|i| {
-                Some(CardInterface {
-                    url: url_of(i)?,
-                    dialect: dialect_of(i.get("protocolVersion"))?,
-                })
+                let binding = binding_of(i.get("protocolBinding"))?;
+                let dialect = dialect_of(i.get("protocolVersion"))?;
+                // The HTTP+JSON binding of 0.3 differs from 1.0's; agentor speaks 1.0's.
+                if binding == Binding::Rest && dialect != Dialect::V1_0 {
+                    return None;
+                }
+                Some((
+                    binding,
+                    CardInterface {
+                        url: url_of(i)?,
+                        dialect,
+                    },
+                ))
             })
             .collect();
     }
@@ -341,4 +378,7 @@ pub fn interfaces(card: &Value) -> Vec<CardInterface> {
         }
     }
     found
+        .into_iter()
+        .map(|interface| (Binding::JsonRpc, interface))
+        .collect()
 }

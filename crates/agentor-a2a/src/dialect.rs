@@ -49,6 +49,28 @@ impl Dialect {
     }
 }
 
+/// How A2A requests travel: the protocol binding an interface of a card
+/// names (`protocolBinding`). agentor speaks JSON-RPC in both dialects and
+/// HTTP+JSON (REST) in 1.0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Binding {
+    /// JSON-RPC 2.0 requests `POST`ed to one endpoint (`JSONRPC`).
+    JsonRpc,
+    /// The HTTP+JSON binding of 1.0: a route per method under a base URL,
+    /// bare results, `google.rpc.Status` errors (`HTTP+JSON`).
+    Rest,
+}
+
+impl Binding {
+    /// The binding as cards name it (`protocolBinding`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Binding::JsonRpc => "JSONRPC",
+            Binding::Rest => "HTTP+JSON",
+        }
+    }
+}
+
 /// A JSON-RPC method of the A2A protocol, named per dialect by [`Method::name`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Method {

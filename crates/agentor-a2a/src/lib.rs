@@ -21,7 +21,7 @@ pub mod store;
 pub mod timestamp;
 pub mod types;
 
-pub use dialect::{Dialect, Method};
+pub use dialect::{Binding, Dialect, Method};
 pub use error::{A2aError, ErrorCode, ERROR_DOMAIN, ERROR_INFO_TYPE};
 pub use ids::new_id;
 pub use project::TaskProjector;

@@ -141,6 +141,17 @@ pub enum DialectArg {
     V1_0,
 }
 
+/// Which A2A binding to speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BindingArg {
+    /// JSON-RPC (either protocol version).
+    #[value(name = "jsonrpc")]
+    JsonRpc,
+    /// HTTP+JSON (protocol 1.0 only).
+    #[value(name = "rest")]
+    Rest,
+}
+
 /// Where a remote A2A agent is and how to reach it.
 #[derive(Debug, Args)]
 pub struct RemoteArgs {
@@ -155,6 +166,11 @@ pub struct RemoteArgs {
     /// Speaks this protocol version [default: the card's choice, 1.0 when it offers both].
     #[arg(long, value_enum)]
     pub dialect: Option<DialectArg>,
+
+    /// Speaks this binding [default: the card's choice, HTTP+JSON when its
+    /// first usable interface is HTTP+JSON, else JSON-RPC].
+    #[arg(long, value_enum)]
+    pub binding: Option<BindingArg>,
 
     /// Fails the run when the agent is silent this many seconds, waiting for
     /// an answer or between two chunks of its stream [default: 120].

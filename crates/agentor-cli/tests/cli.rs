@@ -736,17 +736,13 @@ fn a2a_card_and_stream_talk_to_a_served_agent_in_both_dialects() {
     assert!(out.contains("You said: \"Hello remote\""), "{out}");
     assert!(out.ends_with("[done] completed\n"), "{out}");
 
-    for dialect in ["0.3", "1.0"] {
+    for (flag, dialect) in [
+        ("--dialect", "0.3"),
+        ("--dialect", "1.0"),
+        ("--binding", "rest"),
+    ] {
         let json = run(agentor(&dir).args([
-            "a2a",
-            "stream",
-            "--token",
-            "s3cret",
-            "--dialect",
-            dialect,
-            "--json",
-            &url,
-            "Hi",
+            "a2a", "stream", "--token", "s3cret", flag, dialect, "--json", &url, "Hi",
         ]));
         assert_eq!(json.status.code(), Some(0), "{dialect}: {}", stderr(&json));
         let events = events(&json);

@@ -7,7 +7,7 @@ use agentor_core::Error;
 use agentor_transport::{HttpClient, RetryPolicy, TransportConfig};
 
 use super::A2aClient;
-use crate::Dialect;
+use crate::{Binding, Dialect};
 
 /// The read timeout of an A2A client unless set: a remote agent may think
 /// or run tools for a while, and agentor's server sends a heartbeat comment
@@ -29,6 +29,7 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct A2aClientBuilder {
     config: TransportConfig,
     dialect: Option<Dialect>,
+    binding: Option<Binding>,
     client: Option<reqwest::Client>,
 }
 
@@ -40,6 +41,7 @@ impl Default for A2aClientBuilder {
                 .read_timeout(DEFAULT_READ_TIMEOUT)
                 .retry(RetryPolicy::none()),
             dialect: None,
+            binding: None,
             client: None,
         }
     }
@@ -58,6 +60,16 @@ impl A2aClientBuilder {
     #[must_use]
     pub fn dialect(mut self, dialect: Dialect) -> Self {
         self.dialect = Some(dialect);
+        self
+    }
+
+    /// Speaks `binding` whatever the card prefers (by default: HTTP+JSON
+    /// when the card's first interface the client can use is HTTP+JSON,
+    /// else JSON-RPC). HTTP+JSON speaks 1.0: with a forced 0.3
+    /// [`dialect`](Self::dialect), [`connect`](Self::connect) fails.
+    #[must_use]
+    pub fn binding(mut self, binding: Binding) -> Self {
+        self.binding = Some(binding);
         self
     }
 
@@ -89,19 +101,24 @@ impl A2aClientBuilder {
         self
     }
 
-    /// Fetches the agent card and picks the endpoint and dialect.
+    /// Fetches the agent card and picks the binding, endpoint and dialect
+    /// ([`RemoteCard::choose`](super::RemoteCard::choose)).
     ///
     /// `url` is the agent's base URL (the card is looked up at
     /// `/.well-known/agent-card.json`, then the legacy
     /// `/.well-known/agent.json`) or the card's own URL (ending in `.json`).
     /// An unreachable agent, an HTTP error, a card that is not JSON or that
-    /// offers no JSON-RPC interface of protocol 0.3 or 1.0 is an error.
+    /// offers no interface of the binding (JSON-RPC of protocol 0.3 or 1.0,
+    /// HTTP+JSON of 1.0) is an error, as is HTTP+JSON forced with 0.3.
     pub async fn connect(self, url: &str) -> Result<A2aClient, Error> {
+        if self.binding == Some(Binding::Rest) && self.dialect == Some(Dialect::V0_3) {
+            return Err(Error::provider(super::card::REST_IS_1_0));
+        }
         let http = match self.client {
             Some(client) => HttpClient::with_client(client, self.config),
             None => HttpClient::new(self.config),
         };
-        let card = super::card::fetch(&http, url, self.dialect).await?;
+        let card = super::card::fetch(&http, url, self.dialect, self.binding).await?;
         Ok(A2aClient {
             http,
             card: Arc::new(card),

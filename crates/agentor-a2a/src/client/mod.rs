@@ -1,11 +1,13 @@
 //! The A2A client provider: a remote A2A agent's run, streamed as agentor events.
 //!
-//! [`A2aClient::connect`] fetches the agent's card and picks its JSON-RPC
-//! endpoint and dialect; [`A2aClient::stream`] sends one message with
-//! `message/stream` (0.3) or `SendStreamingMessage` (1.0) and yields the
-//! remote task as a well-formed agentor turn — `run_start`, text deltas per
-//! artifact chunk, messages, tool events, then `run_end` — whose every event
-//! has the card's name as `source`, so a remote agent merges with local ones
+//! [`A2aClient::connect`] fetches the agent's card and picks its binding
+//! (JSON-RPC, or HTTP+JSON when the card prefers it), endpoint and dialect;
+//! [`A2aClient::stream`] sends one message with `message/stream` (0.3),
+//! `SendStreamingMessage` (1.0) or `POST {url}/message:stream` (HTTP+JSON,
+//! 1.0) and yields the remote task as a well-formed agentor turn —
+//! `run_start`, text deltas per artifact chunk, messages, tool events, then
+//! `run_end` — whose every event has the card's name as `source`, so a
+//! remote agent merges with local ones
 //! ([`agentor_core::ops::merge`]). It is also a [`Provider`], so it can drive
 //! an agent or be served.
 //!
@@ -14,8 +16,8 @@
 //! before a final state) end the turn with the `Err` item and a `failed`
 //! run end, as the [`Provider`] contract says. Dropping a stream closes its
 //! connection and, when the remote task has not ended, cancels it
-//! (`tasks/cancel` / `CancelTask`): a server keeps a task running when only
-//! its stream goes away.
+//! (`tasks/cancel` / `CancelTask` / `POST {url}/tasks/{id}:cancel`): a
+//! server keeps a task running when only its stream goes away.
 //!
 //! ```no_run
 //! use agentor_a2a::client::A2aClient;
@@ -79,7 +81,7 @@ pub fn stream_parser(agent: &str, dialect: Dialect) -> Box<dyn agentor_transport
 }
 
 use crate::jsonrpc::{self, RequestId};
-use crate::{new_id, Dialect, Message, Method, Part, Role, SendMessageParams};
+use crate::{new_id, Binding, Dialect, Message, Method, Part, Role, SendMessageParams};
 use cancel::CancelOnDrop;
 use context::SharedContext;
 use mapper::TaskMapper;
@@ -116,6 +118,12 @@ impl A2aClient {
         self.card.dialect()
     }
 
+    /// The binding the client speaks to the agent: JSON-RPC, or HTTP+JSON
+    /// when the card prefers it or the builder forced it.
+    pub fn binding(&self) -> Binding {
+        self.card.binding()
+    }
+
     /// Sends `text` as a user message and streams the remote task.
     pub fn stream(&self, text: impl Into<String>) -> BoxEventStream {
         self.send(text.into(), None, None, true)
@@ -139,6 +147,14 @@ impl A2aClient {
         }
     }
 
+    /// A run that fails with `error` before anything is sent.
+    fn failed(&self, run_id: Option<Text>, error: Error) -> BoxEventStream {
+        let mapper = TaskMapper::new(self.card.name_text()).announced();
+        let parser = TaskParser::new(mapper, self.card.dialect());
+        let open = async move { Err::<ByteStream, _>(error) };
+        turn_stream(self.start(run_id), open, None, Box::new(parser))
+    }
+
     /// Sends `text` (in `context`'s remote context, when it has one; the
     /// context the task runs in is then noted there), passing the remote
     /// agent's tool events on when `tool_events` is set.
@@ -155,15 +171,29 @@ impl A2aClient {
         // A remote task that asked (input-required) takes this message.
         message.task_id = context.as_ref().and_then(SharedContext::waiting_task);
         let params = SendMessageParams::new(message).render(dialect);
-        let method = Method::SendStreamingMessage
-            .name(dialect)
-            .unwrap_or("SendStreamingMessage");
-        let id = RequestId::from(new_id().as_str());
-        let body = jsonrpc::request(&id, method, params)
-            .to_string()
-            .into_bytes();
         let endpoint = self.card.endpoint();
-        let post = cancel::post(endpoint, body, dialect).header(
+        let binding = self.card.binding();
+        let post = match binding {
+            Binding::JsonRpc => {
+                let method = Method::SendStreamingMessage
+                    .name(dialect)
+                    .unwrap_or("SendStreamingMessage");
+                let id = RequestId::from(new_id().as_str());
+                let body = jsonrpc::request(&id, method, params).to_string();
+                cancel::post(endpoint, body.into_bytes(), dialect)
+            }
+            // The card's URL was read when connecting; one that takes no route fails here.
+            Binding::Rest => match cancel::rest_route(endpoint, &["message:stream"]) {
+                Some(url) => cancel::post(&url, params.to_string().into_bytes(), dialect),
+                None => {
+                    let error = Error::provider(format!(
+                        "the HTTP+JSON URL of the agent card is not a URL: {endpoint}"
+                    ));
+                    return self.failed(run_id, error);
+                }
+            },
+        };
+        let post = post.header(
             reqwest::header::ACCEPT,
             HeaderValue::from_static("text/event-stream, application/json"),
         );
@@ -175,10 +205,14 @@ impl A2aClient {
             http: self.http.clone(),
             endpoint: endpoint.to_owned(),
             dialect,
+            binding,
         };
-        let parser = TaskParser::new(mapper, dialect)
+        let mut parser = TaskParser::new(mapper, dialect)
             .cancelling(cancel)
             .noting_context(context);
+        if binding == Binding::Rest {
+            parser = parser.bare();
+        }
         self.http.stream(post, self.start(run_id), Box::new(parser))
     }
 }
@@ -197,13 +231,10 @@ impl Provider for A2aClient {
             .find(|m| m.role == ChatRole::User);
         match last_user {
             Some(message) => self.send(message.content.to_string(), request.run_id, None, false),
-            None => {
-                let error = Error::provider("no user message to send to the A2A agent");
-                let mapper = TaskMapper::new(self.card.name_text()).announced();
-                let parser = TaskParser::new(mapper, self.card.dialect());
-                let open = async move { Err::<ByteStream, _>(error) };
-                turn_stream(self.start(request.run_id), open, None, Box::new(parser))
-            }
+            None => self.failed(
+                request.run_id,
+                Error::provider("no user message to send to the A2A agent"),
+            ),
         }
     }
 

@@ -1,6 +1,6 @@
-//! [`TaskParser`]: the JSON-RPC responses of one streamed A2A request — SSE
-//! frames, or a whole JSON answer — as a [`TurnParser`] over the
-//! [`TaskMapper`].
+//! [`TaskParser`]: the JSON-RPC responses (or, over HTTP+JSON, the bare
+//! `StreamResponse`s) of one streamed A2A request — SSE frames, or a whole
+//! JSON answer — as a [`TurnParser`] over the [`TaskMapper`].
 
 use agentor_core::{Error, EventResult};
 use agentor_transport::TurnParser;
@@ -21,6 +21,9 @@ use crate::{jsonrpc, Dialect, StreamResponse};
 /// cancels that task ([`CancelOnDrop`]).
 pub(crate) struct TaskParser {
     dialect: Dialect,
+    /// Whether each message is a bare `StreamResponse` or a
+    /// `google.rpc.Status` error (HTTP+JSON) rather than a JSON-RPC response.
+    bare: bool,
     mapper: TaskMapper,
     /// The remote task, once an event named it.
     task_id: Option<String>,
@@ -37,12 +40,20 @@ impl TaskParser {
     pub(crate) fn new(mapper: TaskMapper, dialect: Dialect) -> Self {
         TaskParser {
             dialect,
+            bare: false,
             mapper,
             task_id: None,
             remote_ended: false,
             cancel: None,
             context: None,
         }
+    }
+
+    /// Reads the HTTP+JSON binding's messages: bare `StreamResponse`s, and
+    /// `{"error": {code, status, message}}` errors.
+    pub(crate) fn bare(mut self) -> Self {
+        self.bare = true;
+        self
     }
 
     /// Cancels the remote task through `cancel` if dropped before it ended.
@@ -58,18 +69,29 @@ impl TaskParser {
     }
 
     fn value(&mut self, value: &Value, out: &mut Vec<EventResult>) {
-        let result = match jsonrpc::parse_response(value) {
-            Ok(result) => result,
+        if self.bare {
+            match rest_error(value) {
+                Some(error) => self.mapper.fail(error, out),
+                None => self.response(value, "event", out),
+            }
+            return;
+        }
+        match jsonrpc::parse_response(value) {
+            Ok(result) => self.response(&result, "result", out),
             Err(error) => {
                 let error = Error::provider(format!(
                     "the remote agent answered with JSON-RPC error {}: {}",
                     error.code.as_i32(),
                     error.message
                 ));
-                return self.mapper.fail(error, out);
+                self.mapper.fail(error, out);
             }
-        };
-        match StreamResponse::parse_at(self.dialect, &result, "result") {
+        }
+    }
+
+    /// Maps `result`, a `StreamResponse` (at `path`, for error messages).
+    fn response(&mut self, result: &Value, path: &str, out: &mut Vec<EventResult>) {
+        match StreamResponse::parse_at(self.dialect, result, path) {
             Ok(event) => {
                 if let Some(context) = &self.context {
                     context.note(&event);
@@ -138,9 +160,106 @@ impl Drop for TaskParser {
     }
 }
 
+/// The error an HTTP+JSON message is, when it is one: a `google.rpc.Status`
+/// (`{"error": {code, status, message}}`) sent as an SSE event or a whole
+/// answer. As a JSON-RPC error does, it fails the run with a provider
+/// error; its `code` (the HTTP status) is the error's status.
+fn rest_error(value: &Value) -> Option<Error> {
+    let error = value.get("error").filter(|e| e.is_object())?;
+    let text = |key: &str| error.get(key).and_then(Value::as_str);
+    let message = text("message").unwrap_or("error without a message");
+    let code = error
+        .get("code")
+        .and_then(Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (100..=599).contains(c));
+    let head = match (code, text("status")) {
+        (Some(code), Some(status)) => format!("{code} {status}"),
+        (Some(code), None) => code.to_string(),
+        (None, Some(status)) => status.to_owned(),
+        (None, None) => "an error".to_owned(),
+    };
+    let error = Error::provider(format!("the remote agent answered with {head}: {message}"));
+    Some(match code {
+        Some(code) => error.with_status(code),
+        None => error,
+    })
+}
+
 /// At most 200 characters of `text`, for error messages.
 fn clip(text: &str) -> &str {
     text.char_indices()
         .nth(200)
         .map_or(text, |(at, _)| &text[..at])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use agentor_core::{ErrorKind, RunStatus};
+
+    use super::*;
+
+    fn bare_parser() -> TaskParser {
+        TaskParser::new(TaskMapper::new("Remote".into()).announced(), Dialect::V1_0).bare()
+    }
+
+    #[test]
+    fn a_bare_stream_response_is_read_without_an_envelope() {
+        let mut parser = bare_parser();
+        let mut out = Vec::new();
+        parser.message(
+            "",
+            r#"{"statusUpdate":{"taskId":"t","contextId":"c","status":{"state":"TASK_STATE_COMPLETED"}}}"#,
+            &mut out,
+        );
+        assert!(parser.is_done());
+        assert_eq!(
+            out.last().unwrap().as_ref().unwrap().run_status(),
+            Some(RunStatus::Completed)
+        );
+        assert!(parser.remote_ended);
+    }
+
+    #[test]
+    fn a_rest_error_event_fails_the_run_with_its_status_and_message() {
+        let body = crate::A2aError::task_not_found("t9")
+            .rest_body()
+            .to_string();
+        // As an `event: error` frame and as a whole JSON answer (no event name).
+        for event in ["error", ""] {
+            let mut parser = bare_parser();
+            let mut out = Vec::new();
+            parser.message(event, &body, &mut out);
+            assert!(parser.is_done());
+            let error = out[0].as_ref().unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Provider);
+            assert_eq!(error.status(), Some(404));
+            assert!(
+                error
+                    .message()
+                    .starts_with("the remote agent answered with 404 NOT_FOUND: "),
+                "{error}"
+            );
+            assert!(error.message().contains("t9"), "{error}");
+            assert_eq!(
+                out[1].as_ref().unwrap().run_status(),
+                Some(RunStatus::Failed)
+            );
+        }
+    }
+
+    #[test]
+    fn a_json_rpc_parser_does_not_read_bare_responses() {
+        let mut parser =
+            TaskParser::new(TaskMapper::new("Remote".into()).announced(), Dialect::V1_0);
+        let mut out = Vec::new();
+        parser.message(
+            "",
+            r#"{"statusUpdate":{"taskId":"t","contextId":"c","status":{"state":"TASK_STATE_COMPLETED"}}}"#,
+            &mut out,
+        );
+        assert!(out[0].is_err(), "{out:?}");
+    }
 }

@@ -5,15 +5,15 @@
 use std::io::Write;
 
 use agentor_a2a::client::A2aClient;
-use agentor_a2a::Dialect;
+use agentor_a2a::{Binding, Dialect};
 
-use crate::args::{A2aCardArgs, A2aStreamArgs, DialectArg, RemoteArgs};
+use crate::args::{A2aCardArgs, A2aStreamArgs, BindingArg, DialectArg, RemoteArgs};
 use crate::config::Config;
 use crate::exit::Outcome;
 use crate::interrupt::{stop, Interruptible};
 use crate::render;
 
-/// Fetches the card and picks the endpoint and dialect. The read timeout
+/// Fetches the card and picks the binding, endpoint and dialect. The read timeout
 /// is the flag's, else the config file's, else the client's default.
 async fn connect(remote: RemoteArgs, config: &Config) -> Result<A2aClient, Outcome> {
     let mut builder = A2aClient::builder();
@@ -27,6 +27,12 @@ async fn connect(remote: RemoteArgs, config: &Config) -> Result<A2aClient, Outco
         builder = builder.dialect(match dialect {
             DialectArg::V0_3 => Dialect::V0_3,
             DialectArg::V1_0 => Dialect::V1_0,
+        });
+    }
+    if let Some(binding) = remote.binding {
+        builder = builder.binding(match binding {
+            BindingArg::JsonRpc => Binding::JsonRpc,
+            BindingArg::Rest => Binding::Rest,
         });
     }
     // The client's errors name the URL they could not use.
@@ -45,9 +51,10 @@ pub(crate) async fn card(args: A2aCardArgs, config: Config) -> Outcome {
     };
     let card = client.card();
     eprintln!(
-        "agentor: {} speaks A2A {} at {}",
+        "agentor: {} speaks A2A {} over {} at {}",
         card.name(),
         card.dialect().version(),
+        card.binding().name(),
         card.endpoint()
     );
     let json = match serde_json::to_string_pretty(card.json()) {
