@@ -5,6 +5,8 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -12,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use agentor_core::wire::native;
 use agentor_core::{Event, Kind, RunStatus};
+use common::{agentor, spawn_serving};
 
 /// A fresh, empty working directory for one test.
 fn workdir(name: &str) -> PathBuf {
@@ -22,18 +25,6 @@ fn workdir(name: &str) -> PathBuf {
 }
 
 /// The binary, offline, in `dir`, with no `AGENTOR_*` or `OPENAI_*` variable.
-fn agentor(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_agentor"));
-    command.current_dir(dir);
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy().into_owned();
-        if name.starts_with("OPENAI_") || name.starts_with("AGENTOR_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
-
 fn run(command: &mut Command) -> Output {
     command.stdin(Stdio::null()).output().unwrap()
 }
@@ -541,29 +532,18 @@ impl Served {
                 vec![flag, value]
             }
         };
-        let mut child = agentor(dir)
-            .args(["serve", "--port", "0"])
-            .args(default("--host", "127.0.0.1"))
-            .args(default("--provider", "demo"))
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first_line = String::new();
-        stderr.read_line(&mut first_line).unwrap();
-        let url = first_line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {first_line:?}"))
-            .to_owned();
+        let spawned = spawn_serving(
+            agentor(dir)
+                .args(["serve", "--port", "0"])
+                .args(default("--host", "127.0.0.1"))
+                .args(default("--provider", "demo"))
+                .args(extra),
+        );
         Served {
-            child,
-            stderr,
-            url,
-            first_line,
+            child: spawned.child,
+            stderr: spawned.stderr,
+            url: spawned.url,
+            first_line: spawned.first_line,
         }
     }
 

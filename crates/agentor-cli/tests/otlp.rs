@@ -9,8 +9,10 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -22,6 +24,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::routing::post;
 use axum::Router;
+use common::{agentor, spawn_serving};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -95,42 +98,22 @@ fn serve(
     endpoint: &str,
     extra_env: &[(&str, &str)],
 ) -> (Child, BufReader<std::process::ChildStderr>, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_agentor"));
-    command.current_dir(dir);
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy().into_owned();
-        if name.starts_with("OPENAI_") || name.starts_with("AGENTOR_") || name.starts_with("OTEL_")
-        {
-            command.env_remove(name);
-        }
-    }
-    let mut child = command
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--host",
-            "127.0.0.1",
-            "--provider",
-            "demo",
-        ])
-        .args(["--demo-tool", "--name", "Weather"])
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
-        .envs(extra_env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .to_owned();
-    (child, stderr, url)
+    let spawned = spawn_serving(
+        agentor(dir)
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--host",
+                "127.0.0.1",
+                "--provider",
+                "demo",
+            ])
+            .args(["--demo-tool", "--name", "Weather"])
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+            .envs(extra_env.iter().copied()),
+    );
+    (spawned.child, spawned.stderr, spawned.url)
 }
 
 async fn chat(url: &str) {
@@ -291,8 +274,7 @@ fn a_configuration_that_cannot_work_exits_1_naming_the_variable() {
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s", "http://127.0.0.1:9"),
         ("OTEL_METRIC_EXPORT_INTERVAL", "1m", "http://127.0.0.1:9"),
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_agentor"))
-            .current_dir(&dir)
+        let output = agentor(&dir)
             .args([
                 "serve",
                 "--port",

@@ -4,10 +4,13 @@
 //! line; the URL comes from the flag, `AGENTOR_REDIS_URL` or `agentor.toml`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
 #[path = "../../agentor-redis/tests/support/redis_server.rs"]
 mod redis_server;
 
 use std::io::{BufRead, BufReader};
+
+use common::{agentor, spawn_serving};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,18 +27,6 @@ fn workdir(name: &str) -> PathBuf {
 }
 
 /// The binary in `dir`, with no `AGENTOR_*` or `OPENAI_*` variable.
-fn agentor(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_agentor"));
-    command.current_dir(dir);
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy().into_owned();
-        if name.starts_with("OPENAI_") || name.starts_with("AGENTOR_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
-
 /// `agentor serve --provider demo` on a free loopback port; killed on drop.
 struct Served {
     child: Child,
@@ -46,34 +37,23 @@ struct Served {
 
 impl Served {
     fn start(dir: &Path, extra: &[&str]) -> Served {
-        let mut child = agentor(dir)
-            .args([
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--provider",
-                "demo",
-            ])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first_line = String::new();
-        stderr.read_line(&mut first_line).unwrap();
-        let url = first_line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {first_line:?}"))
-            .to_owned();
+        let spawned = spawn_serving(
+            agentor(dir)
+                .args([
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--provider",
+                    "demo",
+                ])
+                .args(extra),
+        );
         Served {
-            child,
-            url,
-            _stderr: stderr,
+            child: spawned.child,
+            url: spawned.url,
+            _stderr: spawned.stderr,
         }
     }
 }

@@ -12,9 +12,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use agentor::{
-    Agentor, BoxEventStream, ChatRequest, ChatRole, Event, EventKind, Provider, RunStatus, Tool,
-};
+use agentor::{Agentor, BoxEventStream, Event, EventKind, RunStatus, Tool};
 use agentor_a2a::client::A2aClient;
 use agentor_a2a::{Binding, Dialect};
 use agentor_server::{router, ServerConfig};
@@ -23,7 +21,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use common::{demo_agent, Stalling};
+use common::{demo_agent, AsksFirst, Stalling};
 use futures::StreamExt;
 use serde_json::{json, Value};
 
@@ -267,48 +265,10 @@ async fn dropping_a_rest_stream_cancels_the_remote_task_over_rest() {
     );
 }
 
-/// A model that asks which city, then answers with what the user said.
-#[derive(Clone, Debug)]
-struct AsksFirst;
-
-impl Provider for AsksFirst {
-    fn stream(&self, request: ChatRequest) -> BoxEventStream {
-        let asked = request
-            .messages
-            .iter()
-            .any(|m| m.role == ChatRole::Assistant && m.content.as_str() == "Which city?");
-        let last_user = request
-            .messages
-            .iter()
-            .rev()
-            .find(|m| m.role == ChatRole::User)
-            .map(|m| m.content.to_string())
-            .unwrap_or_default();
-        let events = if asked {
-            let answer = format!("Sunny in {last_user}");
-            vec![
-                Event::text_delta(answer.clone()),
-                Event::message(answer),
-                Event::run_end(RunStatus::Completed),
-            ]
-        } else {
-            vec![
-                Event::tool_call("c1", "request_input", json!({"question": "Which city?"})),
-                Event::run_end(RunStatus::Completed),
-            ]
-        };
-        Box::pin(futures::stream::iter(events.into_iter().map(Ok)))
-    }
-
-    fn name(&self) -> &str {
-        "asks-first"
-    }
-}
-
 async fn asking_server() -> (Served, Requests) {
     let agent = Agentor::builder()
         .name("Weather")
-        .provider(AsksFirst)
+        .provider(AsksFirst::default())
         .tool(Tool::request_input())
         .build();
     server(agent).await

@@ -8,57 +8,12 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use agentor::{Agentor, BoxEventStream, ChatRequest, ChatRole, Event, Provider, RunStatus, Tool};
+use agentor::{Agentor, ChatRole, Event, RunStatus, Tool};
 use agentor_a2a::client::A2aClient;
 use agentor_server::{Dialect, ServerConfig};
 use common::*;
 use futures::StreamExt;
 use serde_json::{json, Value};
-
-/// A model that asks which city, then answers with what the user said;
-/// keeps every request.
-#[derive(Clone, Debug, Default)]
-struct AsksFirst {
-    requests: Arc<Mutex<Vec<ChatRequest>>>,
-}
-
-impl Provider for AsksFirst {
-    fn stream(&self, request: ChatRequest) -> BoxEventStream {
-        let asked = request
-            .messages
-            .iter()
-            .any(|m| m.role == ChatRole::Assistant && m.content.as_str() == "Which city?");
-        let last_user = request
-            .messages
-            .iter()
-            .rev()
-            .find(|m| m.role == ChatRole::User)
-            .map(|m| m.content.to_string())
-            .unwrap_or_default();
-        self.requests.lock().unwrap().push(request);
-        let events = if asked {
-            let answer = format!("Sunny in {last_user}");
-            vec![
-                Event::text_delta("Sunny in "),
-                Event::text_delta(last_user),
-                Event::message(answer),
-                Event::run_end(RunStatus::Completed),
-            ]
-        } else {
-            vec![
-                Event::tool_call("c1", "request_input", json!({"question": "Which city?"})),
-                Event::run_end(RunStatus::Completed),
-            ]
-        };
-        Box::pin(futures::stream::iter(events.into_iter().map(Ok)))
-    }
-
-    fn name(&self) -> &str {
-        "asks-first"
-    }
-}
 
 async fn server() -> (TestServer, AsksFirst) {
     let model = AsksFirst::default();

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agentor::{BoxEventStream, ChatRequest, Event, EventKind, Provider, RunStatus};
+use agentor::{BoxEventStream, ChatRequest, ChatRole, Event, EventKind, Provider, RunStatus};
 use agentor_providers::Demo;
 use agentor_server::{Server, ServerConfig, Shutdown};
 use futures::StreamExt;
@@ -220,4 +220,47 @@ pub async fn agent_card(server: &TestServer, version: Option<&str>) -> serde_jso
     let response = request.send().await.unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
+}
+
+/// A model that asks which city, then answers with what the user said;
+/// keeps every request.
+#[derive(Clone, Debug, Default)]
+pub struct AsksFirst {
+    pub requests: Arc<Mutex<Vec<ChatRequest>>>,
+}
+
+impl Provider for AsksFirst {
+    fn stream(&self, request: ChatRequest) -> BoxEventStream {
+        let asked = request
+            .messages
+            .iter()
+            .any(|m| m.role == ChatRole::Assistant && m.content.as_str() == "Which city?");
+        let last_user = request
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.role == ChatRole::User)
+            .map(|m| m.content.to_string())
+            .unwrap_or_default();
+        self.requests.lock().unwrap().push(request);
+        let events = if asked {
+            let answer = format!("Sunny in {last_user}");
+            vec![
+                Event::text_delta("Sunny in "),
+                Event::text_delta(last_user),
+                Event::message(answer),
+                Event::run_end(RunStatus::Completed),
+            ]
+        } else {
+            vec![
+                Event::tool_call("c1", "request_input", json!({"question": "Which city?"})),
+                Event::run_end(RunStatus::Completed),
+            ]
+        };
+        Box::pin(futures::stream::iter(events.into_iter().map(Ok)))
+    }
+
+    fn name(&self) -> &str {
+        "asks-first"
+    }
 }
