@@ -3,7 +3,11 @@
 //! (`MemoryLog`), through the interface the server's response body uses —
 //! one `append` per body chunk of 256 events — until the run end is in the
 //! log (for Redis: `close`, which waits for the writer task to have written
-//! it).
+//! it). The baseline for Redis is a hand-written loop doing the same Redis
+//! work with nothing of agentor's around it (`redis_hand_written`): each
+//! event encoded to native JSON and appended with `XADD … MAXLEN ~` at its
+//! id, one pipeline per chunk of 256, awaited in turn: what this machine's
+//! Redis can take.
 //!
 //! `cargo bench -p agentor-benches --bench redis_log -- --sample-size 10 --measurement-time 5`
 //!
@@ -98,9 +102,43 @@ fn appends(c: &mut Criterion) {
             runtime.block_on(append_run(black_box(&log), &run_id, &events));
         });
     });
+    let client = redis::Client::open(redis.url()).expect("the bench's redis-server");
+    let mut conn = runtime
+        .block_on(client.get_multiplexed_async_connection())
+        .expect("a connection");
+    group.bench_function("redis_hand_written", |b| {
+        b.iter(|| {
+            let key = format!("raw:{}", next_run.fetch_add(1, Ordering::Relaxed));
+            runtime.block_on(xadd_run(&mut conn, &key, &events));
+        });
+    });
     group.finish();
     drop(log);
     drop(redis);
+}
+
+/// The Redis work of a run's appends by hand: native JSON, one `XADD` per
+/// event at its id, a pipeline per chunk.
+async fn xadd_run(conn: &mut redis::aio::MultiplexedConnection, key: &str, events: &[Event]) {
+    let mut json = bytes::BytesMut::new();
+    for chunk in events.chunks(CHUNK) {
+        let mut pipe = redis::pipe();
+        for event in chunk {
+            json.clear();
+            agentor::wire::encode_json(agentor::wire::Format::Native, event, &mut json);
+            pipe.cmd("XADD")
+                .arg(key)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(EVENTS)
+                .arg(format!("0-{}", event.seq + 1))
+                .arg("e")
+                .arg(&json[..])
+                .ignore();
+        }
+        pipe.cmd("PEXPIRE").arg(key).arg(2000).ignore();
+        pipe.query_async::<()>(conn).await.expect("the pipeline");
+    }
 }
 
 criterion_group!(benches, appends);
