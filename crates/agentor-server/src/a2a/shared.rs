@@ -358,24 +358,22 @@ pub(crate) fn event_stream(
     history_length: Option<u32>,
     heartbeat: Duration,
 ) -> Response {
-    let frames = stream::unfold(Some(events), move |state| {
-        let frames = frames.clone();
-        async move {
-            let mut events = state?;
-            let mut chunk = BytesMut::with_capacity(256);
-            tokio::select! {
-                event = events.next() => {
-                    let event = event?;
-                    super::sse::push_event(&mut chunk, &frames, &event, history_length);
-                    let next = (!event.is_terminal()).then_some(events);
-                    return Some((Ok::<_, Infallible>(chunk.freeze()), next));
-                }
-                () = tokio::time::sleep(heartbeat) => encode_heartbeat(&mut chunk),
+    // The framing travels in the state: no copy of it per chunk.
+    let chunks = stream::unfold(Some((events, frames)), move |state| async move {
+        let (mut events, frames) = state?;
+        let mut chunk = BytesMut::with_capacity(256);
+        tokio::select! {
+            event = events.next() => {
+                let event = event?;
+                super::sse::push_event(&mut chunk, &frames, &event, history_length);
+                let next = (!event.is_terminal()).then_some((events, frames));
+                return Some((Ok::<_, Infallible>(chunk.freeze()), next));
             }
-            Some((Ok(chunk.freeze()), Some(events)))
+            () = tokio::time::sleep(heartbeat) => encode_heartbeat(&mut chunk),
         }
+        Some((Ok(chunk.freeze()), Some((events, frames))))
     });
-    super::sse::sse_response(crate::metrics::body(frames, crate::metrics::Wire::A2a))
+    super::sse::sse_response(crate::metrics::body(chunks, crate::metrics::Wire::A2a))
 }
 
 /// `ListTasks` with a shared log: the newest [`LIST_SCAN`] tasks of every

@@ -65,10 +65,10 @@ pub(crate) fn event_stream(
     coalesce: bool,
 ) -> Response {
     let max_events = if coalesce { COALESCE_EVENTS } else { 1 };
-    let frames = stream::unfold(Some(subscription), move |state| {
-        let frames = frames.clone();
+    // The framing travels in the state: no copy of it per chunk.
+    let chunks = stream::unfold(Some((subscription, frames)), move |state| {
         async move {
-            let mut subscription = state?;
+            let (mut subscription, frames) = state?;
             let mut chunk = BytesMut::with_capacity(256);
             tokio::select! {
                 event = subscription.next() => {
@@ -88,10 +88,13 @@ pub(crate) fn event_stream(
                     Some(None) | None => break,
                 }
             }
-            Some((Ok::<_, Infallible>(chunk.freeze()), Some(subscription)))
+            Some((
+                Ok::<_, Infallible>(chunk.freeze()),
+                Some((subscription, frames)),
+            ))
         }
     });
-    sse_response(crate::metrics::body(frames, crate::metrics::Wire::A2a))
+    sse_response(crate::metrics::body(chunks, crate::metrics::Wire::A2a))
 }
 
 /// A stream of one frame: the error, as 0.3 streaming methods answer errors.
