@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut handoff, mut switched, mut answered_by, mut status) = (None, None, None, None);
     while let Some(item) = events.next().await {
         let event = item?;
-        let source = event.source.as_deref().unwrap_or("?");
+        let source = event.origin.source.as_deref().unwrap_or("?");
         match &event.kind {
             EventKind::ToolCall(call) => println!("[{source}] calls {}", call.name),
             EventKind::Handoff { from, to } => {

@@ -84,7 +84,7 @@ async fn merge() -> Result<(), Error> {
     let mut received: BTreeMap<String, Vec<agentor::Event>> = BTreeMap::new();
     while let Some(item) = source.next().await {
         let event = item?;
-        let run = event.run_id.as_deref().unwrap_or("?").to_owned();
+        let run = event.origin.run_id.as_deref().unwrap_or("?").to_owned();
         match &event.kind {
             EventKind::TextDelta { text, .. } => println!("[{run}] {text}"),
             EventKind::RunEnd { status } => println!("[{run}] run end: {status:?}"),

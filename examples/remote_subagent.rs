@@ -53,8 +53,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut status = None;
     while let Some(item) = events.next().await {
         let event = item?;
-        let source = event.source.as_deref().unwrap_or("?");
-        match (&event.kind, event.parent.as_deref()) {
+        let source = event.origin.source.as_deref().unwrap_or("?");
+        match (&event.kind, event.origin.parent.as_deref()) {
             (EventKind::TextDelta { text, .. }, Some(parent)) => {
                 if nested_deltas == 0 {
                     print!("[{source}, for call {parent}] ");

@@ -175,7 +175,7 @@ fn four_char_deltas() -> Vec<Event> {
     }
     for (seq, event) in events.iter_mut().enumerate() {
         event.seq = seq as u64;
-        event.source = Some(Text::from_static("assistant"));
+        event.origin.source = Some(Text::from_static("assistant"));
     }
     events
 }

@@ -207,7 +207,7 @@ impl TaskProjector {
         // this agent's answer: its text must not join the answer artifact,
         // nor its errors fail the task. The calling tool's result, which
         // carries what it found, is projected like any other.
-        if event.parent.is_some() {
+        if event.origin.parent.is_some() {
             return;
         }
         if let Some(text) = self.held_message.take() {

@@ -104,7 +104,7 @@ async fn recorded_sdk_streams_of_both_dialects_arrive_whole_at_any_chunking() {
             );
             for (seq, event) in events.iter().enumerate() {
                 assert_eq!(event.seq, seq as u64, "{context}");
-                assert_eq!(event.source.as_deref(), Some("Stub Agent"), "{context}");
+                assert_eq!(event.origin.source.as_deref(), Some("Stub Agent"), "{context}");
             }
             // Deltas and the closing message name the artifact.
             let EventKind::TextDelta { message_id, .. } = &events[1].kind else {
@@ -694,7 +694,7 @@ async fn as_a_provider_it_sends_the_last_user_message_and_keeps_the_run_id() {
     assert_eq!(last_status(&events), Some(RunStatus::Completed));
     assert!(events
         .iter()
-        .all(|e| e.as_ref().unwrap().run_id.as_deref() == Some("run-7")));
+        .all(|e| e.as_ref().unwrap().origin.run_id.as_deref() == Some("run-7")));
     let sent = &stub.posts()[0].body["params"]["message"]["parts"][0]["text"];
     assert_eq!(sent, "second question");
 
@@ -724,7 +724,7 @@ async fn a_remote_agent_merges_with_a_local_one() {
         merged
             .iter()
             .map(|e| e.as_ref().unwrap())
-            .filter(|e| e.source.as_deref() == Some(source))
+            .filter(|e| e.origin.source.as_deref() == Some(source))
             .filter(|e| e.kind() == agentor_core::Kind::TextDelta)
             .filter_map(Event::text)
             .collect()

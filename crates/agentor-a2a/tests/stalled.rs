@@ -94,7 +94,7 @@ fn failure(items: &[EventResult]) -> &Error {
     );
     let end = items[2].as_ref().unwrap();
     assert_eq!(end.run_status(), Some(RunStatus::Failed));
-    assert_eq!(end.source.as_deref(), Some("Stalled"));
+    assert_eq!(end.origin.source.as_deref(), Some("Stalled"));
     items[1].as_ref().unwrap_err()
 }
 

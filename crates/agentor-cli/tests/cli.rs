@@ -415,7 +415,7 @@ fn sigint_during_chat_prints_a_cancelled_run_end_and_exits_130() {
     let last = native::decode(seen.last().unwrap().as_bytes()).unwrap();
     assert_eq!(last.run_status(), Some(RunStatus::Cancelled));
     assert!(
-        last.run_id.is_some(),
+        last.origin.run_id.is_some(),
         "the run end continues the run's envelope"
     );
     // The recording ends the same way, so it replays without complaint; its
@@ -597,7 +597,7 @@ async fn serve_answers_health_and_chat() {
         .await
         .unwrap();
     let events: Vec<Event> = native::decode_lines(&body).map(Result::unwrap).collect();
-    assert_eq!(events[0].source.as_deref(), Some("Tester"));
+    assert_eq!(events[0].origin.source.as_deref(), Some("Tester"));
     assert_eq!(
         events.last().unwrap().run_status(),
         Some(RunStatus::Completed)
@@ -732,7 +732,7 @@ fn a2a_card_and_stream_talk_to_a_served_agent_in_both_dialects() {
         );
         assert!(events
             .iter()
-            .all(|e| e.source.as_deref() == Some("Weather")));
+            .all(|e| e.origin.source.as_deref() == Some("Weather")));
         assert_eq!(
             events.last().unwrap().run_status(),
             Some(RunStatus::Completed)
@@ -889,7 +889,7 @@ fn a2a_stream_read_timeout_ends_a_stalled_agent_run() {
     assert_eq!(kinds, [Kind::RunStart, Kind::Error, Kind::RunEnd]);
     assert_eq!(stalled[2].run_status(), Some(RunStatus::Failed));
     // The error is one of the run's events: the agent's name and a seq in order.
-    assert_eq!(stalled[1].source.as_deref(), Some("Stalled"));
+    assert_eq!(stalled[1].origin.source.as_deref(), Some("Stalled"));
     assert!(stalled[1].seq >= stalled[0].seq && stalled[2].seq >= stalled[1].seq);
 
     // The config file sets it too.

@@ -22,15 +22,15 @@ use crate::{Error, Event, EventResult, Text};
 /// use agentor_core::{Envelope, Error, Event, EventKind, Kind};
 ///
 /// let mut start = Event::new(EventKind::RunStart { agent: "A1".into(), model: None });
-/// start.source = Some("A1".into());
-/// start.run_id = Some("run-1".into());
+/// start.origin.source = Some("A1".into());
+/// start.origin.run_id = Some("run-1".into());
 /// start.seq = 4;
 ///
 /// let mut envelope = Envelope::new();
 /// let first = envelope.event(Ok(start));
 /// let error = envelope.event(Err(Error::provider("429 Too Many Requests")));
 /// assert_eq!(error.kind(), Kind::Error);
-/// assert_eq!((error.seq, error.source.as_deref(), error.run_id.as_deref()), (4, Some("A1"), Some("run-1")));
+/// assert_eq!((error.seq, error.origin.source.as_deref(), error.origin.run_id.as_deref()), (4, Some("A1"), Some("run-1")));
 /// # assert_eq!(first.seq, 4);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -69,10 +69,10 @@ impl Envelope {
     pub fn observe(&mut self, event: &Event) {
         self.seq = self.seq.max(event.seq);
         if self.source.is_none() {
-            self.source.clone_from(&event.source);
+            self.source.clone_from(&event.origin.source);
         }
         if self.run_id.is_none() {
-            self.run_id.clone_from(&event.run_id);
+            self.run_id.clone_from(&event.origin.run_id);
         }
     }
 
@@ -80,11 +80,11 @@ impl Envelope {
     /// `run_id` where it has none, and a `seq` no lower than the last seen.
     pub fn stamp(&self, mut event: Event) -> Event {
         event.seq = event.seq.max(self.seq);
-        if event.source.is_none() {
-            event.source.clone_from(&self.source);
+        if event.origin.source.is_none() {
+            event.origin.source.clone_from(&self.source);
         }
-        if event.run_id.is_none() {
-            event.run_id.clone_from(&self.run_id);
+        if event.origin.run_id.is_none() {
+            event.origin.run_id.clone_from(&self.run_id);
         }
         event
     }
@@ -127,8 +127,8 @@ mod tests {
     fn event(seq: u64, source: Option<&str>, run_id: Option<&str>) -> Event {
         let mut event = Event::run_end(RunStatus::Completed);
         event.seq = seq;
-        event.source = source.map(Text::from);
-        event.run_id = run_id.map(Text::from);
+        event.origin.source = source.map(Text::from);
+        event.origin.run_id = run_id.map(Text::from);
         event
     }
 
@@ -136,7 +136,7 @@ mod tests {
     fn an_error_before_any_event_is_left_bare() {
         let mut envelope = Envelope::new();
         let error = envelope.event(Err(Error::timeout("slow")));
-        assert_eq!((error.seq, error.source, error.run_id), (0, None, None));
+        assert_eq!((error.seq, error.origin.is_empty()), (0, true));
     }
 
     #[test]
@@ -148,8 +148,8 @@ mod tests {
         let error = envelope.error_event(&Error::provider("boom"));
         assert_eq!(error.kind(), Kind::Error);
         assert_eq!(error.seq, 7);
-        assert_eq!(error.source.as_deref(), Some("parent"));
-        assert_eq!(error.run_id.as_deref(), Some("r"));
+        assert_eq!(error.origin.source.as_deref(), Some("parent"));
+        assert_eq!(error.origin.run_id.as_deref(), Some("r"));
     }
 
     #[test]
@@ -158,14 +158,14 @@ mod tests {
         envelope.observe(&event(5, Some("a"), Some("r")));
         let own = envelope.stamp(event(9, Some("b"), Some("s")));
         assert_eq!(
-            (own.seq, own.source.as_deref(), own.run_id.as_deref()),
+            (own.seq, own.origin.source.as_deref(), own.origin.run_id.as_deref()),
             (9, Some("b"), Some("s"))
         );
         let bare = envelope.stamp(Event::new(EventKind::TextDelta {
             text: "x".into(),
             message_id: None,
         }));
-        assert_eq!((bare.seq, bare.source.as_deref()), (5, Some("a")));
+        assert_eq!((bare.seq, bare.origin.source.as_deref()), (5, Some("a")));
     }
 
     #[test]
@@ -175,6 +175,6 @@ mod tests {
         assert!(matches!(envelope.event_ref(&ok), Cow::Borrowed(_)));
         let err: EventResult = Err(Error::internal("x"));
         let error = envelope.event_ref(&err);
-        assert_eq!((error.seq, error.run_id.as_deref()), (2, Some("r")));
+        assert_eq!((error.seq, error.origin.run_id.as_deref()), (2, Some("r")));
     }
 }

@@ -4,13 +4,13 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::Text;
+use crate::{Origin, Text};
 
 /// One thing that happened in an agent run.
 ///
-/// The envelope (`seq`, `source`, `run_id`, `parent`) is small and the
-/// payload is an [`EventKind`]; text is held in [`Text`], so cloning an event
-/// copies no text.
+/// The envelope (`seq` and the [`Origin`]: source, run id, parent) is
+/// small and the payload is an [`EventKind`]; text is held in [`Text`] and
+/// the origin is shared, so cloning an event copies no text.
 ///
 /// ```
 /// use agentor_core::{Event, EventKind, Kind};
@@ -18,7 +18,7 @@ use crate::Text;
 /// let event = Event::text_delta("Hel").with_seq(3).with_source("A1");
 /// assert_eq!(event.kind(), Kind::TextDelta);
 /// assert_eq!(event.text(), Some("Hel"));
-/// assert_eq!(event.source.as_deref(), Some("A1"));
+/// assert_eq!(event.origin.source.as_deref(), Some("A1"));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
@@ -28,18 +28,11 @@ pub struct Event {
     /// merge keeps each source's numbering. A sink that needs unique ids (SSE
     /// `id:`) numbers what it sends.
     pub seq: u64,
-    /// The agent or stream that produced the event; set by agents and by merge.
-    pub source: Option<Text>,
-    /// The run this event belongs to, when known.
-    pub run_id: Option<Text>,
-    /// For an event of a nested run (an agent used as a tool, streaming
-    /// inside its caller's run): the path of tool-call ids that leads to it,
-    /// outermost first, joined by `/` — `"call_1"` for the sub-agent that the
-    /// run's call `call_1` started, `"call_1/call_7"` for the one *that*
-    /// agent's call `call_7` started. `None` for the run's own events.
-    /// [`Event::depth`] counts the levels, [`Event::parent_call`] gives the
-    /// direct caller.
-    pub parent: Option<Text>,
+    /// Where the event comes from: its source, run id and parent path,
+    /// read as `event.origin.source`, `event.origin.run_id`,
+    /// `event.origin.parent`. Shared by the events of a run (see
+    /// [`Origin`]).
+    pub origin: Origin,
     /// What happened.
     pub kind: EventKind,
 }
@@ -48,7 +41,7 @@ pub struct Event {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum EventKind {
-    /// A run began. Its id is the envelope's [`Event::run_id`].
+    /// A run began. Its id is the origin's [`run_id`](crate::OriginFields::run_id).
     RunStart {
         /// The agent running.
         agent: Text,
@@ -379,9 +372,7 @@ impl Event {
     pub const fn new(kind: EventKind) -> Self {
         Event {
             seq: 0,
-            source: None,
-            run_id: None,
-            parent: None,
+            origin: Origin::none(),
             kind,
         }
     }
@@ -393,21 +384,29 @@ impl Event {
         self
     }
 
-    /// Sets `source`.
+    /// Sets the whole origin: how a producer gives every event of a run the
+    /// one shared [`Origin`].
+    #[must_use]
+    pub fn with_origin(mut self, origin: Origin) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    /// Sets the origin's `source`.
     #[must_use]
     pub fn with_source(mut self, source: impl Into<Text>) -> Self {
-        self.source = Some(source.into());
+        self.origin.source = Some(source.into());
         self
     }
 
-    /// Sets `run_id`.
+    /// Sets the origin's `run_id`.
     #[must_use]
     pub fn with_run_id(mut self, run_id: impl Into<Text>) -> Self {
-        self.run_id = Some(run_id.into());
+        self.origin.run_id = Some(run_id.into());
         self
     }
 
-    /// Sets `parent`, the path of tool-call ids of a nested run's event.
+    /// Sets the origin's `parent`, the path of tool-call ids of a nested run's event.
     ///
     /// ```
     /// use agentor_core::Event;
@@ -419,23 +418,24 @@ impl Event {
     /// ```
     #[must_use]
     pub fn with_parent(mut self, parent: impl Into<Text>) -> Self {
-        self.parent = Some(parent.into());
+        self.origin.parent = Some(parent.into());
         self
     }
 
     /// How deeply nested the event's run is: 0 for the run's own events, 1
     /// for those of a sub-agent it called, and so on (the segments of
-    /// [`Event::parent`]).
+    /// [`OriginFields::parent`](crate::OriginFields::parent)).
     pub fn depth(&self) -> usize {
-        self.parent
+        self.origin
+            .parent
             .as_deref()
             .map_or(0, |path| path.split('/').count())
     }
 
     /// The id of the tool call whose sub-run produced the event (the last
-    /// segment of [`Event::parent`]).
+    /// segment of [`OriginFields::parent`](crate::OriginFields::parent)).
     pub fn parent_call(&self) -> Option<&str> {
-        let path = self.parent.as_deref()?;
+        let path = self.origin.parent.as_deref()?;
         path.rsplit('/').next()
     }
 
@@ -443,22 +443,17 @@ impl Event {
     /// `call_id`: `call_id` is put in front of its parent path.
     #[must_use]
     pub fn nested_in(mut self, call_id: &str) -> Self {
-        self.parent = Some(match self.parent.take() {
-            Some(path) => Text::from(format!("{call_id}/{path}")),
-            None => Text::from(call_id),
-        });
+        self.origin.nest_in(call_id);
         self
     }
 
-    /// An event with the envelope of `self` (seq, source, run id, parent)
-    /// and another payload.
+    /// An event with the envelope of `self` (seq and origin, shared) and
+    /// another payload.
     #[must_use]
     pub fn derive(&self, kind: EventKind) -> Self {
         Event {
             seq: self.seq,
-            source: self.source.clone(),
-            run_id: self.run_id.clone(),
-            parent: self.parent.clone(),
+            origin: self.origin.clone(),
             kind,
         }
     }
@@ -485,7 +480,8 @@ impl Event {
     pub fn size_bytes(&self) -> usize {
         let len = |text: &Text| text.len();
         let opt = |text: &Option<Text>| text.as_ref().map_or(0, |text| text.len());
-        let envelope = opt(&self.source) + opt(&self.run_id) + opt(&self.parent);
+        let origin = &self.origin;
+        let envelope = opt(&origin.source) + opt(&origin.run_id) + opt(&origin.parent);
         let payload = match &self.kind {
             EventKind::RunStart { agent, model } => len(agent) + opt(model),
             EventKind::TextDelta { text, message_id }
@@ -672,16 +668,17 @@ mod tests {
         let inner = Event::text_delta("x").nested_in("call_7");
         assert_eq!((inner.depth(), inner.parent_call()), (1, Some("call_7")));
         let outer = inner.nested_in("call_1");
-        assert_eq!(outer.parent.as_deref(), Some("call_1/call_7"));
+        assert_eq!(outer.origin.parent.as_deref(), Some("call_1/call_7"));
         assert_eq!((outer.depth(), outer.parent_call()), (2, Some("call_7")));
     }
 
     #[test]
     fn the_event_stays_small_to_move() {
-        // 144 bytes before the `parent` field, 176 with it (three 32-byte
-        // `Option<Text>` envelope fields, `seq` and a 72-byte payload). A
-        // later change may shrink it; it must not grow unnoticed.
-        assert!(std::mem::size_of::<Event>() <= 176);
+        // `seq`, one pointer for the origin and a 72-byte payload. It was
+        // 176 bytes with the origin's three `Option<Text>` inline (issue
+        // #19 asks for at most 96). An `Err` item must not be larger.
+        assert!(std::mem::size_of::<Event>() <= 96);
+        assert!(std::mem::size_of::<crate::EventResult>() <= 96);
     }
 
     #[test]
@@ -704,10 +701,8 @@ mod tests {
         let d = e.derive(EventKind::RunEnd {
             status: RunStatus::Failed,
         });
-        assert_eq!(
-            (d.seq, d.source.clone(), d.run_id.clone(), d.parent.clone()),
-            (9, e.source, e.run_id, e.parent)
-        );
+        assert_eq!((d.seq, &d.origin), (9, &e.origin));
+        assert!(d.origin.same_as(&e.origin));
         assert_eq!(d.run_status(), Some(RunStatus::Failed));
     }
 }

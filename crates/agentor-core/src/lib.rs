@@ -34,6 +34,7 @@ mod event;
 mod ext;
 mod kind_set;
 mod options;
+mod origin;
 mod pipeline;
 mod provider;
 mod text;
@@ -63,6 +64,7 @@ pub use ops::record::RecordLayer;
 pub use ops::tap::TapLayer;
 pub use ops::timeout::TimeoutLayer;
 pub use options::{OptionError, PipelineOptions};
+pub use origin::{Origin, OriginFields, Restamp};
 pub use pipeline::Pipeline;
 pub use provider::{
     ChatMessage, ChatRequest, ChatRole, ModelSettings, Provider, ToolCallRequest, ToolSpec,

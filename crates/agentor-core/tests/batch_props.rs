@@ -22,7 +22,7 @@ fn normalize(items: &[EventResult]) -> (Vec<String>, Vec<EventResult>) {
     for item in items {
         match item {
             Ok(e) if e.kind().is_delta() => {
-                let slot = match (e.kind(), e.source.as_deref()) {
+                let slot = match (e.kind(), e.origin.source.as_deref()) {
                     (agentor_core::Kind::ReasoningDelta, _) => 3,
                     (_, Some("A")) => 0,
                     (_, Some("B")) => 1,

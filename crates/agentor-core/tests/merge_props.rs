@@ -86,7 +86,7 @@ proptest! {
                     let text = event.text().unwrap().to_owned();
                     // The tag is the name the source was merged under.
                     let (id, _) = text.split_once(':').unwrap();
-                    prop_assert_eq!(event.source.as_deref(), Some(id));
+                    prop_assert_eq!(event.origin.source.as_deref(), Some(id));
                     text
                 }
                 Err(err) => err.message().to_owned(),

@@ -110,7 +110,7 @@ async fn merged_agents_each_keep_their_text() {
         .await;
     let text = |who: &str| -> String {
         out.iter()
-            .filter(|e| e.source.as_deref() == Some(who) && e.kind() == Kind::TextDelta)
+            .filter(|e| e.origin.source.as_deref() == Some(who) && e.kind() == Kind::TextDelta)
             .filter_map(Event::text)
             .collect()
     };

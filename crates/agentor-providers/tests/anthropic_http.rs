@@ -121,7 +121,7 @@ async fn text_streams_with_cache_usage_however_the_body_is_cut() {
     assert_eq!(last_status(&runs[0]), Some(RunStatus::Completed));
     for (n, event) in events.iter().enumerate() {
         assert_eq!(event.seq, n as u64);
-        assert_eq!(event.run_id.as_deref(), Some("run-a"));
+        assert_eq!(event.origin.run_id.as_deref(), Some("run-a"));
     }
 }
 

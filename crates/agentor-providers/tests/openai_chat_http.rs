@@ -87,7 +87,7 @@ async fn plain_text_streams_deltas_then_message_usage_and_completion() {
     assert_eq!(last_status(&items), Some(RunStatus::Completed));
     for (n, event) in events.iter().enumerate() {
         assert_eq!(event.seq, n as u64);
-        assert_eq!(event.run_id.as_deref(), Some("run-1"));
+        assert_eq!(event.origin.run_id.as_deref(), Some("run-1"));
     }
 }
 

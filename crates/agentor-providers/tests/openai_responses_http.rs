@@ -39,7 +39,7 @@ async fn text_streams_and_the_request_goes_to_responses() {
     assert_eq!(last_status(&items), Some(RunStatus::Completed));
     assert!(items
         .iter()
-        .all(|i| i.as_ref().unwrap().run_id.as_deref() == Some("run-r")));
+        .all(|i| i.as_ref().unwrap().origin.run_id.as_deref() == Some("run-r")));
     let seqs: Vec<u64> = items.iter().map(|i| i.as_ref().unwrap().seq).collect();
     assert_eq!(seqs, (0..items.len() as u64).collect::<Vec<_>>());
 

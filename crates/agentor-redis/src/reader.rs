@@ -54,11 +54,11 @@ pub(crate) async fn end_orphan(
     status: RunStatus,
 ) -> Result<bool, LogError> {
     let stamp = |e: Event| {
-        let e = match &last_event.source {
+        let e = match &last_event.origin.source {
             Some(source) => e.with_source(source.clone()),
             None => e,
         };
-        match &last_event.run_id {
+        match &last_event.origin.run_id {
             Some(run_id) => e.with_run_id(run_id.clone()),
             None => e,
         }

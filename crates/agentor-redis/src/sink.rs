@@ -86,12 +86,13 @@ impl RedisSink {
         let run_id: agentor::Text = self.run_id.as_str().into();
         let mut envelope = Envelope::for_run(Some(run_id.clone()));
         let mut next = 0u64;
+        let mut restamp = agentor::Restamp::new();
         let mut append = |writer: &RedisRunWriter, item: EventResult| {
             let mut event: Event = envelope.event(item);
             event.seq = next;
             // The stream's run, whatever run the pipeline named: readers
             // tell the runs they merge apart by it.
-            event.run_id = Some(run_id.clone());
+            restamp.apply(&mut event.origin, |o| o.run_id = Some(run_id.clone()));
             next += 1;
             let end = matches!(event.kind, EventKind::RunEnd { .. });
             writer.append(vec![event]);

@@ -43,7 +43,7 @@ async fn collect(source: RedisSource, runs: usize) -> BTreeMap<String, Vec<Event
         while ended < runs {
             let item: SourceItem = source.next().await.expect("the source ended early");
             let event = item.unwrap();
-            let run = event.run_id.as_deref().unwrap().to_owned();
+            let run = event.origin.run_id.as_deref().unwrap().to_owned();
             if matches!(event.kind, EventKind::RunEnd { .. }) {
                 ended += 1;
             }
@@ -69,7 +69,7 @@ async fn collect_readers(
         while ended < runs {
             let (reader, item) = merged.next().await.unwrap();
             let event = item.unwrap();
-            let run = event.run_id.as_deref().unwrap().to_owned();
+            let run = event.origin.run_id.as_deref().unwrap().to_owned();
             ended += usize::from(matches!(event.kind, EventKind::RunEnd { .. }));
             reader_of.entry(run.clone()).or_default().insert(reader);
             by_run.entry(run).or_default().push(event);
@@ -87,7 +87,7 @@ fn assert_whole(events: &[Event], tag: &str, n: usize) {
     assert_eq!(events.len(), n + 1, "{tag}: {events:?}");
     for (i, event) in events.iter().enumerate() {
         assert_eq!(event.seq, i as u64);
-        assert_eq!(event.source.as_deref(), Some(tag));
+        assert_eq!(event.origin.source.as_deref(), Some(tag));
         match &event.kind {
             EventKind::TextDelta { text, .. } => assert_eq!(&**text, format!("{tag}{i} ")),
             EventKind::RunEnd { status } => {
@@ -205,7 +205,7 @@ async fn a_consumer_group_shares_the_runs_and_a_returning_reader_gets_its_own_ba
         .unwrap()
         .unwrap()
         .unwrap();
-    assert_eq!(item.run_id.as_deref(), Some("slow_run"));
+    assert_eq!(item.origin.run_id.as_deref(), Some("slow_run"));
     drop(first);
 
     // Two readers of the group share six runs: each run to one, whole.
@@ -264,7 +264,7 @@ async fn a_gone_readers_runs_are_claimed_by_another_but_a_live_readers_are_not()
         .unwrap()
         .unwrap()
         .unwrap();
-    assert_eq!(first.run_id.as_deref(), Some("orphan_run"));
+    assert_eq!(first.origin.run_id.as_deref(), Some("orphan_run"));
     drop(gone);
     orphan.await.unwrap().unwrap();
 

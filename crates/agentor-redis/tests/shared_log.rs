@@ -500,7 +500,7 @@ async fn a_writer_dropped_without_a_run_end_is_noticed_within_the_lease() {
             status: RunStatus::Failed
         }
     ));
-    assert_eq!(rest[1].run_id.as_deref(), Some("run_dropped"));
+    assert_eq!(rest[1].origin.run_id.as_deref(), Some("run_dropped"));
 }
 
 /// Redis-only: a cancel of a run whose producer is gone (no lease, no run

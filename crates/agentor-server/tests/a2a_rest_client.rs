@@ -148,7 +148,7 @@ async fn a_stream_over_rest_says_what_it_says_over_json_rpc() {
     assert!(text.starts_with("(demo)"), "{text}");
     assert!(over_rest
         .iter()
-        .all(|e| e.source.as_deref() == Some("Assistant")));
+        .all(|e| e.origin.source.as_deref() == Some("Assistant")));
 }
 
 #[tokio::test]

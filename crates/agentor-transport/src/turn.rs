@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use agentor_core::wire::sse::Decoder;
-use agentor_core::{BoxEventStream, Error, Event, EventKind, EventResult, Text};
+use agentor_core::{BoxEventStream, Error, Event, EventKind, EventResult, Restamp, Text};
 use bytes::Bytes;
 use futures_core::Stream;
 
@@ -104,7 +104,7 @@ pub(crate) struct Limits {
 /// let kinds: Vec<Kind> = events.iter().map(Event::kind).collect();
 /// assert_eq!(kinds, [Kind::RunStart, Kind::TextDelta, Kind::RunEnd]);
 /// assert_eq!(events[2].seq, 2);
-/// assert!(events.iter().all(|e| e.run_id.as_deref() == Some("r1")));
+/// assert!(events.iter().all(|e| e.origin.run_id.as_deref() == Some("r1")));
 /// # }
 /// ```
 pub fn turn_stream<F, B>(
@@ -154,6 +154,8 @@ pub(crate) struct TurnStream {
     seq: u64,
     run_id: Option<Text>,
     source: Option<Text>,
+    /// Keeps the turn's events sharing one stamped origin.
+    restamp: Restamp,
     limits: Limits,
 }
 
@@ -175,6 +177,7 @@ impl TurnStream {
             seq: 0,
             run_id: start.run_id,
             source: start.source,
+            restamp: Restamp::new(),
             limits,
         }
     }
@@ -183,10 +186,13 @@ impl TurnStream {
         item.map(|mut event| {
             event.seq = self.seq;
             self.seq += 1;
-            event.run_id.clone_from(&self.run_id);
-            if self.source.is_some() {
-                event.source.clone_from(&self.source);
-            }
+            let (run_id, source) = (&self.run_id, &self.source);
+            self.restamp.apply(&mut event.origin, |origin| {
+                origin.run_id.clone_from(run_id);
+                if source.is_some() {
+                    origin.source.clone_from(source);
+                }
+            });
             event
         })
     }

@@ -101,7 +101,7 @@ pub fn synthetic_run(n: usize) -> Vec<Event> {
     events.push(Event::run_end(RunStatus::Completed));
     for (seq, event) in events.iter_mut().enumerate() {
         event.seq = seq as u64;
-        event.source = Some(Text::from_static("assistant"));
+        event.origin.source = Some(Text::from_static("assistant"));
     }
     events
 }

@@ -184,7 +184,7 @@ impl Agentor {
             };
             // A sub-agent's events (an agent tool's run) are not this run's
             // answer, and its failures are tool errors, not this run's.
-            if event.parent.is_some() {
+            if event.origin.parent.is_some() {
                 continue;
             }
             match &event.kind {
@@ -244,7 +244,7 @@ impl Tool {
     /// In the caller's stream, the sub-run's events come as they happen,
     /// between the tool call and its result, each with the sub-agent as
     /// `source` and the calling tool call's id as
-    /// [`parent`](agentor_core::Event::parent) (a `/`-joined path when
+    /// [`parent`](agentor_core::OriginFields::parent) (a `/`-joined path when
     /// agents nest deeper). The sub-run's `run_start` and `run_end` are left
     /// out: the call and its result bracket it. Its final message is the
     /// tool's result; a failure (an error, `max_turns`) is an error result
@@ -272,9 +272,9 @@ impl Tool {
     ///     _ => None,
     /// }).unwrap();
     /// // The researcher's deltas stream inside the lead's run, tagged.
-    /// let nested = events.iter().filter(|e| e.parent.as_deref() == Some(call_id.as_str()));
+    /// let nested = events.iter().filter(|e| e.origin.parent.as_deref() == Some(call_id.as_str()));
     /// assert!(nested.clone().count() > 3);
-    /// assert!(nested.into_iter().all(|e| e.source.as_deref() == Some("Researcher")));
+    /// assert!(nested.into_iter().all(|e| e.origin.source.as_deref() == Some("Researcher")));
     /// # }
     /// ```
     pub fn agent(agent: Agentor, description: impl Into<Text>) -> Tool {

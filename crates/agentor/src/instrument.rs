@@ -77,11 +77,13 @@ impl RunRecord {
     pub(crate) fn observe(&mut self, item: &EventResult) {
         if let Ok(Event {
             kind: EventKind::RunEnd { status },
-            parent: None,
+            origin,
             ..
         }) = item
         {
-            self.end(*status);
+            if origin.parent.is_none() {
+                self.end(*status);
+            }
         }
     }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentor_core::{
-    BoxEventStream, ErrorKind, Event, EventKind, RunStatus, Text, ToolCall, ToolResult,
+    BoxEventStream, ErrorKind, Event, EventKind, Restamp, RunStatus, Text, ToolCall, ToolResult,
 };
 use futures_core::Stream;
 use futures_util::StreamExt;
@@ -95,6 +95,7 @@ pub(crate) fn sub_run(
         let mut answer = Text::new();
         let mut failure: Option<Text> = None;
         let mut status = None;
+        let mut nesting = Restamp::new();
         loop {
             let next = match deadline {
                 Some(deadline) => match tokio::time::timeout_at(deadline, events.next()).await {
@@ -109,7 +110,7 @@ pub(crate) fn sub_run(
                 None => events.next().await,
             };
             let Some(item) = next else { break };
-            let event = match item {
+            let mut event = match item {
                 Ok(event) => event,
                 // An `Err` in the caller's stream would read as the caller
                 // failing: it goes on as the sub-run's error event.
@@ -119,7 +120,7 @@ pub(crate) fn sub_run(
                 }
             };
             // The sub-run's own events (not those of agents it called in turn).
-            if event.parent.is_none() {
+            if event.origin.parent.is_none() {
                 match &event.kind {
                     EventKind::RunStart { .. } => continue,
                     EventKind::RunEnd { status: end } => {
@@ -133,7 +134,9 @@ pub(crate) fn sub_run(
                     _ => {}
                 }
             }
-            yield ToolEvent::Nested(event.nested_in(&call_id));
+            // One sub-run's events share an origin; nesting them keeps that.
+            nesting.apply(&mut event.origin, |o| o.nest_in(&call_id));
+            yield ToolEvent::Nested(event);
         }
         let done = match status {
             Some(RunStatus::Completed) => result(answer.to_string(), false),

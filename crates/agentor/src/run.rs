@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agentor_core::{
-    ChatMessage, ChatRequest, Event, EventKind, EventResult, RunStatus, Text, ToolCall,
+    ChatMessage, ChatRequest, Event, EventKind, EventResult, Origin, Restamp, RunStatus, Text,
+    ToolCall,
     ToolCallRequest, ToolResult,
 };
 use futures_core::Stream;
@@ -32,16 +33,31 @@ pub(crate) fn new_run_id() -> Text {
 /// Numbers and tags what the run yields.
 struct Envelope {
     seq: u64,
-    source: Text,
     run_id: Text,
+    /// The running agent and the run: every own event's origin, shared.
+    origin: Origin,
+    /// Sub-runs' origins with this run's id, shared per sub-run.
+    nested: Restamp,
 }
 
 impl Envelope {
+    fn new(source: Text, run_id: Text) -> Self {
+        Envelope {
+            seq: 0,
+            origin: Origin::new(Some(source), Some(run_id.clone()), None),
+            run_id,
+            nested: Restamp::new(),
+        }
+    }
+
+    fn set_source(&mut self, source: Text) {
+        self.origin = Origin::new(Some(source), Some(self.run_id.clone()), None);
+    }
+
     fn stamp(&mut self, mut event: Event) -> Event {
         event.seq = self.seq;
         self.seq += 1;
-        event.source = Some(self.source.clone());
-        event.run_id = Some(self.run_id.clone());
+        event.origin.clone_from(&self.origin);
         event
     }
 
@@ -50,7 +66,9 @@ impl Envelope {
     fn stamp_nested(&mut self, mut event: Event) -> Event {
         event.seq = self.seq;
         self.seq += 1;
-        event.run_id = Some(self.run_id.clone());
+        let run_id = &self.run_id;
+        self.nested
+            .apply(&mut event.origin, |o| o.run_id = Some(run_id.clone()));
         event
     }
 }
@@ -73,11 +91,7 @@ pub(crate) fn run(
     let events = async_stream::stream! {
         let max_turns = config.max_turns;
         let mut agent = config;
-        let mut envelope = Envelope {
-            seq: 0,
-            source: agent.name.clone(),
-            run_id,
-        };
+        let mut envelope = Envelope::new(agent.name.clone(), run_id);
         let mut started = false;
 
         let mut messages = agent.conversation(input);
@@ -237,7 +251,7 @@ pub(crate) fn run(
                 })));
                 handoff::swap_instructions(&mut messages, &agent, &target);
                 agent = target;
-                envelope.source = agent.name.clone();
+                envelope.set_source(agent.name.clone());
                 yield Ok(envelope.stamp(Event::new(EventKind::AgentUpdated {
                     agent: agent.name.clone(),
                 })));

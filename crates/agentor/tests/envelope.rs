@@ -92,7 +92,7 @@ fn assert_one_envelope(events: &[Event], kind: ErrorKind, failure: Failure) {
     let first = &events[0];
     assert_eq!(first.kind(), Kind::RunStart, "{failure:?}: {events:?}");
     assert!(
-        first.run_id.is_some() && first.source.is_some(),
+        first.origin.run_id.is_some() && first.origin.source.is_some(),
         "{failure:?}: {first:?}"
     );
     for pair in events.windows(2) {
@@ -102,8 +102,8 @@ fn assert_one_envelope(events: &[Event], kind: ErrorKind, failure: Failure) {
         );
     }
     for event in events {
-        assert_eq!(event.run_id, first.run_id, "{failure:?}: {event:?}");
-        assert_eq!(event.source, first.source, "{failure:?}: {event:?}");
+        assert_eq!(event.origin.run_id, first.origin.run_id, "{failure:?}: {event:?}");
+        assert_eq!(event.origin.source, first.origin.source, "{failure:?}: {event:?}");
     }
     let errors: Vec<_> = events
         .iter()

@@ -113,7 +113,7 @@ async fn run(agent: &Agentor, input: &str) -> Vec<Event> {
 fn texts(events: &[Event], parent: Option<&str>) -> Vec<String> {
     events
         .iter()
-        .filter(|e| e.kind() == Kind::TextDelta && e.parent.as_deref() == parent)
+        .filter(|e| e.kind() == Kind::TextDelta && e.origin.parent.as_deref() == parent)
         .map(|e| e.text().unwrap().to_owned())
         .collect()
 }
@@ -138,7 +138,7 @@ async fn nested_deltas_come_between_the_call_and_its_result_and_the_answer_is_th
         .position(|e| e.kind() == Kind::ToolResult)
         .unwrap();
     let nested: Vec<usize> = (0..events.len())
-        .filter(|&i| events[i].parent.is_some())
+        .filter(|&i| events[i].origin.parent.is_some())
         .collect();
     assert_eq!(nested.len(), 4, "three deltas and the message");
     assert!(
@@ -146,13 +146,13 @@ async fn nested_deltas_come_between_the_call_and_its_result_and_the_answer_is_th
         "{events:#?}"
     );
     for &i in &nested {
-        assert_eq!(events[i].source.as_deref(), Some("Researcher"));
-        assert_eq!(events[i].parent.as_deref(), Some("call_0"));
-        assert_eq!(events[i].run_id, events[0].run_id, "one run, one id");
+        assert_eq!(events[i].origin.source.as_deref(), Some("Researcher"));
+        assert_eq!(events[i].origin.parent.as_deref(), Some("call_0"));
+        assert_eq!(events[i].origin.run_id, events[0].origin.run_id, "one run, one id");
     }
     assert!(!events
         .iter()
-        .any(|e| e.parent.is_some() && matches!(e.kind(), Kind::RunStart | Kind::RunEnd)));
+        .any(|e| e.origin.parent.is_some() && matches!(e.kind(), Kind::RunStart | Kind::RunEnd)));
     assert_eq!(texts(&events, Some("call_0")), words);
     let EventKind::ToolResult(result) = &events[result].kind else {
         unreachable!()
@@ -164,7 +164,7 @@ async fn nested_deltas_come_between_the_call_and_its_result_and_the_answer_is_th
     assert!(events.windows(2).all(|w| w[0].seq + 1 == w[1].seq));
     let last = events.last().unwrap();
     assert_eq!(
-        (last.run_status(), last.source.as_deref()),
+        (last.run_status(), last.origin.source.as_deref()),
         (Some(RunStatus::Completed), Some("Lead"))
     );
     assert_eq!(
@@ -192,16 +192,16 @@ async fn nesting_works_at_any_depth_and_filters_pick_levels() {
         .iter()
         .find(|e| e.text() == Some("deep") && e.kind() == Kind::TextDelta)
         .unwrap();
-    assert_eq!(leaf_delta.parent.as_deref(), Some("call_0/call_0"));
+    assert_eq!(leaf_delta.origin.parent.as_deref(), Some("call_0/call_0"));
     assert_eq!(
-        (leaf_delta.depth(), leaf_delta.source.as_deref()),
+        (leaf_delta.depth(), leaf_delta.origin.source.as_deref()),
         (2, Some("Leaf"))
     );
     let middle_result = events
         .iter()
-        .find(|e| e.kind() == Kind::ToolResult && e.parent.as_deref() == Some("call_0"))
+        .find(|e| e.kind() == Kind::ToolResult && e.origin.parent.as_deref() == Some("call_0"))
         .unwrap();
-    assert_eq!(middle_result.source.as_deref(), Some("Middle"));
+    assert_eq!(middle_result.origin.source.as_deref(), Some("Middle"));
     let EventKind::ToolResult(top_result) = &events
         .iter()
         .rev()
@@ -217,14 +217,14 @@ async fn nesting_works_at_any_depth_and_filters_pick_levels() {
         .iter()
         .filter(|e| FilterLayer::new().max_depth(0).matches(e))
         .collect();
-    assert!(only_top.iter().all(|e| e.source.as_deref() == Some("Top")));
+    assert!(only_top.iter().all(|e| e.origin.source.as_deref() == Some("Top")));
     let filtered: Vec<Event> = futures::stream::iter(events.clone().into_iter().map(Ok))
         .filter_events(FilterLayer::new().max_depth(1))
         .map(Result::unwrap)
         .collect()
         .await;
     assert!(filtered.iter().all(|e| e.depth() <= 1) && filtered.iter().any(|e| e.depth() == 1));
-    assert!(!filtered.iter().any(|e| e.source.as_deref() == Some("Leaf")));
+    assert!(!filtered.iter().any(|e| e.origin.source.as_deref() == Some("Leaf")));
 }
 
 #[tokio::test]
@@ -247,8 +247,8 @@ async fn a_failing_sub_agent_is_a_tool_error_not_a_failed_run() {
         .build();
     let events = run(&lead, "go").await;
     let nested_error = events.iter().find(|e| e.kind() == Kind::Error).unwrap();
-    assert_eq!(nested_error.parent.as_deref(), Some("call_0"));
-    assert_eq!(nested_error.source.as_deref(), Some("Broken"));
+    assert_eq!(nested_error.origin.parent.as_deref(), Some("call_0"));
+    assert_eq!(nested_error.origin.source.as_deref(), Some("Broken"));
     let EventKind::ToolResult(result) = &events
         .iter()
         .find(|e| e.kind() == Kind::ToolResult)
@@ -289,7 +289,7 @@ async fn dropping_the_caller_mid_nested_run_drops_the_sub_runs_model_request() {
     let nested = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             let event = events.next().await.unwrap().unwrap();
-            if event.parent.is_some() && event.kind() == Kind::TextDelta {
+            if event.origin.parent.is_some() && event.kind() == Kind::TextDelta {
                 return event;
             }
             assert_ne!(
@@ -302,7 +302,7 @@ async fn dropping_the_caller_mid_nested_run_drops_the_sub_runs_model_request() {
     .await
     .unwrap();
     assert_eq!(
-        (nested.text(), nested.source.as_deref()),
+        (nested.text(), nested.origin.source.as_deref()),
         (Some("Partial "), Some("Slow"))
     );
     assert_eq!(stub.received().len(), 1);
@@ -350,8 +350,8 @@ async fn nested_events_survive_rebuffer_and_batch_with_their_envelope() {
         }
         assert!(events
             .iter()
-            .filter(|e| e.parent.is_some())
-            .all(|e| e.source.as_deref() == Some("Twin")));
+            .filter(|e| e.origin.parent.is_some())
+            .all(|e| e.origin.source.as_deref() == Some("Twin")));
         assert_eq!(
             events.last().unwrap().run_status(),
             Some(RunStatus::Completed)
@@ -384,7 +384,7 @@ async fn a_handoff_switches_the_agent_and_reads_as_agent_updated_in_compat_json(
             to: "Billing".into()
         }
     );
-    assert_eq!(events[handoff].source.as_deref(), Some("Triage"));
+    assert_eq!(events[handoff].origin.source.as_deref(), Some("Triage"));
     assert_eq!(
         events[handoff + 1].kind,
         EventKind::AgentUpdated {
@@ -400,10 +400,10 @@ async fn a_handoff_switches_the_agent_and_reads_as_agent_updated_in_compat_json(
     );
     assert!(events[..handoff]
         .iter()
-        .all(|e| e.source.as_deref() == Some("Triage")));
+        .all(|e| e.origin.source.as_deref() == Some("Triage")));
     assert!(events[handoff + 1..]
         .iter()
-        .all(|e| e.source.as_deref() == Some("Billing")));
+        .all(|e| e.origin.source.as_deref() == Some("Billing")));
     assert!(events[handoff + 1..]
         .iter()
         .any(|e| e.kind() == Kind::Message));
@@ -516,11 +516,11 @@ proptest! {
                 let parent = format!("call_{i}");
                 let expected: Vec<String> = (0..gaps.len()).map(|n| format!("{i}.{n} ")).collect();
                 prop_assert_eq!(texts(&events, Some(&parent)), expected);
-                let mine: Vec<usize> = (0..events.len()).filter(|&k| events[k].parent.as_deref() == Some(parent.as_str())).collect();
+                let mine: Vec<usize> = (0..events.len()).filter(|&k| events[k].origin.parent.as_deref() == Some(parent.as_str())).collect();
                 let result = events.iter().position(|e| matches!(&e.kind, EventKind::ToolResult(r) if r.call_id == parent.as_str())).unwrap();
                 prop_assert!(mine.iter().all(|&k| k < result));
                 let source = format!("Sub{}", i);
-                prop_assert!(mine.iter().all(|&k| events[k].source.as_deref() == Some(source.as_str())));
+                prop_assert!(mine.iter().all(|&k| events[k].origin.source.as_deref() == Some(source.as_str())));
             }
             prop_assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
             prop_assert_eq!(events.last().unwrap().run_status(), Some(RunStatus::Completed));

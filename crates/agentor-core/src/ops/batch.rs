@@ -163,7 +163,7 @@ fn continues(last: &Event, next: &Event) -> bool {
         | (
             EventKind::ReasoningDelta { message_id: a, .. },
             EventKind::ReasoningDelta { message_id: b, .. },
-        ) => a == b && last.source == next.source && last.parent == next.parent,
+        ) => a == b && last.origin.source == next.origin.source && last.origin.parent == next.origin.parent,
         _ => false,
     }
 }
@@ -396,7 +396,7 @@ mod tests {
             .await;
         let got: Vec<(Option<&str>, Option<&str>)> = out
             .iter()
-            .map(|e| (e.source.as_deref(), e.text()))
+            .map(|e| (e.origin.source.as_deref(), e.text()))
             .collect();
         assert_eq!(
             got,

@@ -68,7 +68,7 @@ type Predicate = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 /// Whether `event` belongs to the sub-run of `call_id` (its parent path names it).
 fn under(event: &Event, call_id: &str) -> bool {
     event
-        .parent
+        .origin.parent
         .as_deref()
         .is_some_and(|path| path.split('/').any(|segment| segment == call_id))
 }
@@ -221,7 +221,7 @@ impl FilterLayer {
             }
         }
         if self.include_sources.is_some() || self.exclude_sources.is_some() {
-            let source = event.source.as_deref();
+            let source = event.origin.source.as_deref();
             if !passes(source, &self.include_sources, &self.exclude_sources) {
                 return false;
             }

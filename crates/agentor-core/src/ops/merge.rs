@@ -22,7 +22,7 @@
 //! let tagged: Vec<(String, String)> = out
 //!     .into_iter()
 //!     .map(|e| e.expect("no failures here"))
-//!     .map(|e| (e.source.as_deref().unwrap_or("").to_owned(), e.text().unwrap_or("").to_owned()))
+//!     .map(|e| (e.origin.source.as_deref().unwrap_or("").to_owned(), e.text().unwrap_or("").to_owned()))
 //!     .collect();
 //! // Round-robin: the sources take turns while both have items ready.
 //! assert_eq!(
@@ -44,7 +44,7 @@ use futures_core::Stream;
 use futures_util::task::AtomicWaker;
 use tower_layer::Layer;
 
-use crate::{BoxEventStream, Event, EventKind, EventResult, RunStatus, Text};
+use crate::{BoxEventStream, Event, EventKind, EventResult, Origin, Restamp, RunStatus, Text};
 
 /// What a [`Merge`] does when a source fails.
 ///
@@ -137,6 +137,8 @@ struct Slot {
 
 struct Source {
     name: Text,
+    /// Keeps a source's events sharing one origin once named.
+    restamp: Restamp,
     /// Whether the source has an entry in the run queue. Owned by the merge,
     /// so the always-ready path touches no atomic; the waker's atomic flag
     /// only dedupes the woken queue.
@@ -312,6 +314,7 @@ impl Merge {
             generation,
             source: Some(Source {
                 name,
+                restamp: Restamp::new(),
                 in_run_queue: true,
                 stream,
                 wake,
@@ -420,7 +423,10 @@ impl Merge {
                     continue;
                 }
                 Poll::Ready(Some(Ok(event))) => {
-                    event.source = Some(source.name.clone());
+                    let name = &source.name;
+                    source
+                        .restamp
+                        .apply(&mut event.origin, |o| o.source = Some(name.clone()));
                     matches!(event.kind, EventKind::Error { .. })
                 }
                 Poll::Ready(Some(Err(_))) => true,
@@ -450,10 +456,7 @@ impl Merge {
             Ok(event) => event.derive(status),
             Err(_) => {
                 let name = self.slots[slot].source.as_ref().map(|s| s.name.clone());
-                Event {
-                    source: name,
-                    ..Event::new(status)
-                }
+                Event::new(status).with_origin(Origin::new(name, None, None))
             }
         });
         let pending = self.shared.close();
@@ -638,7 +641,7 @@ impl<S> std::error::Error for MergeClosed<S> {}
 /// let mut sources = Vec::new();
 /// while let Some(event) = merged.next().await {
 ///     let event: Event = event.expect("no failures here");
-///     sources.push(event.source.expect("merge tags every event").to_string());
+///     sources.push(event.origin.source.as_deref().expect("merge tags every event").to_string());
 /// }
 /// sources.sort();
 /// assert_eq!(sources, ["model", "search"]);
@@ -736,7 +739,7 @@ mod tests {
             .map(|e| {
                 let e = e.unwrap();
                 (
-                    e.source.as_deref().unwrap().to_owned(),
+                    e.origin.source.as_deref().unwrap().to_owned(),
                     e.text().unwrap_or_default().to_owned(),
                 )
             })
@@ -766,7 +769,7 @@ mod tests {
             .with_source("wrong"))]);
         let out: Vec<_> = merge([("A1", a)]).collect().await;
         let event = out[0].as_ref().unwrap();
-        assert_eq!(event.source.as_deref(), Some("A1"));
+        assert_eq!(event.origin.source.as_deref(), Some("A1"));
         assert_eq!(event.seq, 7);
     }
 
@@ -862,7 +865,7 @@ mod tests {
         let mut merged = merge([("a", slow(texts("a", 3), Duration::from_millis(10)))]);
         let handle = merged.handle();
         let first = merged.next().await.unwrap().unwrap();
-        assert_eq!(first.source.as_deref(), Some("a"));
+        assert_eq!(first.origin.source.as_deref(), Some("a"));
 
         let adder = handle.clone();
         tokio::spawn(async move {
@@ -905,7 +908,7 @@ mod tests {
         assert!(out.contains(&Err(Error::provider("boom"))));
         assert!(out.iter().any(|e| e
             .as_ref()
-            .is_ok_and(|e| e.kind() == crate::Kind::Error && e.source.as_deref() == Some("f"))));
+            .is_ok_and(|e| e.kind() == crate::Kind::Error && e.origin.source.as_deref() == Some("f"))));
         assert!(!out
             .iter()
             .any(|e| e.as_ref().is_ok_and(|e| e.run_status().is_some())));
@@ -946,7 +949,7 @@ mod tests {
         assert!(handle.is_closed());
         let end = merged.next().await.unwrap().unwrap();
         assert_eq!(end.run_status(), Some(RunStatus::Failed));
-        assert_eq!(end.source.as_deref(), Some("bad"));
+        assert_eq!(end.origin.source.as_deref(), Some("bad"));
         assert!(merged.next().await.is_none());
         // The other source kept streaming until the failure.
         assert!(out.len() > 10);
@@ -963,7 +966,7 @@ mod tests {
             .await;
         assert_eq!(out.len(), 2);
         let end = out[1].as_ref().unwrap();
-        assert_eq!((end.seq, end.source.as_deref()), (4, Some("bad")));
+        assert_eq!((end.seq, end.origin.source.as_deref()), (4, Some("bad")));
         assert_eq!(end.run_status(), Some(RunStatus::Failed));
     }
 

@@ -17,7 +17,7 @@ use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 use tower_layer::Layer;
 
-use crate::{Event, EventKind, EventResult, Kind, Text};
+use crate::{Event, EventKind, EventResult, Kind, Origin, Text};
 
 /// Where the rebuffer operator may cut text.
 #[derive(Clone)]
@@ -224,13 +224,12 @@ const LONGEST_CLUSTER: usize = 1024;
 /// Text held for one source (one source *and* parent: the same agent may
 /// run as two nested sub-runs at once, whose texts must not mix).
 struct Held {
-    source: Option<Text>,
-    parent: Option<Text>,
+    /// Envelope of the delta the held text starts in; its source and parent
+    /// are the buffer's.
+    origin: Origin,
+    seq: u64,
     kind: Kind,
     message_id: Option<Text>,
-    /// Envelope of the delta the held text starts in.
-    seq: u64,
-    run_id: Option<Text>,
     text: HeldText,
 }
 
@@ -313,9 +312,7 @@ impl Held {
         };
         Event {
             seq: self.seq,
-            source: self.source.clone(),
-            run_id: self.run_id.clone(),
-            parent: self.parent.clone(),
+            origin: self.origin.clone(),
             kind,
         }
     }
@@ -375,13 +372,12 @@ fn same_name(a: &Option<Text>, b: &Option<Text>) -> bool {
     }
 }
 
-fn find_buffer(
-    buffers: &[Held],
-    last: usize,
-    source: &Option<Text>,
-    parent: &Option<Text>,
-) -> Option<usize> {
-    let mine = |b: &Held| same_name(&b.source, source) && same_name(&b.parent, parent);
+fn find_buffer(buffers: &[Held], last: usize, origin: &Origin) -> Option<usize> {
+    let mine = |b: &Held| {
+        b.origin.same_as(origin)
+            || (same_name(&b.origin.source, &origin.source)
+                && same_name(&b.origin.parent, &origin.parent))
+    };
     if buffers.get(last).is_some_and(mine) {
         return Some(last);
     }
@@ -428,13 +424,7 @@ impl<S> Rebuffer<S> {
         let this = self.project();
         // Taken apart so the text and the envelope move into the buffer
         // instead of being cloned.
-        let Event {
-            seq,
-            source,
-            run_id,
-            parent,
-            kind,
-        } = event;
+        let Event { seq, origin, kind } = event;
         let (kind, text, message_id) = match kind {
             EventKind::TextDelta { text, message_id } => (Kind::TextDelta, text, message_id),
             EventKind::ReasoningDelta { text, message_id } => {
@@ -445,16 +435,14 @@ impl<S> Rebuffer<S> {
         if text.is_empty() {
             return;
         }
-        let index = match find_buffer(this.buffers, *this.last, &source, &parent) {
+        let index = match find_buffer(this.buffers, *this.last, &origin) {
             Some(i) => i,
             None => {
                 this.buffers.push(Held {
-                    source,
-                    parent,
+                    origin: origin.clone(),
+                    seq: 0,
                     kind,
                     message_id: None,
-                    seq: 0,
-                    run_id: None,
                     text: HeldText::default(),
                 });
                 this.buffers.len() - 1
@@ -466,12 +454,12 @@ impl<S> Rebuffer<S> {
             held.flush(this.ready);
         }
         let old_len = held.text.len();
-        let mut run_id = Some(run_id);
+        let mut origin = Some(origin);
         if old_len == 0 {
             held.kind = kind;
             held.message_id = message_id;
             held.seq = seq;
-            held.run_id = run_id.take().flatten();
+            held.origin = origin.take().unwrap_or_default();
         }
         held.text.push(text);
         let cut = this.config.cut(&held.text, old_len);
@@ -480,8 +468,8 @@ impl<S> Rebuffer<S> {
             // The rest started inside this delta (whose envelope the buffer
             // already has if it was empty).
             held.seq = seq;
-            if let Some(run_id) = run_id {
-                held.run_id = run_id;
+            if let Some(origin) = origin {
+                held.origin = origin;
             }
         }
         while held.text.len() > this.config.max_bytes {
@@ -497,7 +485,7 @@ impl<S> Rebuffer<S> {
 
     fn flush_source(self: Pin<&mut Self>, source: &Event) {
         let this = self.project();
-        if let Some(i) = find_buffer(this.buffers, *this.last, &source.source, &source.parent) {
+        if let Some(i) = find_buffer(this.buffers, *this.last, &source.origin) {
             this.buffers[i].flush(this.ready);
         }
     }

@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 use tower_layer::Layer;
 
-use crate::{ErrorKind, Event, EventKind, EventResult, RunStatus, Text};
+use crate::{ErrorKind, Event, EventKind, EventResult, Origin, RunStatus};
 
 /// The timeout operator's layer: idle, first-event and total deadlines.
 ///
@@ -99,8 +99,7 @@ impl<S> Layer<S> for TimeoutLayer {
             seen_event: false,
             active: false,
             next_seq: 0,
-            source: None,
-            run_id: None,
+            origin: Origin::none(),
             ending: Ending::No,
         }
     }
@@ -166,8 +165,9 @@ pin_project! {
         // An item arrived since the idle deadline was last set.
         active: bool,
         next_seq: u64,
-        source: Option<Text>,
-        run_id: Option<Text>,
+        // The first event's source and run id (not its parent: a timeout
+        // ends the whole run).
+        origin: Origin,
         ending: Ending,
     }
 }
@@ -256,8 +256,12 @@ impl<S: Stream<Item = EventResult>> Stream for Timeout<S> {
                 if let Ok(event) = &item {
                     if !*this.seen_event {
                         *this.seen_event = true;
-                        this.source.clone_from(&event.source);
-                        this.run_id.clone_from(&event.run_id);
+                        *this.origin = if event.origin.parent.is_none() {
+                            event.origin.clone()
+                        } else {
+                            let first = &event.origin;
+                            Origin::new(first.source.clone(), first.run_id.clone(), None)
+                        };
                     }
                     *this.next_seq = event.seq + 1;
                 }
@@ -317,9 +321,7 @@ impl<S> Timeout<S> {
         *this.next_seq += 1;
         Event {
             seq,
-            source: this.source.clone(),
-            run_id: this.run_id.clone(),
-            parent: None,
+            origin: this.origin.clone(),
             kind,
         }
     }
@@ -490,7 +492,7 @@ mod tests {
         assert_eq!(out.len(), 4, "{out:?}");
         let end = out.last().unwrap().as_ref().unwrap();
         assert_eq!(
-            (end.source.as_deref(), end.run_id.as_deref()),
+            (end.origin.source.as_deref(), end.origin.run_id.as_deref()),
             (Some("S"), Some("r"))
         );
     }

@@ -145,7 +145,7 @@ impl Encoder {
                 dst.put_u8(b'}');
             });
         }
-        if event.parent.is_some() {
+        if event.origin.parent.is_some() {
             // A nested run's event is not the run's own message or tool
             // call: it rides along whole as a custom event.
             frame(dst, |dst| {

@@ -170,7 +170,7 @@ impl Encoder {
             self.started = true;
             self.start(event, dst);
         }
-        if event.parent.is_some() {
+        if event.origin.parent.is_some() {
             // A nested run's event is not part of this message: its text is
             // the sub-agent's, and its failure is a tool error, not the
             // chat's. It goes to `onData` whole, without being kept.
@@ -301,7 +301,7 @@ impl Encoder {
     }
 
     fn start(&mut self, event: &Event, dst: &mut BytesMut) {
-        let id = self.message_id.as_ref().or(event.run_id.as_ref());
+        let id = self.message_id.as_ref().or(event.origin.run_id.as_ref());
         frame(dst, |dst| {
             dst.extend_from_slice(b"{\"type\":\"start\"");
             if let Some(id) = id {
@@ -310,7 +310,7 @@ impl Encoder {
             }
             // The run id lets a UI stop the run (`POST /runs/{id}/cancel`)
             // or find it again; metadata is the message's free-form field.
-            if let Some(run_id) = &event.run_id {
+            if let Some(run_id) = &event.origin.run_id {
                 dst.extend_from_slice(b",\"messageMetadata\":{\"runId\":");
                 write_str(dst, run_id);
                 dst.put_u8(b'}');

@@ -8,7 +8,7 @@
 //! is omitted when it is `None`. The envelope is `seq`, `source`, `run_id`
 //! and, on the events of a nested run (an agent used as a tool), `parent`:
 //! the path of tool-call ids leading to it, `/`-joined (see
-//! [`Event::parent`](crate::Event::parent)). The payload's fields keep their
+//! [`parent`](crate::OriginFields::parent)). The payload's fields keep their
 //! [`EventKind`] names, except an error's class, `error_kind`, whose own
 //! name is taken by `type`:
 //!
@@ -49,7 +49,7 @@ use tokio::io::AsyncBufRead;
 
 use super::json::{parse_duration_ms, write_duration_ms, write_str, write_u64};
 use crate::{
-    Error, ErrorKind, Event, EventKind, Kind, ProgressSnapshot, RunStatus, Text, ToolCall,
+    Error, ErrorKind, Event, EventKind, Kind, ProgressSnapshot, Origin, RunStatus, Text, ToolCall,
     ToolCallDelta, ToolResult,
 };
 
@@ -77,9 +77,9 @@ pub fn encode(event: &Event, dst: &mut BytesMut) {
     w.dst.extend_from_slice(event.kind().as_str().as_bytes());
     w.dst.put_u8(b'"');
     w.u64("seq", event.seq);
-    w.opt_str("source", event.source.as_deref());
-    w.opt_str("run_id", event.run_id.as_deref());
-    w.opt_str("parent", event.parent.as_deref());
+    w.opt_str("source", event.origin.source.as_deref());
+    w.opt_str("run_id", event.origin.run_id.as_deref());
+    w.opt_str("parent", event.origin.parent.as_deref());
     encode_payload(&mut w, &event.kind);
     w.dst.put_u8(b'}');
 }
@@ -469,9 +469,7 @@ pub fn decode_timed(line: &[u8]) -> Result<(Event, Option<std::time::Duration>),
     let at = duration(l.t_ms, "t_ms")?;
     let event = Event {
         seq,
-        source: l.source,
-        run_id: l.run_id,
-        parent: l.parent,
+        origin: Origin::new(l.source, l.run_id, l.parent),
         kind: payload,
     };
     Ok((event, at))

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use agentor_core::{
-    ErrorKind, Event, EventKind, ProgressSnapshot, RunStatus, Text, ToolCall, ToolCallDelta,
+    ErrorKind, Event, EventKind, Origin, ProgressSnapshot, RunStatus, Text, ToolCall, ToolCallDelta,
     ToolResult,
 };
 use proptest::prelude::*;
@@ -145,9 +145,7 @@ pub fn any_event() -> impl Strategy<Value = Event> {
     )
         .prop_map(|(seq, source, run_id, parent, kind)| Event {
             seq,
-            source,
-            run_id,
-            parent,
+            origin: Origin::new(source, run_id, parent),
             kind,
         })
 }

@@ -49,7 +49,7 @@ fn assert_well_formed(events: &[Event], run_id: &str) {
     );
     for (i, event) in events.iter().enumerate() {
         assert_eq!(event.seq, i as u64);
-        assert_eq!(event.run_id.as_deref(), Some(run_id));
+        assert_eq!(event.origin.run_id.as_deref(), Some(run_id));
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use agentor_core::wire::native::{read_timed_json_lines, TimedJsonLines};
-use agentor_core::{Error, Event, EventResult, RunStatus, Text};
+use agentor_core::{Error, Event, EventResult, Restamp, RunStatus, Text};
 use futures_util::StreamExt;
 
 use super::pace::Pace;
@@ -15,6 +15,8 @@ pub(super) struct Playback {
     source: Option<Source>,
     lines: Option<TimedJsonLines<Reader>>,
     run_id: Option<Text>,
+    /// Keeps the recording's events sharing one origin with `run_id` in it.
+    restamp: Restamp,
     pace: Pace,
     /// Items owed after the recording ended (a closing run end).
     tail: VecDeque<EventResult>,
@@ -30,6 +32,7 @@ impl Playback {
             source: Some(source),
             lines: None,
             run_id,
+            restamp: Restamp::new(),
             pace,
             tail: VecDeque::new(),
             ended: false,
@@ -56,7 +59,8 @@ impl Playback {
             Some(Ok((mut event, at))) => {
                 self.pace.wait_for(&event, at).await;
                 if let Some(run_id) = &self.run_id {
-                    event.run_id = Some(run_id.clone());
+                    self.restamp
+                        .apply(&mut event.origin, |o| o.run_id = Some(run_id.clone()));
                 }
                 self.ended = event.run_status().is_some();
                 self.next_seq = event.seq.saturating_add(1);
@@ -76,7 +80,7 @@ impl Playback {
     fn fail(&mut self, error: Error) -> EventResult {
         self.finished = true;
         let mut end = Event::run_end(RunStatus::Failed).with_seq(self.next_seq);
-        end.run_id.clone_from(&self.run_id);
+        end.origin.run_id.clone_from(&self.run_id);
         self.tail.push_back(Ok(end));
         Err(error)
     }

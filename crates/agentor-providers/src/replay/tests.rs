@@ -117,7 +117,7 @@ async fn the_request_run_id_replaces_the_recorded_one() {
     .await;
     assert!(out
         .iter()
-        .all(|e| e.as_ref().unwrap().run_id.as_deref() == Some("live")));
+        .all(|e| e.as_ref().unwrap().origin.run_id.as_deref() == Some("live")));
 }
 
 #[tokio::test(start_paused = true)]
@@ -275,7 +275,7 @@ async fn a_missing_file_fails_the_stream() {
     );
     let end = out[1].as_ref().unwrap();
     assert_eq!(end.run_status(), Some(RunStatus::Failed));
-    assert_eq!(end.run_id.as_deref(), Some("r9"));
+    assert_eq!(end.origin.run_id.as_deref(), Some("r9"));
 }
 
 #[tokio::test]

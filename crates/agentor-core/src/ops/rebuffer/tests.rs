@@ -92,7 +92,7 @@ async fn sources_have_their_own_buffers() {
     let out = run(words(), events).await;
     let got: Vec<(String, &str)> = out
         .iter()
-        .filter_map(|e| Some((e.source.as_deref()?.to_owned(), e.text()?)))
+        .filter_map(|e| Some((e.origin.source.as_deref()?.to_owned(), e.text()?)))
         .collect();
     assert_eq!(
         got,
