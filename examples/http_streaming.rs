@@ -87,7 +87,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Rebuffered words share their delta's `seq`; the ids never repeat.
         assert_eq!(frame.id, names.len().to_string(), "ids are gapless");
         let event = native::decode(frame.data.as_bytes())?;
-        assert_eq!(event.origin.run_id.as_deref(), Some(&*run_id), "the header's run");
+        assert_eq!(
+            event.origin.run_id.as_deref(),
+            Some(&*run_id),
+            "the header's run"
+        );
         if let Some(piece) = event.text().filter(|_| frame.event == "text_delta") {
             print!("{piece}");
             std::io::stdout().flush()?;

@@ -64,7 +64,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut last_seq: BTreeMap<String, u64> = BTreeMap::new();
     while let Some(item) = words.next().await {
         let event = item?;
-        let source = event.origin.source.as_deref().unwrap_or_default().to_owned();
+        let source = event
+            .origin
+            .source
+            .as_deref()
+            .unwrap_or_default()
+            .to_owned();
         // Each source keeps its own numbering, in order, however they interleave.
         let previous = last_seq.insert(source.clone(), event.seq);
         assert!(previous <= Some(event.seq), "{source}: order kept");

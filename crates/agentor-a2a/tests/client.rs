@@ -104,7 +104,11 @@ async fn recorded_sdk_streams_of_both_dialects_arrive_whole_at_any_chunking() {
             );
             for (seq, event) in events.iter().enumerate() {
                 assert_eq!(event.seq, seq as u64, "{context}");
-                assert_eq!(event.origin.source.as_deref(), Some("Stub Agent"), "{context}");
+                assert_eq!(
+                    event.origin.source.as_deref(),
+                    Some("Stub Agent"),
+                    "{context}"
+                );
             }
             // Deltas and the closing message name the artifact.
             let EventKind::TextDelta { message_id, .. } = &events[1].kind else {

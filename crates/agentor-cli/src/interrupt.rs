@@ -211,7 +211,10 @@ mod tests {
         }
         assert_eq!(out.len(), 2);
         assert_eq!(out[1].run_status(), Some(RunStatus::Cancelled));
-        assert_eq!((out[1].seq, out[1].origin.run_id.as_deref()), (5, Some("r")));
+        assert_eq!(
+            (out[1].seq, out[1].origin.run_id.as_deref()),
+            (5, Some("r"))
+        );
     }
 
     #[tokio::test]

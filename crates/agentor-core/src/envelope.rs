@@ -158,7 +158,11 @@ mod tests {
         envelope.observe(&event(5, Some("a"), Some("r")));
         let own = envelope.stamp(event(9, Some("b"), Some("s")));
         assert_eq!(
-            (own.seq, own.origin.source.as_deref(), own.origin.run_id.as_deref()),
+            (
+                own.seq,
+                own.origin.source.as_deref(),
+                own.origin.run_id.as_deref()
+            ),
             (9, Some("b"), Some("s"))
         );
         let bare = envelope.stamp(Event::new(EventKind::TextDelta {

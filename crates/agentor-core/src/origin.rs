@@ -219,15 +219,24 @@ mod tests {
         restamp.apply(&mut a, edit);
         restamp.apply(&mut b, edit);
         assert!(a.same_as(&b));
-        assert_eq!((a.source.as_deref(), a.run_id.as_deref()), (Some("m"), Some("r")));
+        assert_eq!(
+            (a.source.as_deref(), a.run_id.as_deref()),
+            (Some("m"), Some("r"))
+        );
         // Another origin is edited, not given the last result.
         let mut c = Origin::new(None, Some("s".into()), None);
         restamp.apply(&mut c, edit);
-        assert_eq!((c.source.as_deref(), c.run_id.as_deref()), (Some("m"), Some("s")));
+        assert_eq!(
+            (c.source.as_deref(), c.run_id.as_deref()),
+            (Some("m"), Some("s"))
+        );
         // No origin at all is an origin too.
         let mut d = Origin::none();
         restamp.apply(&mut d, edit);
-        assert_eq!((d.source.as_deref(), d.run_id.as_deref()), (Some("m"), None));
+        assert_eq!(
+            (d.source.as_deref(), d.run_id.as_deref()),
+            (Some("m"), None)
+        );
     }
 
     #[test]

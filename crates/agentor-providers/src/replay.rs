@@ -71,7 +71,7 @@ type Reader = Box<dyn AsyncBufRead + Send + Unpin>;
 /// let request = ChatRequest::new("ignored", vec![]).with_run_id("r7");
 /// let events: Vec<_> = replay.stream(request).map(Result::unwrap).collect().await;
 /// assert_eq!(events[0].text(), Some("Hi"));
-/// assert_eq!(events[1].run_id.as_deref(), Some("r7"));
+/// assert_eq!(events[1].origin.run_id.as_deref(), Some("r7"));
 /// # }
 /// ```
 #[derive(Clone)]

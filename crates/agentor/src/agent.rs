@@ -405,7 +405,7 @@ impl AgentorBuilder {
     /// let events: Vec<_> = triage.stream_chat("A question for billing").map(Result::unwrap).collect().await;
     /// let handoff = events.iter().find(|e| e.kind() == Kind::Handoff).unwrap();
     /// assert_eq!(handoff.kind, EventKind::Handoff { from: "Triage".into(), to: "Billing".into() });
-    /// assert_eq!(events.last().unwrap().source.as_deref(), Some("Billing"));
+    /// assert_eq!(events.last().unwrap().origin.source.as_deref(), Some("Billing"));
     /// # }
     /// ```
     pub fn handoff(mut self, agent: Agentor) -> Self {

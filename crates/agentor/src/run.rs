@@ -6,8 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agentor_core::{
     ChatMessage, ChatRequest, Event, EventKind, EventResult, Origin, Restamp, RunStatus, Text,
-    ToolCall,
-    ToolCallRequest, ToolResult,
+    ToolCall, ToolCallRequest, ToolResult,
 };
 use futures_core::Stream;
 use futures_util::StreamExt;

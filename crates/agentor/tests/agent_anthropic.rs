@@ -86,7 +86,9 @@ async fn two_tools_over_two_turns_over_the_messages_api() {
         events.last().unwrap().run_status(),
         Some(RunStatus::Completed)
     );
-    assert!(events.iter().all(|e| e.origin.source.as_deref() == Some("Claude")));
+    assert!(events
+        .iter()
+        .all(|e| e.origin.source.as_deref() == Some("Claude")));
 
     let received = stub.received();
     assert_eq!(received.len(), 2);

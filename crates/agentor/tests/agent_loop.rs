@@ -122,9 +122,13 @@ async fn a_plain_answer_streams_every_delta_and_completes() {
         events.iter().enumerate().all(|(i, e)| e.seq == i as u64),
         "numbered from 0"
     );
-    assert!(events.iter().all(|e| e.origin.source.as_deref() == Some("Tester")));
+    assert!(events
+        .iter()
+        .all(|e| e.origin.source.as_deref() == Some("Tester")));
     let run_id = events[0].origin.run_id.clone().unwrap();
-    assert!(events.iter().all(|e| e.origin.run_id.as_ref() == Some(&run_id)));
+    assert!(events
+        .iter()
+        .all(|e| e.origin.run_id.as_ref() == Some(&run_id)));
     assert_eq!(
         events.last().unwrap().run_status(),
         Some(RunStatus::Completed)

@@ -102,8 +102,14 @@ fn assert_one_envelope(events: &[Event], kind: ErrorKind, failure: Failure) {
         );
     }
     for event in events {
-        assert_eq!(event.origin.run_id, first.origin.run_id, "{failure:?}: {event:?}");
-        assert_eq!(event.origin.source, first.origin.source, "{failure:?}: {event:?}");
+        assert_eq!(
+            event.origin.run_id, first.origin.run_id,
+            "{failure:?}: {event:?}"
+        );
+        assert_eq!(
+            event.origin.source, first.origin.source,
+            "{failure:?}: {event:?}"
+        );
     }
     let errors: Vec<_> = events
         .iter()

@@ -148,7 +148,10 @@ async fn nested_deltas_come_between_the_call_and_its_result_and_the_answer_is_th
     for &i in &nested {
         assert_eq!(events[i].origin.source.as_deref(), Some("Researcher"));
         assert_eq!(events[i].origin.parent.as_deref(), Some("call_0"));
-        assert_eq!(events[i].origin.run_id, events[0].origin.run_id, "one run, one id");
+        assert_eq!(
+            events[i].origin.run_id, events[0].origin.run_id,
+            "one run, one id"
+        );
     }
     assert!(!events
         .iter()
@@ -217,14 +220,18 @@ async fn nesting_works_at_any_depth_and_filters_pick_levels() {
         .iter()
         .filter(|e| FilterLayer::new().max_depth(0).matches(e))
         .collect();
-    assert!(only_top.iter().all(|e| e.origin.source.as_deref() == Some("Top")));
+    assert!(only_top
+        .iter()
+        .all(|e| e.origin.source.as_deref() == Some("Top")));
     let filtered: Vec<Event> = futures::stream::iter(events.clone().into_iter().map(Ok))
         .filter_events(FilterLayer::new().max_depth(1))
         .map(Result::unwrap)
         .collect()
         .await;
     assert!(filtered.iter().all(|e| e.depth() <= 1) && filtered.iter().any(|e| e.depth() == 1));
-    assert!(!filtered.iter().any(|e| e.origin.source.as_deref() == Some("Leaf")));
+    assert!(!filtered
+        .iter()
+        .any(|e| e.origin.source.as_deref() == Some("Leaf")));
 }
 
 #[tokio::test]

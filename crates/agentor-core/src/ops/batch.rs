@@ -163,7 +163,11 @@ fn continues(last: &Event, next: &Event) -> bool {
         | (
             EventKind::ReasoningDelta { message_id: a, .. },
             EventKind::ReasoningDelta { message_id: b, .. },
-        ) => a == b && last.origin.source == next.origin.source && last.origin.parent == next.origin.parent,
+        ) => {
+            a == b
+                && last.origin.source == next.origin.source
+                && last.origin.parent == next.origin.parent
+        }
         _ => false,
     }
 }

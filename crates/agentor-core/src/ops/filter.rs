@@ -68,7 +68,8 @@ type Predicate = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 /// Whether `event` belongs to the sub-run of `call_id` (its parent path names it).
 fn under(event: &Event, call_id: &str) -> bool {
     event
-        .origin.parent
+        .origin
+        .parent
         .as_deref()
         .is_some_and(|path| path.split('/').any(|segment| segment == call_id))
 }

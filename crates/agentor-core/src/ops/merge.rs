@@ -906,9 +906,9 @@ mod tests {
         let out: Vec<_> = merge([("f", failing), ("s", steady)]).collect().await;
         assert_eq!(out.len(), 14);
         assert!(out.contains(&Err(Error::provider("boom"))));
-        assert!(out.iter().any(|e| e
-            .as_ref()
-            .is_ok_and(|e| e.kind() == crate::Kind::Error && e.origin.source.as_deref() == Some("f"))));
+        assert!(out.iter().any(|e| e.as_ref().is_ok_and(
+            |e| e.kind() == crate::Kind::Error && e.origin.source.as_deref() == Some("f")
+        )));
         assert!(!out
             .iter()
             .any(|e| e.as_ref().is_ok_and(|e| e.run_status().is_some())));

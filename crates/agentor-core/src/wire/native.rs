@@ -49,7 +49,7 @@ use tokio::io::AsyncBufRead;
 
 use super::json::{parse_duration_ms, write_duration_ms, write_str, write_u64};
 use crate::{
-    Error, ErrorKind, Event, EventKind, Kind, ProgressSnapshot, Origin, RunStatus, Text, ToolCall,
+    Error, ErrorKind, Event, EventKind, Kind, Origin, ProgressSnapshot, RunStatus, Text, ToolCall,
     ToolCallDelta, ToolResult,
 };
 

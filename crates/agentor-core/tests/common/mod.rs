@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use agentor_core::{
-    ErrorKind, Event, EventKind, Origin, ProgressSnapshot, RunStatus, Text, ToolCall, ToolCallDelta,
-    ToolResult,
+    ErrorKind, Event, EventKind, Origin, ProgressSnapshot, RunStatus, Text, ToolCall,
+    ToolCallDelta, ToolResult,
 };
 use proptest::prelude::*;
 use serde_json::Value;

@@ -101,7 +101,11 @@ async fn events_are_stamped_in_order_with_the_envelope() {
         .iter()
         .map(|e| {
             let e = e.as_ref().unwrap();
-            (e.seq, e.origin.run_id.as_deref(), e.origin.source.as_deref())
+            (
+                e.seq,
+                e.origin.run_id.as_deref(),
+                e.origin.source.as_deref(),
+            )
         })
         .collect();
     let expected: Vec<_> = (0..4).map(|n| (n, Some("r"), Some("remote"))).collect();
