@@ -9,7 +9,9 @@ mod tests;
 use std::time::Duration;
 
 use agentor_core::source::Script;
-use agentor_core::{BoxEventStream, ChatRequest, Event, EventKind, Provider, RunStatus, Text};
+use agentor_core::{
+    BoxEventStream, ChatRequest, Event, EventKind, Origin, Provider, RunStatus, Text,
+};
 
 use turn::{Reply, Turn};
 
@@ -109,11 +111,8 @@ impl Default for Demo {
 impl Provider for Demo {
     fn stream(&self, request: ChatRequest) -> BoxEventStream {
         let turn = Turn::plan(&request);
-        let run_id = request.run_id;
-        let stamp = |event: Event| match &run_id {
-            Some(id) => event.with_run_id(id.clone()),
-            None => event,
-        };
+        let origin = Origin::new(None, request.run_id, None);
+        let stamp = |event: Event| event.with_origin(origin.clone());
         let agent = request.agent.unwrap_or(Text::from_static("assistant"));
         let mut script = Script::new()
             .then(stamp(Event::new(EventKind::RunStart {

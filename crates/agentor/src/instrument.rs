@@ -20,7 +20,7 @@ use agentor_core::telemetry::{
     HTTP_STATUS, OPERATION_DURATION, PROVIDER_ERRORS, RUNS_ACTIVE, RUNS_ENDED, RUNS_STARTED,
     STATUS, TIME_TO_FIRST_CHUNK, TOKEN_USAGE, TOOL_DURATION, TOOL_ERRORS,
 };
-use agentor_core::{ChatMessage, Error, Event, EventKind, EventResult, RunStatus, Text, ToolCall};
+use agentor_core::{ChatMessage, Error, EventKind, EventResult, RunStatus, Text, ToolCall};
 use futures_core::Stream;
 use pin_project_lite::pin_project;
 use tokio::time::Instant;
@@ -73,21 +73,8 @@ impl RunRecord {
         &self.span
     }
 
-    /// Notes the run's end, seen in the run end event it yields.
-    pub(crate) fn observe(&mut self, item: &EventResult) {
-        if let Ok(Event {
-            kind: EventKind::RunEnd { status },
-            origin,
-            ..
-        }) = item
-        {
-            if origin.parent.is_none() {
-                self.end(*status);
-            }
-        }
-    }
-
-    fn end(&mut self, status: RunStatus) {
+    /// Notes the run's end (once; a later end is ignored).
+    pub(crate) fn end(&mut self, status: RunStatus) {
         if std::mem::replace(&mut self.ended, true) {
             return;
         }
@@ -374,19 +361,21 @@ pub(crate) fn tool_done(span: &Span, name: &Text, duration: Duration, is_error: 
 }
 
 pin_project! {
-    /// A run's stream, polled inside its `invoke_agent` span (so what it
-    /// starts while polled, tool spans and sub-runs, are the span's
-    /// children), its run end noted in its [`RunRecord`].
+    /// A run's stream, polled inside its `invoke_agent` span, so what it
+    /// starts while polled (tool spans, sub-runs, log events) are the
+    /// span's children. The run's end is noted by the run itself (its
+    /// [`RunRecord`] lives in the run's state): this wrapper only passes
+    /// each item through, so with the span disabled it costs nothing.
     pub(crate) struct Traced<S> {
         #[pin]
         inner: S,
-        record: RunRecord,
+        span: Span,
     }
 }
 
 impl<S> Traced<S> {
-    pub(crate) fn new(inner: S, record: RunRecord) -> Self {
-        Traced { inner, record }
+    pub(crate) fn new(inner: S, span: Span) -> Self {
+        Traced { inner, span }
     }
 }
 
@@ -395,14 +384,14 @@ impl<S: Stream<Item = EventResult>> Stream for Traced<S> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventResult>> {
         let this = self.project();
-        let item = {
-            let _entered = this.record.span.enter();
-            std::task::ready!(this.inner.poll_next(cx))
-        };
-        if let Some(item) = &item {
-            this.record.observe(item);
+        // Entering a disabled span still costs calls per poll (and, with
+        // `tracing`'s `log` feature, a log check on enter and exit); the
+        // item is returned straight from the inner poll, never moved here.
+        if this.span.is_disabled() {
+            return this.inner.poll_next(cx);
         }
-        Poll::Ready(item)
+        let _entered = this.span.enter();
+        this.inner.poll_next(cx)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -37,15 +37,19 @@ struct Envelope {
     origin: Origin,
     /// Sub-runs' origins with this run's id, shared per sub-run.
     nested: Restamp,
+    /// Ended by the run end the run yields; if the run is dropped first,
+    /// its drop records a cancelled run.
+    record: RunRecord,
 }
 
 impl Envelope {
-    fn new(source: Text, run_id: Text) -> Self {
+    fn new(source: Text, run_id: Text, record: RunRecord) -> Self {
         Envelope {
             seq: 0,
             origin: Origin::new(Some(source), Some(run_id.clone()), None),
             run_id,
             nested: Restamp::new(),
+            record,
         }
     }
 
@@ -57,6 +61,9 @@ impl Envelope {
         event.seq = self.seq;
         self.seq += 1;
         event.origin.clone_from(&self.origin);
+        if let EventKind::RunEnd { status } = event.kind {
+            self.record.end(status);
+        }
         event
     }
 
@@ -87,10 +94,11 @@ pub(crate) fn run(
 ) -> impl Stream<Item = EventResult> + Send {
     let record = RunRecord::start(&config.name, &config.model, config.provider.name(), &run_id);
     let run_span = record.span().clone();
+    let traced_span = run_span.clone();
     let events = async_stream::stream! {
         let max_turns = config.max_turns;
         let mut agent = config;
-        let mut envelope = Envelope::new(agent.name.clone(), run_id);
+        let mut envelope = Envelope::new(agent.name.clone(), run_id, record);
         let mut started = false;
 
         let mut messages = agent.conversation(input);
@@ -258,7 +266,7 @@ pub(crate) fn run(
         }
         yield Ok(envelope.stamp(Event::run_end(RunStatus::MaxTurns)));
     };
-    Traced::new(events, record)
+    Traced::new(events, traced_span)
 }
 
 /// Starts tool call `call`, number `index` of the turn, as a stream of what
