@@ -155,11 +155,7 @@ impl Agentor {
         input: impl Into<Input>,
         run_id: impl Into<Text>,
     ) -> ChatStream {
-        ChatStream::new(Box::pin(run(
-            self.inner.clone(),
-            input.into(),
-            run_id.into(),
-        )))
+        ChatStream::new(run(self.inner.clone(), input.into(), run_id.into()))
     }
 
     /// A fresh run id, in the form the agent uses (`run_<hex>`).
@@ -231,7 +227,7 @@ impl SubAgent for Agentor {
     }
 
     fn run(&self, input: Text, run_id: Text) -> agentor_core::BoxEventStream {
-        Box::pin(run(self.inner.clone(), Input::Text(input), run_id))
+        run(self.inner.clone(), Input::Text(input), run_id)
     }
 }
 

@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agentor_core::{
-    ChatMessage, ChatRequest, Event, EventKind, EventResult, Origin, Restamp, RunStatus, Text,
+    BoxEventStream, ChatMessage, ChatRequest, Event, EventKind, Origin, Restamp, RunStatus, Text,
     ToolCall, ToolCallRequest, ToolResult,
 };
-use futures_core::Stream;
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 
@@ -87,11 +86,7 @@ impl Envelope {
 /// A handoff switches `agent` (instructions, tools, provider) for the turns
 /// that follow; the run's turn budget is the first agent's `max_turns`, and
 /// every turn counts, whichever agent runs it, so handoff loops end there.
-pub(crate) fn run(
-    config: Arc<Config>,
-    input: Input,
-    run_id: Text,
-) -> impl Stream<Item = EventResult> + Send {
+pub(crate) fn run(config: Arc<Config>, input: Input, run_id: Text) -> BoxEventStream {
     let record = RunRecord::start(&config.name, &config.model, config.provider.name(), &run_id);
     let run_span = record.span().clone();
     let traced_span = run_span.clone();
@@ -266,7 +261,13 @@ pub(crate) fn run(
         }
         yield Ok(envelope.stamp(Event::run_end(RunStatus::MaxTurns)));
     };
-    Traced::new(events, traced_span)
+    // A span made with no subscriber to record it stays disabled: the run
+    // then goes without the wrapper, and costs what an uninstrumented one does.
+    if traced_span.is_disabled() {
+        Box::pin(events)
+    } else {
+        Box::pin(Traced::new(events, traced_span))
+    }
 }
 
 /// Starts tool call `call`, number `index` of the turn, as a stream of what
