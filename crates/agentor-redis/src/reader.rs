@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use agentor::wire::native::Decoder;
 use agentor::{ErrorKind, Event, EventKind, RunStatus};
 use agentor_server::event_log::{EventBatches, LogError};
 use futures_util::StreamExt;
@@ -12,7 +13,7 @@ use redis::streams::{StreamRangeReply, StreamReadReply};
 use redis::AsyncConnectionConfig;
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::entry::{decode_entry, is_run_end};
+use crate::entry::{decode_entry, decode_entry_with, is_run_end};
 use crate::keys::{entry_id, event_id, valid_run_id, RunKeys};
 use crate::log::{unavailable, Inner};
 use crate::writer::millis;
@@ -186,6 +187,7 @@ pub(crate) async fn open(
         keys,
         blocking,
         cursor: from,
+        decoder: Decoder::new(),
         done: false,
         watched_at: None,
         _permit: permit,
@@ -211,6 +213,8 @@ struct Reader {
     blocking: MultiplexedConnection,
     /// The id of the next event to send.
     cursor: u64,
+    /// Lets the run's events share one origin, as when they were made.
+    decoder: Decoder,
     done: bool,
     /// When this reader last renewed the run's watch key.
     watched_at: Option<tokio::time::Instant>,
@@ -255,7 +259,8 @@ impl Reader {
                     }
                     break;
                 }
-                let event = decode_entry(entry).map_err(LogError::Unavailable)?;
+                let event =
+                    decode_entry_with(&mut self.decoder, entry).map_err(LogError::Unavailable)?;
                 self.cursor += 1;
                 let end = is_run_end(&event);
                 events.push(event);

@@ -292,9 +292,12 @@ struct Line<'a> {
     #[serde(rename = "type", borrow)]
     ty: Option<Cow<'a, str>>,
     seq: Option<u64>,
-    source: Option<Text>,
-    run_id: Option<Text>,
-    parent: Option<Text>,
+    #[serde(borrow)]
+    source: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    run_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    parent: Option<Cow<'a, str>>,
     agent: Option<Text>,
     model: Option<Text>,
     text: Option<Text>,
@@ -386,6 +389,56 @@ pub fn decode(line: &[u8]) -> Result<Event, DecodeError> {
 /// assert_eq!((event.text(), at), (Some("hi"), Some(Duration::from_micros(12_500))));
 /// ```
 pub fn decode_timed(line: &[u8]) -> Result<(Event, Option<std::time::Duration>), DecodeError> {
+    decode_sharing(line, &mut Origin::none())
+}
+
+/// Decodes line after line of one stream (a recording, a log): an event
+/// whose names are those of the event before it shares that event's
+/// [`Origin`], as the events of a run do when they are made, instead of
+/// allocating its own.
+///
+/// ```
+/// use agentor_core::wire::native::Decoder;
+///
+/// let mut decoder = Decoder::new();
+/// let a = decoder.decode(br#"{"type":"text_delta","seq":0,"source":"A1","text":"Hel"}"#).unwrap();
+/// let b = decoder.decode(br#"{"type":"text_delta","seq":1,"source":"A1","text":"lo"}"#).unwrap();
+/// assert!(a.origin.same_as(&b.origin));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Decoder {
+    last: Origin,
+}
+
+impl Decoder {
+    /// A decoder that has seen no line yet.
+    pub const fn new() -> Self {
+        Decoder {
+            last: Origin::none(),
+        }
+    }
+
+    /// Like [`decode`].
+    pub fn decode(&mut self, line: &[u8]) -> Result<Event, DecodeError> {
+        self.decode_timed(line).map(|(event, _)| event)
+    }
+
+    /// Like [`decode_timed`].
+    pub fn decode_timed(
+        &mut self,
+        line: &[u8],
+    ) -> Result<(Event, Option<std::time::Duration>), DecodeError> {
+        decode_sharing(line, &mut self.last)
+    }
+}
+
+/// [`decode_timed`] for one line of many: an event whose names are those of
+/// the event before it shares that event's [`Origin`] (`last`) instead of
+/// allocating its own, as a run's events do when they are made.
+fn decode_sharing(
+    line: &[u8],
+    last: &mut Origin,
+) -> Result<(Event, Option<std::time::Duration>), DecodeError> {
     let line = std::str::from_utf8(line)
         .map_err(|e| DecodeError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
     // serde's derive would also accept an array, matching fields by position.
@@ -467,9 +520,17 @@ pub fn decode_timed(line: &[u8]) -> Result<(Event, Option<std::time::Duration>),
         },
     };
     let at = duration(l.t_ms, "t_ms")?;
+    let same = |have: &Option<Text>, got: &Option<Cow<'_, str>>| have.as_deref() == got.as_deref();
+    if !(same(&last.source, &l.source)
+        && same(&last.run_id, &l.run_id)
+        && same(&last.parent, &l.parent))
+    {
+        let text = |name: Option<Cow<'_, str>>| name.map(|name| Text::from(&*name));
+        *last = Origin::new(text(l.source), text(l.run_id), text(l.parent));
+    }
     let event = Event {
         seq,
-        origin: Origin::new(l.source, l.run_id, l.parent),
+        origin: last.clone(),
         kind: payload,
     };
     Ok((event, at))
@@ -514,11 +575,16 @@ fn is_blank(line: &[u8]) -> bool {
 /// assert_eq!(items[1].as_ref().unwrap_err().to_string(), "line 3: unknown type `nope`");
 /// ```
 pub fn decode_lines(input: &str) -> impl Iterator<Item = Result<Event, DecodeError>> + '_ {
+    let mut decoder = Decoder::new();
     input
         .lines()
         .enumerate()
         .filter(|(_, line)| !is_blank(line.as_bytes()))
-        .map(|(i, line)| decode(line.as_bytes()).map_err(|e| e.at_line(i + 1)))
+        .map(move |(i, line)| {
+            decoder
+                .decode(line.as_bytes())
+                .map_err(|e| e.at_line(i + 1))
+        })
 }
 
 /// The longest line [`read_json_lines`] buffers; longer lines are skipped
@@ -551,6 +617,7 @@ pub fn read_json_lines<R: AsyncBufRead + Unpin>(reader: R) -> JsonLines<R> {
         line: 0,
         too_long: false,
         done: false,
+        decoder: Decoder::new(),
     }
 }
 
@@ -585,6 +652,7 @@ pub struct JsonLines<R> {
     /// The current line passed the bound: drop bytes until its end.
     too_long: bool,
     done: bool,
+    decoder: Decoder,
 }
 
 impl<R> JsonLines<R> {
@@ -602,7 +670,7 @@ impl<R> JsonLines<R> {
         } else if is_blank(line) {
             None
         } else {
-            Some(decode_timed(line))
+            Some(self.decoder.decode_timed(line))
         };
         self.buf.clear();
         item.map(|r| r.map_err(|e| e.at_line(self.line).into()))
@@ -900,6 +968,20 @@ mod tests {
         let err: Error = DecodeError::new("missing field `text`").at_line(3).into();
         assert_eq!(err.kind(), ErrorKind::Protocol);
         assert_eq!(err.message(), "line 3: missing field `text`");
+    }
+
+    #[test]
+    fn consecutive_lines_of_one_run_share_an_origin() {
+        let input = concat!(
+            "{\"type\":\"text_delta\",\"seq\":0,\"source\":\"A\",\"run_id\":\"r\",\"text\":\"a\"}\n",
+            "{\"type\":\"text_delta\",\"seq\":1,\"source\":\"A\",\"run_id\":\"r\",\"text\":\"b\"}\n",
+            "{\"type\":\"text_delta\",\"seq\":2,\"source\":\"B\",\"run_id\":\"r\",\"text\":\"c\"}\n",
+        );
+        let events: Vec<Event> = decode_lines(input).map(Result::unwrap).collect();
+        assert!(events[0].origin.same_as(&events[1].origin));
+        assert!(!events[1].origin.same_as(&events[2].origin));
+        assert_eq!(events[2].origin.source.as_deref(), Some("B"));
+        assert_eq!(events[2].origin.run_id.as_deref(), Some("r"));
     }
 
     #[test]
