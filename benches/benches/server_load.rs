@@ -170,6 +170,9 @@ fn resident_kib() -> u64 {
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
@@ -180,10 +183,7 @@ async fn client(addr: SocketAddr, mode: &str) {
     for i in 0..STREAMS {
         let idle = mode == "idle";
         tasks.push(tokio::spawn(async move {
-            let seen = client::stream_once(addr, idle, EVENTS_PER_STREAM)
-                .await
-                .expect("stream");
-            (seen.frames, seen.delays, seen.open)
+            client::stream_once(addr, idle, EVENTS_PER_STREAM).await
         }));
         // Connect in waves so the listen backlog never overflows.
         if i % 250 == 249 {
@@ -193,11 +193,22 @@ async fn client(addr: SocketAddr, mode: &str) {
     let mut all_delays = Vec::new();
     let mut frames = 0;
     let mut open = Vec::new();
+    let mut failed = 0;
     for task in tasks {
-        let (n, delays, body) = task.await.expect("task");
-        frames += n;
-        all_delays.extend(delays);
-        open.extend(body);
+        match task.await.expect("task") {
+            Ok(seen) => {
+                frames += seen.frames;
+                all_delays.extend(seen.delays);
+                open.extend(seen.open);
+            }
+            Err(err) => {
+                // The first failure says why; the count says how many.
+                if failed == 0 {
+                    eprintln!("a stream failed: {err}");
+                }
+                failed += 1;
+            }
+        }
     }
     let elapsed = started.elapsed().as_secs_f64();
     all_delays.sort_unstable();
@@ -210,7 +221,7 @@ async fn client(addr: SocketAddr, mode: &str) {
     }
     writeln!(
         out,
-        "done {frames} {elapsed:.3} {} {} {:.2}",
+        "done {frames} {elapsed:.3} {} {} {:.2} {failed}",
         percentile(&all_delays, 0.5),
         percentile(&all_delays, 0.99),
         cpu::process_seconds("self"),
@@ -244,7 +255,11 @@ fn report_streams(addr: SocketAddr, mode: &str, what: String) {
         parts[3].parse::<f64>().expect("p50") / 1000.0,
         parts[4].parse::<f64>().expect("p99") / 1000.0,
     );
-    println!("  {}", usage.report(parts[5].parse().expect("cpu")));
+    println!("  {}", usage.report(parts[5].parse().expect("cpu"), frames));
+    let failed: usize = parts[6].parse().expect("failed");
+    if failed > 0 {
+        println!("  {failed} of {STREAMS} streams failed (the first error is above)");
+    }
 }
 
 /// Whether part `name` runs: all of them unless `AGENTOR_LOAD_ONLY` lists some.

@@ -75,12 +75,16 @@ impl Usage {
     }
 
     /// What each used since the start, given the CPU seconds the client
-    /// process used over the same time (it reports its own).
-    pub(crate) fn report(&self, client_seconds: f64) -> String {
+    /// process used over the same time (it reports its own) and the events
+    /// delivered. The CPU per event holds however much of the machine the
+    /// other tenants took, so it is the figure to compare across runs on a
+    /// shared machine.
+    pub(crate) fn report(&self, client_seconds: f64, events: f64) -> String {
         let wall = self.started.elapsed().as_secs_f64();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         let percent = |seconds: f64| 100.0 * seconds / wall;
-        let server = percent(process_seconds("self") - self.server);
+        let server_seconds = process_seconds("self") - self.server;
+        let server = percent(server_seconds);
         let client = percent(client_seconds);
         let machine = percent(machine_busy_seconds() - self.machine);
         let others = (machine - server - client).max(0.0);
@@ -107,8 +111,11 @@ impl Usage {
                 capacity - machine
             )
         };
+        let per_event = |seconds: f64| 1e6 * seconds / events.max(1.0);
         format!(
-            "CPU over {wall:.1} s, % of one core: server {server:.0}%, client {client:.0}%, rest of the machine {others:.0}% (of {capacity:.0}%): {verdict}"
+            "CPU over {wall:.1} s, % of one core: server {server:.0}%, client {client:.0}%, rest of the machine {others:.0}% (of {capacity:.0}%): {verdict}\n  CPU per event: server {:.1} µs, client {:.1} µs",
+            per_event(server_seconds),
+            per_event(client_seconds),
         )
     }
 }
