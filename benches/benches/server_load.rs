@@ -11,7 +11,14 @@
 //!
 //! The clients of 2 and 3 run in a child process (this binary again), so the
 //! server's memory is measured alone and each process stays under its file
-//! descriptor limit. `cargo bench -p agentor-benches --bench server_load`.
+//! descriptor limit; they speak HTTP/1.1 over plain sockets (see
+//! `server_load/client.rs`: a client library cost more CPU than the server). `cargo bench -p agentor-benches --bench server_load`.
+//! Each multi-stream run also reports the CPU used by the server, the client
+//! and the rest of the machine, and which of them saturates.
+//!
+//! `AGENTOR_LOAD_ONLY=paced` (or `one`, `ready`, `idle`, comma-separated)
+//! runs only those parts: the idle streams' memory is cleanest measured
+//! alone, before the other runs have grown the heap.
 
 #![allow(clippy::print_stdout)] // the report is this program's output
 
@@ -24,6 +31,11 @@ use std::time::{Duration, Instant};
 use agentor_core::{BoxEventStream, ChatRequest, Event, EventResult, Provider, RunStatus, Text};
 use agentor_server::{Server, ServerConfig};
 use futures::{stream, StreamExt};
+
+#[path = "server_load/client.rs"]
+mod client;
+#[path = "server_load/cpu.rs"]
+mod cpu;
 
 const FIREHOSE_EVENTS: u64 = 1_000_000;
 const STREAMS: usize = 10_000;
@@ -158,57 +170,20 @@ fn resident_kib() -> u64 {
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 /// The client side of 2 and 3, in the child process.
 async fn client(addr: SocketAddr, mode: &str) {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .expect("client");
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(STREAMS);
     for i in 0..STREAMS {
-        let request = stream_request(&client, addr);
         let idle = mode == "idle";
         tasks.push(tokio::spawn(async move {
-            // A connect storm may see a reset; try again like a client would.
-            let mut attempt = 0;
-            let response = loop {
-                match request.try_clone().expect("cloneable").send().await {
-                    Ok(response) => break response,
-                    Err(_) if attempt < 5 => {
-                        attempt += 1;
-                        tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
-                    }
-                    Err(err) => panic!("request failed after retries: {err}"),
-                }
-            };
-            let mut body = response.bytes_stream();
-            let mut delays = Vec::with_capacity(EVENTS_PER_STREAM + 4);
-            let mut last: Option<Instant> = None;
-            let mut frames = 0;
-            while let Some(chunk) = body.next().await {
-                let now = Instant::now();
-                let n = frames_in(&chunk.expect("chunk"));
-                frames += n;
-                if idle && frames >= 2 {
-                    // run start and the first delta: the stream is open and idle.
-                    return (frames, delays, Some(body));
-                }
-                for k in 0..n {
-                    if let (Some(at), 0) = (last, k) {
-                        delays.push(now.duration_since(at).as_micros() as u64);
-                    } else if k > 0 {
-                        delays.push(0);
-                    }
-                }
-                if n > 0 {
-                    last = Some(now);
-                }
-            }
-            (frames, delays, None)
+            client::stream_once(addr, idle, EVENTS_PER_STREAM).await
         }));
         // Connect in waves so the listen backlog never overflows.
         if i % 250 == 249 {
@@ -218,11 +193,22 @@ async fn client(addr: SocketAddr, mode: &str) {
     let mut all_delays = Vec::new();
     let mut frames = 0;
     let mut open = Vec::new();
+    let mut failed = 0;
     for task in tasks {
-        let (n, delays, body) = task.await.expect("task");
-        frames += n;
-        all_delays.extend(delays);
-        open.extend(body);
+        match task.await.expect("task") {
+            Ok(seen) => {
+                frames += seen.frames;
+                all_delays.extend(seen.delays);
+                open.extend(seen.open);
+            }
+            Err(err) => {
+                // The first failure says why; the count says how many.
+                if failed == 0 {
+                    eprintln!("a stream failed: {err}");
+                }
+                failed += 1;
+            }
+        }
     }
     let elapsed = started.elapsed().as_secs_f64();
     all_delays.sort_unstable();
@@ -235,9 +221,10 @@ async fn client(addr: SocketAddr, mode: &str) {
     }
     writeln!(
         out,
-        "done {frames} {elapsed:.3} {} {}",
+        "done {frames} {elapsed:.3} {} {} {:.2} {failed}",
         percentile(&all_delays, 0.5),
-        percentile(&all_delays, 0.99)
+        percentile(&all_delays, 0.99),
+        cpu::process_seconds("self"),
     )
     .expect("stdout");
 }
@@ -252,6 +239,7 @@ fn spawn_client(addr: SocketAddr, mode: &str) -> std::process::Child {
 
 /// Runs the streams client of `mode` against `addr` and prints its report.
 fn report_streams(addr: SocketAddr, mode: &str, what: String) {
+    let usage = cpu::Usage::start();
     let mut child = spawn_client(addr, mode);
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
@@ -267,6 +255,17 @@ fn report_streams(addr: SocketAddr, mode: &str, what: String) {
         parts[3].parse::<f64>().expect("p50") / 1000.0,
         parts[4].parse::<f64>().expect("p99") / 1000.0,
     );
+    println!("  {}", usage.report(parts[5].parse().expect("cpu"), frames));
+    let failed: usize = parts[6].parse().expect("failed");
+    if failed > 0 {
+        println!("  {failed} of {STREAMS} streams failed (the first error is above)");
+    }
+}
+
+/// Whether part `name` runs: all of them unless `AGENTOR_LOAD_ONLY` lists some.
+fn runs(name: &str) -> bool {
+    std::env::var("AGENTOR_LOAD_ONLY")
+        .map_or(true, |only| only.split(',').any(|n| n.trim() == name))
 }
 
 fn main() {
@@ -283,7 +282,7 @@ fn main() {
     let rt = Arc::new(tokio::runtime::Runtime::new().expect("runtime"));
 
     println!("server load (loopback, this machine; medians of 3 for the single connection)");
-    for coalesce in [true, false] {
+    for coalesce in [true, false].into_iter().filter(|_| runs("one")) {
         let mut rates: Vec<(f64, f64)> = (0..3)
             .map(|_| rt.block_on(one_connection(ServerConfig::default().coalesce(coalesce))))
             .collect();
@@ -297,14 +296,20 @@ fn main() {
     }
 
     let config = ServerConfig::default().max_runs(STREAMS * 2);
-    let ready = Firehose {
-        events: EVENTS_PER_STREAM as u64,
-    };
-    let addr = rt.block_on(start(ready, config.clone()));
-    report_streams(addr, "ready", "ready events".to_owned());
-    let addr = rt.block_on(start(Paced, config.clone()));
-    report_streams(addr, "paced", format!("events (one per {:?})", pace()));
-
+    if runs("ready") {
+        let ready = Firehose {
+            events: EVENTS_PER_STREAM as u64,
+        };
+        let addr = rt.block_on(start(ready, config.clone()));
+        report_streams(addr, "ready", "ready events".to_owned());
+    }
+    if runs("paced") {
+        let addr = rt.block_on(start(Paced, config.clone()));
+        report_streams(addr, "paced", format!("events (one per {:?})", pace()));
+    }
+    if !runs("idle") {
+        return;
+    }
     let addr = rt.block_on(start(Idle, config));
     let before = resident_kib();
     let mut child = spawn_client(addr, "idle");

@@ -36,6 +36,8 @@ use crate::event_log::{EventBatches, EventLog, LogError, RunWriter};
 /// The events of one run as they were sent, in a ring of bounded size.
 #[derive(Debug)]
 pub(crate) struct RunLog {
+    /// The key of the log in its registry (shared with the map's key).
+    run_id: Arc<str>,
     state: Mutex<LogState>,
     /// Woken on every append, so followers never poll.
     appended: Notify,
@@ -64,7 +66,50 @@ struct LogState {
     bytes: usize,
 }
 
-type Logs = Arc<Mutex<HashMap<String, Arc<RunLog>>>>;
+type Logs = Arc<Mutex<Table>>;
+
+/// The logs of a registry by run id, and the ended ones in the order they
+/// ended: expiry and eviction take the oldest ended log from the front, so
+/// their cost does not grow with the number of live runs (a scan of every
+/// log on each append or new run made 10,000 live streams quadratic).
+#[derive(Debug, Default)]
+struct Table {
+    logs: HashMap<Arc<str>, Arc<RunLog>>,
+    /// When each ended log ended, oldest first. Two runs ending at once
+    /// may be pushed in either order: an expiry waits microseconds longer.
+    ended: VecDeque<(Instant, Arc<str>)>,
+}
+
+impl Table {
+    /// Removes the oldest ended log; `false` when no log has ended.
+    fn evict_oldest_ended(&mut self) -> bool {
+        let Some((_, run_id)) = self.ended.pop_front() else {
+            return false;
+        };
+        // A live log registered again under the id stays.
+        if self
+            .logs
+            .get(&run_id)
+            .is_some_and(|log| log.ended_at().is_some())
+        {
+            self.logs.remove(&run_id);
+        }
+        true
+    }
+
+    /// Removes the logs that ended `retention` ago or more: lazily, on
+    /// access, so no background task is needed.
+    fn evict_expired(&mut self, retention: Duration) {
+        let now = Instant::now();
+        while self
+            .ended
+            .front()
+            .is_some_and(|(at, _)| now.saturating_duration_since(*at) >= retention)
+        {
+            self.evict_oldest_ended();
+        }
+    }
+}
 
 /// The bytes held by all the logs of a registry, against their bound.
 #[derive(Debug)]
@@ -73,7 +118,7 @@ struct Budget {
     max: usize,
     /// The registry's logs, to evict ended ones when the budget is spent
     /// (weak: the logs hold the budget).
-    logs: std::sync::Weak<Mutex<HashMap<String, Arc<RunLog>>>>,
+    logs: std::sync::Weak<Mutex<Table>>,
 }
 
 impl Budget {
@@ -96,9 +141,16 @@ impl Budget {
             evict_ended(&mut lock_logs(&logs), self, 0);
         }
     }
+
+    /// Makes the log of `run_id`, ended at `at`, the newest evictable one.
+    fn ended(&self, at: Instant, run_id: Arc<str>) {
+        if let Some(logs) = self.logs.upgrade() {
+            lock_logs(&logs).ended.push_back((at, run_id));
+        }
+    }
 }
 
-fn lock_logs(logs: &Logs) -> MutexGuard<'_, HashMap<String, Arc<RunLog>>> {
+fn lock_logs(logs: &Logs) -> MutexGuard<'_, Table> {
     // Inserts and removes leave the map consistent even if a panic
     // happened elsewhere while it was held.
     logs.lock().unwrap_or_else(PoisonError::into_inner)
@@ -106,17 +158,10 @@ fn lock_logs(logs: &Logs) -> MutexGuard<'_, HashMap<String, Arc<RunLog>>> {
 
 /// Removes the oldest ended logs while the budget is spent or more than
 /// `max_logs` remain (0: no count bound). Live logs are never evicted.
-fn evict_ended(logs: &mut HashMap<String, Arc<RunLog>>, budget: &Budget, max_logs: usize) {
-    while (max_logs > 0 && logs.len() >= max_logs) || budget.spent() {
-        let oldest = logs
-            .iter()
-            .filter_map(|(id, log)| log.ended_at().map(|at| (at, id.clone())))
-            .min();
-        match oldest {
-            Some((_, id)) => {
-                logs.remove(&id);
-            }
-            None => break,
+fn evict_ended(table: &mut Table, budget: &Budget, max_logs: usize) {
+    while (max_logs > 0 && table.logs.len() >= max_logs) || budget.spent() {
+        if !table.evict_oldest_ended() {
+            break;
         }
     }
 }
@@ -136,8 +181,14 @@ pub(crate) enum Read {
 }
 
 impl RunLog {
-    fn new(limits: Limits, budget: Arc<Budget>, cancel: CancellationToken) -> Self {
+    fn new(
+        run_id: Arc<str>,
+        limits: Limits,
+        budget: Arc<Budget>,
+        cancel: CancellationToken,
+    ) -> Self {
         RunLog {
+            run_id,
             state: Mutex::new(LogState {
                 events: VecDeque::new(),
                 first_id: 0,
@@ -173,15 +224,25 @@ impl RunLog {
     /// with the ones before) and wakes the followers.
     pub(crate) fn append(&self, events: impl IntoIterator<Item = Event>) {
         let mut events = events.into_iter();
-        while let Appended::BudgetSpent = self.append_some(&mut events) {
+        let mut ended = None;
+        while let Appended::BudgetSpent = self.append_some(&mut events, &mut ended) {
             self.pay_for_budget();
+        }
+        // Without this log's lock: the registry's is taken first elsewhere.
+        if let Some(at) = ended {
+            self.budget.ended(at, self.run_id.clone());
         }
         self.appended.notify_waiters();
     }
 
     /// Appends until the events end, a run end was appended, or the shared
     /// budget is spent (the caller makes room without this log's lock held).
-    fn append_some(&self, events: &mut impl Iterator<Item = Event>) -> Appended {
+    /// Sets `ended` when it appends the run end.
+    fn append_some(
+        &self,
+        events: &mut impl Iterator<Item = Event>,
+        ended: &mut Option<Instant>,
+    ) -> Appended {
         let mut state = self.lock();
         for event in events {
             if state.ended_at.is_some() {
@@ -189,7 +250,9 @@ impl RunLog {
                 return Appended::All;
             }
             if matches!(event.kind, EventKind::RunEnd { .. }) {
-                state.ended_at = Some(Instant::now());
+                let now = Instant::now();
+                state.ended_at = Some(now);
+                *ended = Some(now);
             }
             if state.events.len() == self.capacity {
                 self.pop_oldest(&mut state);
@@ -354,38 +417,34 @@ impl RunRegistry {
         self
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<RunLog>>> {
+    fn lock(&self) -> MutexGuard<'_, Table> {
         lock_logs(&self.logs)
     }
 
     /// A new, empty log for `run_id`, making room first. `cancel` stops the
     /// run (give it a child of the shutdown's token).
     pub(crate) fn register(&self, run_id: &str, cancel: CancellationToken) -> Arc<RunLog> {
-        let log = Arc::new(RunLog::new(self.per_run, self.budget.clone(), cancel));
-        let mut logs = self.lock();
-        self.evict_expired(&mut logs);
+        let run_id: Arc<str> = run_id.into();
+        let log = Arc::new(RunLog::new(
+            run_id.clone(),
+            self.per_run,
+            self.budget.clone(),
+            cancel,
+        ));
+        let mut table = self.lock();
+        table.evict_expired(self.retention);
         // Live logs are never evicted (at most `max_runs` of them exist,
         // below the count bound; the byte bound trims them instead).
-        evict_ended(&mut logs, &self.budget, self.max_logs);
-        logs.insert(run_id.to_owned(), log.clone());
+        evict_ended(&mut table, &self.budget, self.max_logs);
+        table.logs.insert(run_id, log.clone());
         log
     }
 
     /// The log of `run_id`, unless unknown or evicted.
     pub(crate) fn get(&self, run_id: &str) -> Option<Arc<RunLog>> {
-        let mut logs = self.lock();
-        self.evict_expired(&mut logs);
-        logs.get(run_id).cloned()
-    }
-
-    /// Evicts the ended logs past retention: lazily, on access, so no
-    /// background task is needed.
-    fn evict_expired(&self, logs: &mut HashMap<String, Arc<RunLog>>) {
-        let now = Instant::now();
-        logs.retain(|_, log| {
-            log.ended_at()
-                .is_none_or(|at| now.saturating_duration_since(at) < self.retention)
-        });
+        let mut table = self.lock();
+        table.evict_expired(self.retention);
+        table.logs.get(run_id).cloned()
     }
 }
 
@@ -550,7 +609,12 @@ mod tests {
 
     fn log(events: usize, bytes: usize, budget: &Arc<Budget>) -> RunLog {
         let limits = Limits { events, bytes };
-        RunLog::new(limits, budget.clone(), CancellationToken::new())
+        RunLog::new(
+            "run".into(),
+            limits,
+            budget.clone(),
+            CancellationToken::new(),
+        )
     }
 
     fn big(id: u64) -> Event {
@@ -589,6 +653,36 @@ mod tests {
         registry.register("d", CancellationToken::new());
         assert!(registry.get("b").is_some());
         assert!(registry.get("d").is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ended_logs_expire_oldest_first_and_live_ones_stay() {
+        let retention = Duration::from_secs(300);
+        let registry = RunRegistry::new(8, retention, 100);
+        let first = registry.register("first", CancellationToken::new());
+        let _live = registry.register("live", CancellationToken::new());
+        let second = registry.register("second", CancellationToken::new());
+        first.append([Event::run_end(RunStatus::Completed)]);
+        tokio::time::advance(Duration::from_secs(100)).await;
+        second.append([Event::run_end(RunStatus::Completed)]);
+        tokio::time::advance(Duration::from_secs(200)).await;
+        assert!(registry.get("first").is_none(), "ended 300 s ago");
+        assert!(registry.get("second").is_some(), "ended 200 s ago");
+        tokio::time::advance(Duration::from_secs(100)).await;
+        assert!(registry.get("second").is_none());
+        assert!(registry.get("live").is_some(), "a live log never expires");
+    }
+
+    #[test]
+    fn an_id_registered_again_is_not_evicted_for_its_first_run() {
+        let registry = RunRegistry::new(8, Duration::ZERO, 100);
+        let first = registry.register("a", CancellationToken::new());
+        let again = registry.register("a", CancellationToken::new());
+        // The first run's end is past its (zero) retention at once.
+        first.append([Event::run_end(RunStatus::Completed)]);
+        assert!(registry
+            .get("a")
+            .is_some_and(|log| Arc::ptr_eq(&log, &again)));
     }
 
     #[test]
