@@ -243,7 +243,7 @@ struct HeldText {
     one: Text,
     joined: BytesMut,
     /// While `joined` is the text held before the latest delta followed by
-    /// that delta: the two. A piece is then made of them without checking
+    /// that delta, and that delta is not all ASCII: the two. A piece is then made of them without checking
     /// copied bytes as UTF-8 again (several instructions per character of
     /// non-ASCII text), and what a cut leaves of the latest delta becomes a
     /// slice of it again.
@@ -293,7 +293,10 @@ impl HeldText {
         }
         self.joined.extend_from_slice(self.one.as_bytes());
         self.joined.extend_from_slice(more.as_bytes());
-        self.parts = Some((std::mem::take(&mut self.one), more));
+        let before = std::mem::take(&mut self.one);
+        // ASCII is split out of `joined` as cheaply as it would be made of
+        // the parts: keeping them pays only for other text.
+        self.parts = (!more.is_ascii()).then_some((before, more));
     }
 
     /// Removes and returns the first `at` bytes (a `char` boundary).
