@@ -243,10 +243,10 @@ struct HeldText {
     one: Text,
     joined: BytesMut,
     /// While `joined` is the text held before the latest delta followed by
-    /// that delta, and that delta is not all ASCII: the two. A piece is then made of them without checking
-    /// copied bytes as UTF-8 again (several instructions per character of
-    /// non-ASCII text), and what a cut leaves of the latest delta becomes a
-    /// slice of it again.
+    /// that delta, and that delta is not all ASCII: the two. A piece is then
+    /// made of them without checking copied bytes as UTF-8 again (several
+    /// instructions per character of non-ASCII text), and what a cut leaves
+    /// of the latest delta becomes a slice of it again.
     parts: Option<(Text, Text)>,
 }
 
