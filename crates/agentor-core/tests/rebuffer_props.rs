@@ -56,8 +56,62 @@ fn atom() -> impl Strategy<Value = &'static str> {
     ])
 }
 
+/// ASCII prose, the text the whitespace fast path serves.
+fn ascii_atom() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "The", "quick", "fox", " ", " ", " ", "  ", "\n", "\r\n", "\t", ".", ",", "can't", "3.5",
+        "e.g.", "x", "42", "(", ")",
+    ])
+}
+
+/// Chinese and Japanese, the text the CJK fast path serves, with the marks
+/// and scripts that break it.
+fn cjk_atom() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "我们",
+        "学习",
+        "中文",
+        "很",
+        "。",
+        "，",
+        "、",
+        "「",
+        "」",
+        "！",
+        "（",
+        "）",
+        "：",
+        "ひらがな",
+        "カタカナ",
+        "ー",
+        "한국어",
+        "\u{301}",
+        "\u{200d}",
+        " ",
+        "x",
+        "1",
+        "１",
+    ])
+}
+
 fn text_and_cuts() -> impl Strategy<Value = (String, Vec<usize>)> {
-    prop::collection::vec(atom(), 0..40).prop_flat_map(|atoms| {
+    cut_anywhere(prop::collection::vec(atom(), 0..40))
+}
+
+/// Text of one script or of many, with cuts anywhere.
+fn any_text_and_cuts() -> impl Strategy<Value = (String, Vec<usize>)> {
+    cut_anywhere(prop_oneof![
+        prop::collection::vec(ascii_atom(), 0..60),
+        prop::collection::vec(cjk_atom(), 0..60),
+        prop::collection::vec(prop_oneof![ascii_atom(), cjk_atom(), atom()], 0..60),
+        prop::collection::vec(atom(), 0..60),
+    ])
+}
+
+fn cut_anywhere(
+    atoms: impl Strategy<Value = Vec<&'static str>>,
+) -> impl Strategy<Value = (String, Vec<usize>)> {
+    atoms.prop_flat_map(|atoms| {
         let text = atoms.concat();
         let len = text.len();
         (Just(text), prop::collection::vec(0..=len, 0..30))
@@ -110,6 +164,63 @@ fn is_grapheme_boundary(text: &str, at: usize) -> bool {
     GraphemeCursor::new(at, text.len(), true)
         .is_boundary(text, 0)
         .unwrap()
+}
+
+/// The word rule written plainly, over the whole held text, as the
+/// reference for the layer's fast paths (the whitespace search, the CJK
+/// shortcut) and for how it holds text between deltas: after the last ASCII
+/// whitespace that the delta completes and that a non-space word and
+/// grapheme boundary follows; else nothing for ASCII text; else before the
+/// second-to-last UAX #29 word that starts on a grapheme boundary.
+fn plain_word_cut(text: &str, old_len: usize) -> usize {
+    let words: Vec<usize> = text.split_word_bound_indices().map(|(i, _)| i).collect();
+    let is_cut = |p: usize| words.binary_search(&p).is_ok() && is_grapheme_boundary(text, p);
+    let bytes = text.as_bytes();
+    let after_space = (old_len.max(1)..text.len()).rev().find(|&p| {
+        matches!(bytes[p - 1], b' ' | b'\n' | b'\t')
+            && !text[p..].starts_with(char::is_whitespace)
+            && is_cut(p)
+    });
+    if let Some(p) = after_space {
+        return p;
+    }
+    if text.is_ascii() {
+        return 0;
+    }
+    let starts: Vec<usize> = words
+        .into_iter()
+        .filter(|&p| is_grapheme_boundary(text, p))
+        .collect();
+    starts.len().checked_sub(2).map_or(0, |i| starts[i])
+}
+
+fn plain_words(deltas: &[String]) -> Vec<String> {
+    let mut held = String::new();
+    let mut pieces = Vec::new();
+    for delta in deltas.iter().filter(|d| !d.is_empty()) {
+        let old_len = held.len();
+        held.push_str(delta);
+        let cut = plain_word_cut(&held, old_len);
+        if cut > 0 {
+            pieces.push(held.drain(..cut).collect());
+        }
+    }
+    if !held.is_empty() {
+        pieces.push(held);
+    }
+    pieces
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+    /// The fast paths cut exactly where the plain rule does, for any text
+    /// and any chunking of it.
+    #[test]
+    fn words_cut_where_the_plain_rule_does((text, cuts) in any_text_and_cuts()) {
+        let deltas = split(&text, &cuts);
+        let layer = RebufferLayer::new(Boundary::Words).max_hold(None).max_bytes(usize::MAX);
+        prop_assert_eq!(rebuffer(layer, deltas.clone()), plain_words(&deltas), "{:?}", deltas);
+    }
 }
 
 proptest! {

@@ -241,6 +241,12 @@ struct Held {
 struct HeldText {
     one: Text,
     joined: BytesMut,
+    /// While `joined` is the text held before the latest delta followed by
+    /// that delta, and that delta is not all ASCII: the two. A piece is then
+    /// made of them without checking copied bytes as UTF-8 again (several
+    /// instructions per character of non-ASCII text), and what a cut leaves
+    /// of the latest delta becomes a slice of it again.
+    parts: Option<(Text, Text)>,
 }
 
 impl HeldText {
@@ -275,15 +281,21 @@ impl HeldText {
             self.one = more;
             return;
         }
-        if self.joined.is_empty() {
-            let needed = self.one.len() + more.len();
-            if self.joined.capacity() < needed {
-                self.joined = BytesMut::with_capacity(needed.max(Self::JOIN_CAPACITY));
-            }
-            self.joined.extend_from_slice(self.one.as_bytes());
-            self.one = Text::new();
+        if !self.joined.is_empty() {
+            self.joined.extend_from_slice(more.as_bytes());
+            self.parts = None;
+            return;
         }
+        let needed = self.one.len() + more.len();
+        if self.joined.capacity() < needed {
+            self.joined = BytesMut::with_capacity(needed.max(Self::JOIN_CAPACITY));
+        }
+        self.joined.extend_from_slice(self.one.as_bytes());
         self.joined.extend_from_slice(more.as_bytes());
+        let before = std::mem::take(&mut self.one);
+        // ASCII is split out of `joined` as cheaply as it would be made of
+        // the parts: keeping them pays only for other text.
+        self.parts = (!more.is_ascii()).then_some((before, more));
     }
 
     /// Removes and returns the first `at` bytes (a `char` boundary).
@@ -291,10 +303,35 @@ impl HeldText {
         if self.joined.is_empty() {
             let head = self.one.slice(0..at);
             self.one = self.one.slice(at..self.one.len());
-            head
-        } else {
-            Text::from_utf8(self.joined.split_to(at).freeze()).unwrap_or_default()
+            return head;
         }
+        let parts = self.parts.take();
+        let Some((before, latest, in_latest)) = parts.and_then(|(before, latest)| {
+            let in_latest = at.checked_sub(before.len())?;
+            Some((before, latest, in_latest))
+        }) else {
+            return self.split_joined(at);
+        };
+        let head = if in_latest == 0 {
+            // The delta before ended where the cut is: nothing to copy.
+            before
+        } else if self.joined[..at].is_ascii() {
+            // ASCII passes the UTF-8 check at a few instructions per eight
+            // bytes: cheaper than an allocation of its own.
+            self.split_joined(at)
+        } else {
+            let mut head = String::with_capacity(at);
+            head.push_str(&before);
+            head.push_str(&latest[..in_latest]);
+            Text::from(head)
+        };
+        self.one = latest.slice(in_latest..latest.len());
+        self.joined.clear();
+        head
+    }
+
+    fn split_joined(&mut self, at: usize) -> Text {
+        Text::from_utf8(self.joined.split_to(at).freeze()).unwrap_or_default()
     }
 }
 
@@ -317,10 +354,17 @@ impl Held {
         }
     }
 
-    fn emit(&mut self, at: usize, out: &mut VecDeque<EventResult>) {
-        if at > 0 {
+    /// The first `at` bytes as a piece, if any.
+    fn take(&mut self, at: usize) -> Option<Event> {
+        (at > 0).then(|| {
             let text = self.text.split_to(at);
-            out.push_back(Ok(self.piece(text)));
+            self.piece(text)
+        })
+    }
+
+    fn emit(&mut self, at: usize, out: &mut VecDeque<EventResult>) {
+        if let Some(piece) = self.take(at) {
+            out.push_back(Ok(piece));
         }
     }
 
@@ -420,7 +464,10 @@ impl RebufferLayer {
 }
 
 impl<S> Rebuffer<S> {
-    fn on_delta(self: Pin<&mut Self>, event: Event) {
+    /// Takes in a text or reasoning delta. The piece it cuts is returned
+    /// when nothing is queued before it (most deltas make at most one piece,
+    /// which then skips the queue); any other piece is queued.
+    fn on_delta(self: Pin<&mut Self>, event: Event) -> Option<Event> {
         let this = self.project();
         // Taken apart so the text and the envelope move into the buffer
         // instead of being cloned.
@@ -430,10 +477,10 @@ impl<S> Rebuffer<S> {
             EventKind::ReasoningDelta { text, message_id } => {
                 (Kind::ReasoningDelta, text, message_id)
             }
-            _ => return,
+            _ => return None,
         };
         if text.is_empty() {
-            return;
+            return None;
         }
         let index = match find_buffer(this.buffers, *this.last, &origin) {
             Some(i) => i,
@@ -463,7 +510,11 @@ impl<S> Rebuffer<S> {
         }
         held.text.push(text);
         let cut = this.config.cut(&held.text, old_len);
-        held.emit(cut, this.ready);
+        let mut piece = held.take(cut);
+        if !this.ready.is_empty() {
+            // Behind the text a change of kind or message flushed.
+            this.ready.extend(piece.take().map(Ok));
+        }
         if cut >= old_len && cut > 0 {
             // The rest started inside this delta (whose envelope the buffer
             // already has if it was empty).
@@ -481,6 +532,7 @@ impl<S> Rebuffer<S> {
         if old_len == 0 || cut > 0 {
             *this.restart_timer = true;
         }
+        piece
     }
 
     fn flush_source(self: Pin<&mut Self>, source: &Event) {
@@ -533,9 +585,14 @@ impl<S: Stream<Item = EventResult>> Stream for Rebuffer<S> {
             match self.as_mut().project().inner.poll_next(cx) {
                 Poll::Ready(Some(Ok(event))) => {
                     if event.kind().is_delta() {
-                        self.as_mut().on_delta(event);
+                        if let Some(piece) = self.as_mut().on_delta(event) {
+                            return Poll::Ready(Some(Ok(piece)));
+                        }
                     } else {
                         self.as_mut().flush_source(&event);
+                        if self.ready.is_empty() {
+                            return Poll::Ready(Some(Ok(event)));
+                        }
                         self.as_mut().project().ready.push_back(Ok(event));
                     }
                 }

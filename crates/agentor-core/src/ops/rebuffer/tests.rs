@@ -42,6 +42,20 @@ async fn a_word_inside_one_delta_is_not_copied() {
 }
 
 #[tokio::test]
+async fn a_piece_that_ends_where_a_delta_ended_is_not_copied() {
+    // "中" goes out with the first delta; "文很" is held, and the cut after
+    // the second delta falls where the first ended.
+    let first = Text::from("中文很");
+    let out = run(
+        words(),
+        vec![Event::text_delta(first.clone()), Event::text_delta("大。")],
+    )
+    .await;
+    assert_eq!(texts(&out), ["中", "文很", "大。"]);
+    assert_eq!(out[1].text().unwrap().as_ptr(), first[3..].as_ptr());
+}
+
+#[tokio::test]
 async fn chinese_flows_without_spaces() {
     let out = run(words(), deltas(&["我们", "今天", "学习", "中文"])).await;
     // Every delta after the first releases text; nothing waits for the end.
