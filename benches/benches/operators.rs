@@ -11,7 +11,7 @@ use agentor_benches::{kept_kinds, synthetic_run, text_bytes};
 use agentor_core::ops::record::RecordLayer;
 use agentor_core::wire::{sse, Format};
 use agentor_core::{
-    merge, source, BatchLayer, Boundary, Event, EventResult, EventStreamExt, ProgressLayer,
+    merge, source, BatchLayer, Boundary, Event, EventResult, EventStreamExt, Origin, ProgressLayer,
     RebufferLayer, Text, TimeoutLayer,
 };
 use bytes::BytesMut;
@@ -173,9 +173,11 @@ fn four_char_deltas() -> Vec<Event> {
         }
         events.push(Event::text_delta(shared.slice(4 * i..4 * i + 4)));
     }
+    // One origin for the run, shared as a producer shares it.
+    let origin = Origin::new(Some(Text::from_static("assistant")), None, None);
     for (seq, event) in events.iter_mut().enumerate() {
         event.seq = seq as u64;
-        event.origin.source = Some(Text::from_static("assistant"));
+        event.origin = origin.clone();
     }
     events
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use agentor_core::wire::{sse, Format};
 use agentor_core::{
-    BatchLayer, Boundary, Envelope, Event, EventKind, EventResult, Kind, KindSet, Pipeline,
+    BatchLayer, Boundary, Envelope, Event, EventKind, EventResult, Kind, KindSet, Origin, Pipeline,
     ProgressLayer, RebufferLayer, RunStatus, Text, TimeoutLayer,
 };
 use bytes::BytesMut;
@@ -99,9 +99,11 @@ pub fn synthetic_run(n: usize) -> Vec<Event> {
     }
     events.truncate(n - 1);
     events.push(Event::run_end(RunStatus::Completed));
+    // One origin for the run, shared as a producer shares it.
+    let origin = Origin::new(Some(Text::from_static("assistant")), None, None);
     for (seq, event) in events.iter_mut().enumerate() {
         event.seq = seq as u64;
-        event.origin.source = Some(Text::from_static("assistant"));
+        event.origin = origin.clone();
     }
     events
 }
