@@ -364,8 +364,10 @@ pin_project! {
     /// A run's stream, polled inside its `invoke_agent` span, so what it
     /// starts while polled (tool spans, sub-runs, log events) are the
     /// span's children. The run's end is noted by the run itself (its
-    /// [`RunRecord`] lives in the run's state): this wrapper only passes
-    /// each item through, so with the span disabled it costs nothing.
+    /// [`RunRecord`] lives in the run's state). Only a run whose span is
+    /// enabled is wrapped: entering a disabled span would still cost calls
+    /// per poll (and, with `tracing`'s `log` feature, a log check on enter
+    /// and exit).
     pub(crate) struct Traced<S> {
         #[pin]
         inner: S,
@@ -384,12 +386,7 @@ impl<S: Stream<Item = EventResult>> Stream for Traced<S> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventResult>> {
         let this = self.project();
-        // Entering a disabled span still costs calls per poll (and, with
-        // `tracing`'s `log` feature, a log check on enter and exit); the
-        // item is returned straight from the inner poll, never moved here.
-        if this.span.is_disabled() {
-            return this.inner.poll_next(cx);
-        }
+        // The item is returned straight from the inner poll, never moved here.
         let _entered = this.span.enter();
         this.inner.poll_next(cx)
     }

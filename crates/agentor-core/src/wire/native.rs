@@ -389,7 +389,7 @@ pub fn decode(line: &[u8]) -> Result<Event, DecodeError> {
 /// assert_eq!((event.text(), at), (Some("hi"), Some(Duration::from_micros(12_500))));
 /// ```
 pub fn decode_timed(line: &[u8]) -> Result<(Event, Option<std::time::Duration>), DecodeError> {
-    decode_sharing(line, &mut Origin::none())
+    Decoder::new().decode_timed(line)
 }
 
 /// Decodes line after line of one stream (a recording, a log): an event
@@ -428,14 +428,12 @@ impl Decoder {
         &mut self,
         line: &[u8],
     ) -> Result<(Event, Option<std::time::Duration>), DecodeError> {
-        decode_sharing(line, &mut self.last)
+        decode_line(line, &mut self.last)
     }
 }
 
-/// [`decode_timed`] for one line of many: an event whose names are those of
-/// the event before it shares that event's [`Origin`] (`last`) instead of
-/// allocating its own, as a run's events do when they are made.
-fn decode_sharing(
+/// Decodes `line`, sharing `last` when its names are the line's.
+fn decode_line(
     line: &[u8],
     last: &mut Origin,
 ) -> Result<(Event, Option<std::time::Duration>), DecodeError> {
