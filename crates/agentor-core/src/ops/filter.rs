@@ -3,7 +3,7 @@
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use pin_project_lite::pin_project;
@@ -309,9 +309,12 @@ impl<S: Stream<Item = EventResult>> Stream for Filter<S> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventResult>> {
         let mut this = self.project();
         loop {
-            match ready!(this.inner.as_mut().poll_next(cx)) {
-                Some(Ok(event)) if !this.filter.matches(&event) => continue,
-                item => return Poll::Ready(item),
+            // Returned as polled: taking the item out and wrapping it again
+            // would move the `Event` twice more.
+            let polled = this.inner.as_mut().poll_next(cx);
+            match &polled {
+                Poll::Ready(Some(Ok(event))) if !this.filter.matches(event) => continue,
+                _ => return polled,
             }
         }
     }

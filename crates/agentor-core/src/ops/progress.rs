@@ -338,11 +338,13 @@ impl<S: Stream<Item = EventResult>> Stream for Progress<S> {
                 return Poll::Ready(Some(Ok(self.progress_event())));
             }
         }
-        match this.inner.poll_next(cx) {
+        // Returned as polled, not taken apart and wrapped again.
+        let polled = this.inner.poll_next(cx);
+        match &polled {
             Poll::Ready(Some(item)) => {
-                this.totals.count(&item);
+                this.totals.count(item);
                 let counter = &mut *this.counter;
-                counter.unpublished.count(&item);
+                counter.unpublished.count(item);
                 if counter.unpublished.events >= ProgressLayer::PUBLISH_EVERY {
                     counter.handle.publish(&mut counter.unpublished);
                 }
@@ -350,7 +352,7 @@ impl<S: Stream<Item = EventResult>> Stream for Progress<S> {
                     .config
                     .every_events
                     .is_some_and(|n| this.totals.events % n == 0);
-                if let Ok(event) = &item {
+                if let Ok(event) = item {
                     if due || this.timer.is_some() {
                         *this.last = Some(event.clone());
                     }
@@ -359,7 +361,7 @@ impl<S: Stream<Item = EventResult>> Stream for Progress<S> {
                     let progress = self.as_mut().progress_event();
                     *self.as_mut().project().queued = Some(Ok(progress));
                 }
-                Poll::Ready(Some(item))
+                polled
             }
             Poll::Ready(None) => {
                 this.counter.finish();

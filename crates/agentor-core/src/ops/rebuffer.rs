@@ -247,6 +247,10 @@ struct HeldText {
     /// instructions per character of non-ASCII text), and what a cut leaves
     /// of the latest delta becomes a slice of it again.
     parts: Option<(Text, Text)>,
+    /// Whether all the held text is ASCII, where the word cut needs no
+    /// Unicode rule: kept up to date by `push`, known after a cut only when
+    /// it was true before.
+    ascii: bool,
 }
 
 impl HeldText {
@@ -277,10 +281,13 @@ impl HeldText {
     }
 
     fn push(&mut self, more: Text) {
+        let more_ascii = is_ascii(more.as_bytes());
         if self.len() == 0 {
             self.one = more;
+            self.ascii = more_ascii;
             return;
         }
+        self.ascii &= more_ascii;
         if !self.joined.is_empty() {
             self.joined.extend_from_slice(more.as_bytes());
             self.parts = None;
@@ -295,7 +302,7 @@ impl HeldText {
         let before = std::mem::take(&mut self.one);
         // ASCII is split out of `joined` as cheaply as it would be made of
         // the parts: keeping them pays only for other text.
-        self.parts = (!more.is_ascii()).then_some((before, more));
+        self.parts = (!more_ascii).then_some((before, more));
     }
 
     /// Removes and returns the first `at` bytes (a `char` boundary).
@@ -333,6 +340,16 @@ impl HeldText {
     fn split_joined(&mut self, at: usize) -> Text {
         Text::from_utf8(self.joined.split_to(at).freeze()).unwrap_or_default()
     }
+}
+
+/// `<[u8]>::is_ascii`, inlined for the few bytes of a typical delta
+/// (the library's version is a call with word-at-a-time set-up).
+#[inline]
+fn is_ascii(bytes: &[u8]) -> bool {
+    if bytes.len() > 16 {
+        return bytes.is_ascii();
+    }
+    bytes.iter().fold(0, |seen, &b| seen | b) < 0x80
 }
 
 impl Held {
@@ -416,7 +433,16 @@ fn same_name(a: &Option<Text>, b: &Option<Text>) -> bool {
     }
 }
 
+#[inline]
 fn find_buffer(buffers: &[Held], last: usize, origin: &Origin) -> Option<usize> {
+    // One source's deltas share one origin: the buffer used last, by pointer.
+    if buffers.get(last).is_some_and(|b| b.origin.same_as(origin)) {
+        return Some(last);
+    }
+    find_buffer_by_name(buffers, last, origin)
+}
+
+fn find_buffer_by_name(buffers: &[Held], last: usize, origin: &Origin) -> Option<usize> {
     let mine = |b: &Held| {
         b.origin.same_as(origin)
             || (same_name(&b.origin.source, &origin.source)
@@ -431,8 +457,10 @@ fn find_buffer(buffers: &[Held], last: usize, origin: &Origin) -> Option<usize> 
 impl RebufferLayer {
     /// How many leading bytes of `held` end on a boundary, given that bytes
     /// before `old_len` were examined when they arrived.
+    #[inline]
     fn cut(&self, held: &HeldText, old_len: usize) -> usize {
         match &self.boundary {
+            Boundary::Words if held.ascii => cut::words_ascii(held.as_bytes(), old_len),
             Boundary::Words => {
                 let bytes = held.as_bytes();
                 match cut::words_fast(bytes, old_len) {
@@ -464,29 +492,31 @@ impl RebufferLayer {
 }
 
 impl<S> Rebuffer<S> {
-    /// Takes in a text or reasoning delta. The piece it cuts is returned
-    /// when nothing is queued before it (most deltas make at most one piece,
-    /// which then skips the queue); any other piece is queued.
-    fn on_delta(self: Pin<&mut Self>, event: Event) -> Option<Event> {
+    /// Takes in a text or reasoning delta. Returns true when `event` has
+    /// become the piece it cut, to go out now (most deltas make at most one
+    /// piece, which then skips the queue); any other piece is queued.
+    ///
+    /// The piece is made of the delta itself, its text and `seq` replaced:
+    /// its kind and `message_id` are the held text's (a change flushes), and
+    /// its origin usually is too (one producer's events share one), so
+    /// nothing else is built, moved or reference-counted.
+    fn on_delta(self: Pin<&mut Self>, event: &mut Event) -> bool {
         let this = self.project();
-        // Taken apart so the text and the envelope move into the buffer
-        // instead of being cloned.
-        let Event { seq, origin, kind } = event;
-        let (kind, text, message_id) = match kind {
+        let (kind, slot, message_id) = match &mut event.kind {
             EventKind::TextDelta { text, message_id } => (Kind::TextDelta, text, message_id),
             EventKind::ReasoningDelta { text, message_id } => {
                 (Kind::ReasoningDelta, text, message_id)
             }
-            _ => return None,
+            _ => return false,
         };
-        if text.is_empty() {
-            return None;
+        if slot.is_empty() {
+            return false;
         }
-        let index = match find_buffer(this.buffers, *this.last, &origin) {
+        let index = match find_buffer(this.buffers, *this.last, &event.origin) {
             Some(i) => i,
             None => {
                 this.buffers.push(Held {
-                    origin: origin.clone(),
+                    origin: event.origin.clone(),
                     seq: 0,
                     kind,
                     message_id: None,
@@ -497,30 +527,41 @@ impl<S> Rebuffer<S> {
         };
         *this.last = index;
         let held = &mut this.buffers[index];
-        if held.text.len() > 0 && (held.kind != kind || held.message_id != message_id) {
+        if held.text.len() > 0 && (held.kind != kind || held.message_id != *message_id) {
             held.flush(this.ready);
         }
         let old_len = held.text.len();
-        let mut origin = Some(origin);
         if old_len == 0 {
             held.kind = kind;
-            held.message_id = message_id;
-            held.seq = seq;
-            held.origin = origin.take().unwrap_or_default();
+            held.message_id.clone_from(message_id);
+            held.seq = event.seq;
+            if !held.origin.same_as(&event.origin) {
+                held.origin = event.origin.clone();
+            }
         }
-        held.text.push(text);
+        held.text.push(std::mem::take(slot));
         let cut = this.config.cut(&held.text, old_len);
-        let mut piece = held.take(cut);
-        if !this.ready.is_empty() {
-            // Behind the text a change of kind or message flushed.
-            this.ready.extend(piece.take().map(Ok));
-        }
-        if cut >= old_len && cut > 0 {
-            // The rest started inside this delta (whose envelope the buffer
-            // already has if it was empty).
-            held.seq = seq;
-            if let Some(origin) = origin {
-                held.origin = origin;
+        let mut emit = false;
+        if cut > 0 {
+            *slot = held.text.split_to(cut);
+            // The piece keeps the envelope its text starts in: the buffer's.
+            let piece_seq = held.seq;
+            if cut >= old_len {
+                // The rest starts in this delta: the buffer takes its envelope.
+                held.seq = event.seq;
+                if !held.origin.same_as(&event.origin) {
+                    std::mem::swap(&mut held.origin, &mut event.origin);
+                }
+            } else if !held.origin.same_as(&event.origin) {
+                event.origin = held.origin.clone();
+            }
+            event.seq = piece_seq;
+            emit = true;
+            if !this.ready.is_empty() {
+                // Behind the text a change of kind or message flushed.
+                let piece = std::mem::replace(event, Event::text_delta(Text::new()));
+                this.ready.push_back(Ok(piece));
+                emit = false;
             }
         }
         while held.text.len() > this.config.max_bytes {
@@ -532,7 +573,7 @@ impl<S> Rebuffer<S> {
         if old_len == 0 || cut > 0 {
             *this.restart_timer = true;
         }
-        piece
+        emit
     }
 
     fn flush_source(self: Pin<&mut Self>, source: &Event) {
@@ -582,23 +623,39 @@ impl<S: Stream<Item = EventResult>> Stream for Rebuffer<S> {
             if self.done {
                 return Poll::Ready(None);
             }
-            match self.as_mut().project().inner.poll_next(cx) {
+            // The item is passed on as the inner stream returned it, not
+            // taken apart and rebuilt: each move of an `Event` costs more
+            // than most of what this layer does with it.
+            let mut polled = self.as_mut().project().inner.poll_next(cx);
+            match &mut polled {
                 Poll::Ready(Some(Ok(event))) => {
-                    if event.kind().is_delta() {
-                        if let Some(piece) = self.as_mut().on_delta(event) {
-                            return Poll::Ready(Some(Ok(piece)));
+                    let is_delta = event.kind().is_delta();
+                    if is_delta {
+                        if !self.as_mut().on_delta(event) {
+                            continue;
                         }
                     } else {
-                        self.as_mut().flush_source(&event);
-                        if self.ready.is_empty() {
-                            return Poll::Ready(Some(Ok(event)));
+                        self.as_mut().flush_source(event);
+                    }
+                    if self.ready.is_empty() {
+                        return polled;
+                    }
+                    if let Poll::Ready(Some(item)) = polled {
+                        let ready = self.as_mut().project().ready;
+                        if is_delta {
+                            // A piece goes before those cut for the held text's bound...
+                            ready.push_front(item);
+                        } else {
+                            // ...an other event after the held text it flushed.
+                            ready.push_back(item);
                         }
-                        self.as_mut().project().ready.push_back(Ok(event));
                     }
                 }
-                Poll::Ready(Some(Err(err))) => {
+                Poll::Ready(Some(Err(_))) => {
                     self.as_mut().flush_all();
-                    self.as_mut().project().ready.push_back(Err(err));
+                    if let Poll::Ready(Some(item)) = polled {
+                        self.as_mut().project().ready.push_back(item);
+                    }
                 }
                 Poll::Ready(None) => {
                     self.as_mut().flush_all();

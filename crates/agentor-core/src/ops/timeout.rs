@@ -249,11 +249,14 @@ impl<S: Stream<Item = EventResult>> Stream for Timeout<S> {
         let Some(inner) = this.inner.as_pin_mut() else {
             return Poll::Ready(None);
         };
-        match inner.poll_next(cx) {
+        // Returned as polled, not taken apart and wrapped again (each move
+        // of an `Event` costs more than the bookkeeping here).
+        let polled = inner.poll_next(cx);
+        match &polled {
             Poll::Ready(Some(item)) => {
                 let this = self.as_mut().project();
                 this.deadlines.first_event = None;
-                if let Ok(event) = &item {
+                if let Ok(event) = item {
                     if !*this.seen_event {
                         *this.seen_event = true;
                         *this.origin = if event.origin.parent.is_none() {
@@ -274,7 +277,7 @@ impl<S: Stream<Item = EventResult>> Stream for Timeout<S> {
                 {
                     self.as_mut().expire(Which::Total);
                 }
-                Poll::Ready(Some(item))
+                polled
             }
             Poll::Ready(None) => {
                 *self.as_mut().get_mut_ending() = Ending::Done;

@@ -52,6 +52,22 @@ pub(super) fn words_fast(text: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// [`words_fast`] for ASCII text, 0 where it finds no cut: in ASCII, a
+/// space, tab or line feed followed by anything but whitespace is always a
+/// word and grapheme boundary, so one backward pass decides.
+#[inline]
+pub(super) fn words_ascii(text: &[u8], from: usize) -> usize {
+    let lo = from.max(1);
+    if text.len().saturating_sub(lo) >= 64 {
+        // Long deltas: `words_fast` finds the spaces with SIMD.
+        return words_fast(text, from).unwrap_or(0);
+    }
+    (lo..text.len())
+        .rev()
+        .find(|&p| matches!(text[p - 1], b' ' | b'\n' | b'\t') && !text[p].is_ascii_whitespace())
+        .unwrap_or(0)
+}
+
 /// Last space, tab or line feed; deltas are short, so a plain loop beats
 /// SIMD set-up below a few dozen bytes.
 fn last_space(bytes: &[u8]) -> Option<usize> {
@@ -304,6 +320,22 @@ mod tests {
             if let Some(cut) = words_cjk(text.as_bytes()) {
                 proptest::prop_assert_eq!(cut, words_unicode(&text), "{:?}", text);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// On ASCII text the one-pass cut is `words_fast`'s, short and long.
+        #[test]
+        fn the_ascii_cut_is_words_fast(
+            text in "[a-c .,'\t\n\r\x0b\x0c0-9]{0,100}",
+            from in 0usize..110,
+        ) {
+            let from = from.min(text.len());
+            proptest::prop_assert_eq!(
+                words_ascii(text.as_bytes(), from),
+                words_fast(text.as_bytes(), from).unwrap_or(0),
+                "{:?} from {}", text, from
+            );
         }
     }
 

@@ -267,3 +267,31 @@ async fn max_bytes_holds_after_a_boundary_cut_too() {
     );
     assert!(pieces.iter().all(|p| p.len() <= 20));
 }
+
+/// A piece is the delta it ends in, its text and `seq` replaced: its
+/// envelope must still be the one of the delta its text starts in, whether
+/// the deltas share one origin or carry equal names in origins of their own.
+#[tokio::test]
+async fn pieces_keep_the_envelope_of_the_delta_they_start_in() {
+    let shared = Origin::new(Some(Text::from("A")), Some(Text::from("r1")), None);
+    let events = vec![
+        Event::text_delta("a b").with_origin(shared.clone()),
+        Event::text_delta("c d").with_source("A").with_run_id("r2"),
+        Event::text_delta("e").with_origin(shared.clone()),
+        Event::text_delta("f g").with_origin(shared),
+    ];
+    let out = run(words(), events).await;
+    let got: Vec<(&str, u64, Option<&str>)> = out
+        .iter()
+        .map(|e| (e.text().unwrap(), e.seq, e.origin.run_id.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a ", 0, Some("r1")),
+            ("bc ", 0, Some("r1")),
+            ("def ", 1, Some("r2")),
+            ("g", 3, Some("r1")),
+        ]
+    );
+}
