@@ -247,9 +247,9 @@ struct HeldText {
     /// instructions per character of non-ASCII text), and what a cut leaves
     /// of the latest delta becomes a slice of it again.
     parts: Option<(Text, Text)>,
-    /// Whether all the held text is ASCII, where the word cut needs no
-    /// Unicode rule: kept up to date by `push`, known after a cut only when
-    /// it was true before.
+    /// Whether the held text is known to be ASCII (made of short ASCII
+    /// deltas), where the word cut needs no Unicode rule: kept up to date by
+    /// `push`, known after a cut only when it was true before.
     ascii: bool,
 }
 
@@ -281,7 +281,7 @@ impl HeldText {
     }
 
     fn push(&mut self, more: Text) {
-        let more_ascii = is_ascii(more.as_bytes());
+        let more_ascii = is_short_ascii(more.as_bytes());
         if self.len() == 0 {
             self.one = more;
             self.ascii = more_ascii;
@@ -302,7 +302,7 @@ impl HeldText {
         let before = std::mem::take(&mut self.one);
         // ASCII is split out of `joined` as cheaply as it would be made of
         // the parts: keeping them pays only for other text.
-        self.parts = (!more_ascii).then_some((before, more));
+        self.parts = (!(more_ascii || more.is_ascii())).then_some((before, more));
     }
 
     /// Removes and returns the first `at` bytes (a `char` boundary).
@@ -342,14 +342,12 @@ impl HeldText {
     }
 }
 
-/// `<[u8]>::is_ascii`, inlined for the few bytes of a typical delta
-/// (the library's version is a call with word-at-a-time set-up).
+/// Whether a delta is short ASCII text, which the word cut takes in one
+/// pass. A long delta is not looked at: the general cut reads only its tail
+/// (checking kilobytes for ASCII would cost more than the cut itself).
 #[inline]
-fn is_ascii(bytes: &[u8]) -> bool {
-    if bytes.len() > 16 {
-        return bytes.is_ascii();
-    }
-    bytes.iter().fold(0, |seen, &b| seen | b) < 0x80
+fn is_short_ascii(bytes: &[u8]) -> bool {
+    bytes.len() <= 64 && bytes.iter().fold(0, |seen, &b| seen | b) < 0x80
 }
 
 impl Held {
