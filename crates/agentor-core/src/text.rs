@@ -36,6 +36,7 @@ impl Text {
     }
 
     /// Validates `bytes` as UTF-8 and wraps them without copying.
+    #[inline]
     pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
         ByteString::try_from(bytes).map(Text)
     }

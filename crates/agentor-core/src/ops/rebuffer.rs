@@ -337,6 +337,7 @@ impl HeldText {
         head
     }
 
+    #[inline]
     fn split_joined(&mut self, at: usize) -> Text {
         Text::from_utf8(self.joined.split_to(at).freeze()).unwrap_or_default()
     }
