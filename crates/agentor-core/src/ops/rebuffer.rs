@@ -280,6 +280,7 @@ impl HeldText {
         }
     }
 
+    #[inline]
     fn push(&mut self, more: Text) {
         let more_ascii = is_short_ascii(more.as_bytes());
         if self.len() == 0 {
@@ -306,6 +307,7 @@ impl HeldText {
     }
 
     /// Removes and returns the first `at` bytes (a `char` boundary).
+    #[inline]
     fn split_to(&mut self, at: usize) -> Text {
         if self.joined.is_empty() {
             let head = self.one.slice(0..at);
