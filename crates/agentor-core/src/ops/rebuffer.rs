@@ -647,7 +647,7 @@ impl<S: Stream<Item = EventResult>> Stream for Rebuffer<S> {
                             // A piece goes before those cut for the held text's bound...
                             ready.push_front(item);
                         } else {
-                            // ...an other event after the held text it flushed.
+                            // ...any other event after the held text it flushed.
                             ready.push_back(item);
                         }
                     }
